@@ -1,0 +1,332 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Connection options, ApiClient construction and a small REST wrapper.
+
+The connection options and their ``K8S_AUTH_*`` environment fallbacks are the
+ones users know from kubernetes.core (same names, aliases and variables); the
+implementation is our own and uses only the public API of the official
+``kubernetes`` client.
+
+How the connection is resolved (first match wins, then explicit options override):
+
+1. ``host`` plus ``api_key`` (or plus ``client_cert`` and ``client_key``): nothing
+   is loaded, the options are the whole configuration.
+2. ``kubeconfig`` and/or ``context`` given: that kubeconfig (path or dict) and context.
+3. Otherwise the in-cluster service account, else the default kubeconfig
+   (``$KUBECONFIG`` or ``~/.kube/config``).
+
+Requests go through :class:`K8sClient`, which talks raw REST
+(``ApiClient.param_serialize`` + ``ApiClient.call_api``): JSON in, JSON (dicts)
+out, every error mapped to :mod:`errors` with the object and the API's message,
+transient failures retried per :mod:`retry`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from ansible.module_utils.basic import env_fallback
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s import errors
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.resources import (
+    Ref,
+    collection_path,
+    object_path,
+)
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.retry import (
+    RETRIABLE_STATUS,
+    RetryPolicy,
+    TransientFailure,
+    call_with_retry,
+)
+
+try:
+    import kubernetes
+    import kubernetes.client
+    import kubernetes.config
+    import urllib3
+    from kubernetes.client.exceptions import ApiException
+
+    HAS_KUBERNETES = True
+    KUBERNETES_IMPORT_ERROR = None
+except ImportError as _exc:  # pragma: no cover - exercised only without the library
+    HAS_KUBERNETES = False
+    KUBERNETES_IMPORT_ERROR = _exc
+
+FIELD_MANAGER = "stateful.nfs"
+USER_AGENT = "stateful.nfs/0.1.0"
+
+# Option name -> env var(s), in the order kubernetes.core reads them.
+AUTH_ARG_SPEC = {
+    "kubeconfig": {"type": "raw", "fallback": (env_fallback, ["K8S_AUTH_KUBECONFIG"])},
+    "context": {"type": "str", "fallback": (env_fallback, ["K8S_AUTH_CONTEXT"])},
+    "host": {"type": "str", "fallback": (env_fallback, ["K8S_AUTH_HOST"])},
+    "api_key": {"type": "str", "no_log": True, "fallback": (env_fallback, ["K8S_AUTH_API_KEY"])},
+    "validate_certs": {"type": "bool", "aliases": ["verify_ssl"],
+                       "fallback": (env_fallback, ["K8S_AUTH_VERIFY_SSL", "K8S_AUTH_VALIDATE_CERTS"])},
+    "ca_cert": {"type": "path", "aliases": ["ssl_ca_cert"],
+                "fallback": (env_fallback, ["K8S_AUTH_SSL_CA_CERT", "K8S_AUTH_CA_CERT"])},
+    "client_cert": {"type": "path", "aliases": ["cert_file"],
+                    "fallback": (env_fallback, ["K8S_AUTH_CERT_FILE", "K8S_AUTH_CLIENT_CERT"])},
+    "client_key": {"type": "path", "aliases": ["key_file"], "no_log": True,
+                   "fallback": (env_fallback, ["K8S_AUTH_KEY_FILE", "K8S_AUTH_CLIENT_KEY"])},
+}
+
+AUTH_KEYS = tuple(AUTH_ARG_SPEC)
+
+# Per request: seconds to connect, seconds to wait for the answer.
+DEFAULT_REQUEST_TIMEOUT = (10, 60)
+
+
+def _check_file(option, path):
+    if path and not os.path.isfile(path):
+        raise errors.ConnectionConfigError(
+            f"{option}: file {path} does not exist or is not a regular file")
+
+
+def build_configuration(params):
+    """Return a ``kubernetes.client.Configuration`` for the connection options in ``params``.
+
+    Raises :class:`errors.ConnectionConfigError` with a message naming the option
+    when the options cannot produce a configuration. Never touches the global
+    default configuration of the kubernetes library.
+    """
+    if not HAS_KUBERNETES:
+        raise errors.ConnectionConfigError(
+            "the 'kubernetes' Python library is required on the host running this module"
+            f" (pip install kubernetes): {KUBERNETES_IMPORT_ERROR}")
+    p = {k: params.get(k) for k in AUTH_KEYS}
+    for opt in ("ca_cert", "client_cert", "client_key"):
+        _check_file(opt, p[opt])
+    if bool(p["client_cert"]) != bool(p["client_key"]):
+        raise errors.ConnectionConfigError(
+            "client_cert and client_key must be given together (got only %s)"
+            % ("client_cert" if p["client_cert"] else "client_key"))
+
+    cfg = kubernetes.client.Configuration()
+    self_contained = p["host"] and (p["api_key"] or (p["client_cert"] and p["client_key"]))
+    kubeconfig = p["kubeconfig"]
+    if self_contained:
+        pass
+    elif kubeconfig or p["context"]:
+        _load_kubeconfig(cfg, kubeconfig, p["context"])
+    else:
+        try:
+            kubernetes.config.load_incluster_config(client_configuration=cfg)
+        except kubernetes.config.ConfigException:
+            default = os.path.expanduser(os.environ.get("KUBECONFIG", "~/.kube/config").split(os.pathsep)[0])
+            if not p["host"] and not os.path.exists(default):
+                raise errors.ConnectionConfigError(
+                    "no Kubernetes connection configured: not running in a cluster, no kubeconfig"
+                    f" at {default}, and no host/api_key given. Set kubeconfig (or K8S_AUTH_KUBECONFIG),"
+                    " or host with api_key or client_cert/client_key")
+            if os.path.exists(default):
+                _load_kubeconfig(cfg, None, None)
+
+    if p["host"]:
+        cfg.host = p["host"].rstrip("/")
+    if p["api_key"]:
+        cfg.api_key = {"BearerToken": "Bearer {}".format(p["api_key"])}
+        cfg.api_key_prefix = {}
+        cfg.refresh_api_key_hook = None
+    if p["validate_certs"] is not None:
+        cfg.verify_ssl = bool(p["validate_certs"])
+    if p["ca_cert"]:
+        cfg.ssl_ca_cert = p["ca_cert"]
+    if p["client_cert"]:
+        cfg.cert_file = p["client_cert"]
+        cfg.key_file = p["client_key"]
+    if not cfg.host:
+        raise errors.ConnectionConfigError("no API server address: set host (or K8S_AUTH_HOST) or use a kubeconfig")
+    # Our own retry policy is the only one: urllib3 must not retry behind its back.
+    cfg.retries = urllib3.util.Retry(total=0, connect=0, read=0, redirect=0, status=0, other=0,
+                                     raise_on_redirect=True, raise_on_status=False)
+    return cfg
+
+
+def _load_kubeconfig(cfg, kubeconfig, context):
+    try:
+        if isinstance(kubeconfig, dict):
+            kubernetes.config.load_kube_config_from_dict(
+                config_dict=kubeconfig, context=context, client_configuration=cfg, persist_config=False)
+            return
+        if kubeconfig is not None and not isinstance(kubeconfig, str):
+            raise errors.ConnectionConfigError(
+                f"kubeconfig must be a path or a dict, got {type(kubeconfig).__name__}")
+        if kubeconfig:
+            paths = [os.path.expanduser(x) for x in kubeconfig.split(os.pathsep) if x]
+            missing = [x for x in paths if not os.path.exists(x)]
+            if missing:
+                raise errors.ConnectionConfigError(
+                    "kubeconfig {} does not exist (option kubeconfig / K8S_AUTH_KUBECONFIG)".format(", ".join(missing)))
+            kubeconfig = os.pathsep.join(paths)
+        kubernetes.config.load_kube_config(
+            config_file=kubeconfig, context=context, client_configuration=cfg, persist_config=False)
+    except errors.K8sError:
+        raise
+    except kubernetes.config.ConfigException as exc:
+        where = f"kubeconfig {kubeconfig}" if isinstance(kubeconfig, str) and kubeconfig else "kubeconfig"
+        if context:
+            where += f" (context {context})"
+        raise errors.ConnectionConfigError(f"cannot use {where}: {exc}")
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise errors.ConnectionConfigError("cannot read kubeconfig {}: {}".format(kubeconfig or "", exc))
+
+
+def build_api_client(params):
+    """``kubernetes.client.ApiClient`` for the connection options in ``params``."""
+    api = kubernetes.client.ApiClient(configuration=build_configuration(params))
+    api.user_agent = f"{USER_AGENT} kubernetes-python/{kubernetes.__version__}"
+    return api
+
+
+def _status_message(data):
+    """(reason, message) from an API error body (a ``Status`` object, or anything)."""
+    if not data:
+        return None, None
+    try:
+        body = json.loads(data)
+    except (ValueError, TypeError):
+        text = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
+        return None, text.strip()[:500] or None
+    if isinstance(body, dict):
+        return body.get("reason"), body.get("message")
+    return None, None
+
+
+def _is_connection_lost(exc):
+    """True when a request failed after the connection was established (retriable)."""
+    lost = (ConnectionResetError, ConnectionAbortedError, BrokenPipeError,
+            urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError)
+    if isinstance(exc, lost):
+        return True
+    if isinstance(exc, urllib3.exceptions.MaxRetryError):
+        return isinstance(exc.reason, lost)
+    return False
+
+
+class K8sClient:
+    """Raw REST access with retries. Every method returns plain dicts."""
+
+    def __init__(self, api_client, retry_policy=None, request_timeout=DEFAULT_REQUEST_TIMEOUT,
+                 log=None):
+        self.api = api_client
+        self.retry_policy = retry_policy or RetryPolicy()
+        self.request_timeout = request_timeout
+        self.log = log
+        self.requests_sent = []  # (method, path) of every attempt, for results and tests
+
+    @classmethod
+    def from_params(cls, params, **kwargs):
+        return cls(build_api_client(params), **kwargs)
+
+    @property
+    def host(self):
+        return self.api.configuration.host
+
+    # -- the one request path -------------------------------------------------
+    def request(self, method, path, what, query=None, body=None, content_type=None,
+                allow_404=False):
+        """Send one request (with retries). Returns the decoded JSON body, or None on 404 when allowed."""
+        query = [(k, v) for k, v in (query or []) if v is not None]
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            # dicts go as JSON (serialized by the REST layer); apply bodies are passed pre-serialized
+            headers["Content-Type"] = content_type or "application/json"
+
+        def once():
+            m, url, hdrs, b, _ = self.api.param_serialize(
+                method=method, resource_path=path, query_params=query or None,
+                header_params=dict(headers), body=body, auth_settings=["BearerToken"])
+            self.requests_sent.append((method, path + ("?" + "&".join("{}={}".format(*kv) for kv in query) if query else "")))
+            try:
+                resp = self.api.call_api(m, url, header_params=hdrs, body=b,
+                                         _request_timeout=self.request_timeout)
+                data = resp.read()
+            except ApiException as exc:
+                # raised by the REST layer for TLS failures (status 0)
+                raise errors.ApiUnreachableError(
+                    "{} failed: cannot talk to the Kubernetes API at {}: {}. Check validate_certs / ca_cert".format(what, self.host, (exc.reason or "").replace("\n", ": ")))
+            except Exception as exc:
+                if _is_connection_lost(exc):
+                    raise TransientFailure(errors.ApiUnreachableAfterRetries(what, _short(exc)), cause=exc)
+                if isinstance(exc, (urllib3.exceptions.HTTPError, OSError)):
+                    raise errors.ApiUnreachableError(
+                        f"{what} failed: cannot reach the Kubernetes API at {self.host}: {_short(exc)}. Check host / kubeconfig"
+                        " and that the API server is running")
+                raise
+            status = resp.status
+            if 200 <= status < 300:
+                if not data:
+                    return {}
+                try:
+                    return json.loads(data)
+                except ValueError:
+                    raise errors.K8sError(f"{what}: the API answered HTTP {status} with a body that is not JSON: {data[:200]!r}")
+            if status == 404 and allow_404:
+                return None
+            reason, message = _status_message(data)
+            err = errors.ApiError(what, status, reason or resp.reason, message, body=data)
+            if status in RETRIABLE_STATUS:
+                retry_after = None
+                try:
+                    ra = resp.getheader("Retry-After")
+                    retry_after = float(ra) if ra is not None else None
+                except (TypeError, ValueError):
+                    retry_after = None
+                raise TransientFailure(err, retry_after=retry_after)
+            raise err
+
+        def on_retry(attempt, delay, failure):
+            if self.log:
+                self.log(f"{what}: attempt {attempt} failed ({failure}), retrying in {delay:.1f}s")
+
+        return call_with_retry(once, self.retry_policy, on_retry)
+
+    # -- conveniences ---------------------------------------------------------
+    def get(self, ref):
+        """The live object as a dict, or None when it does not exist."""
+        return self.request("GET", object_path(ref), f"get {ref}", allow_404=True)
+
+    def list(self, kind, namespace=None, label_selector=None, field_selector=None, limit=None):
+        what = "list {}{}".format(kind, f" in namespace {namespace}" if namespace else "")
+        query = [("labelSelector", label_selector), ("fieldSelector", field_selector),
+                 ("limit", str(limit) if limit else None)]
+        result = self.request("GET", collection_path(kind, namespace), what, query=query)
+        return (result or {}).get("items") or []
+
+    def apply(self, manifest, dry_run=False, force=True, field_manager=FIELD_MANAGER):
+        """Server-side apply ``manifest``; returns the object as the API returned it."""
+        ref = Ref.of(manifest)
+        query = [("fieldManager", field_manager), ("force", "true" if force else "false")]
+        if dry_run:
+            query.append(("dryRun", "All"))
+        what = "{}apply {}".format("dry-run " if dry_run else "", ref)
+        return self.request("PATCH", object_path(ref), what, query=query,
+                            body=json.dumps(manifest, sort_keys=True),
+                            content_type="application/apply-patch+yaml")
+
+    def delete(self, ref, propagation_policy=None, dry_run=False, preconditions=None):
+        """DELETE ``ref``; returns the API's answer, or None when it was already gone."""
+        body = {"kind": "DeleteOptions", "apiVersion": "v1"}
+        if propagation_policy:
+            body["propagationPolicy"] = propagation_policy
+        if preconditions:
+            body["preconditions"] = preconditions
+        query = [("dryRun", "All")] if dry_run else []
+        what = "{}delete {}{}".format("dry-run " if dry_run else "", ref,
+                                  f" (propagationPolicy={propagation_policy})" if propagation_policy else "")
+        return self.request("DELETE", object_path(ref), what, query=query, body=body, allow_404=True)
+
+    def version(self):
+        return self.request("GET", "/version", "get API server version")
+
+
+def _short(exc):
+    """A one-line description of a connection-level exception."""
+    if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
+        exc = exc.reason
+    text = str(exc)
+    # urllib3 messages embed object reprs: keep the useful tail
+    if "Failed to establish a new connection:" in text:
+        text = text.split("Failed to establish a new connection:", 1)[1].strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,0 +1,396 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What each module does, given validated parameters and a :class:`K8sClient`.
+
+Order of operations in every runner: validate input (no request) -> read
+what exists (GETs only) and refuse clearly on conflicts -> write. A failure
+in the first two phases leaves the cluster untouched; a failure while
+writing leaves objects that the next run converges (every write is an apply
+of the full desired state, so there is no partial state a re-run cannot fix).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s import manifests as mf
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s import wait as waiters
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.apply import (
+    Result,
+    apply_object,
+    delete_object,
+    sanitize,
+)
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.client import (
+    FIELD_MANAGER,
+)
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import (
+    ApiError,
+    ImmutableFieldError,
+    InputError,
+    K8sError,
+)
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.resources import Ref
+
+CASCADE = {"background": "Background", "foreground": "Foreground", "orphan": "Orphan"}
+
+
+class Outcome:
+    """Accumulates per-object results, diffs and warnings of one module run."""
+
+    def __init__(self, warn=None):
+        self.results = []
+        self.warnings = []
+        self._warn = warn
+        self.extra = {}
+
+    def add(self, result):
+        self.results.append(result)
+        return result
+
+    def warn(self, text):
+        self.warnings.append(text)
+        if self._warn:
+            self._warn(text)
+
+    @property
+    def changed(self):
+        return any(r.changed for r in self.results)
+
+    def module_result(self):
+        out = {
+            "changed": self.changed,
+            "objects": [r.as_dict() for r in self.results],
+            "diff": [r.diff() for r in self.results if r.changed],
+        }
+        out.update(self.extra)
+        return out
+
+
+def ensure_namespace(client, namespace):
+    """Fail before any write when the namespace does not exist (403 on namespaces: skip the check)."""
+    try:
+        ns = client.get(Ref("Namespace", namespace))
+    except ApiError as exc:
+        if exc.status == 403:
+            return
+        raise
+    if ns is None:
+        raise InputError("namespace", f"namespace {namespace!r} does not exist; create it first (e.g. with"
+                                      " kubernetes.core.k8s) or choose an existing one")
+
+
+def is_ours(obj):
+    """True when ``obj`` was created or is managed by this collection."""
+    meta = (obj or {}).get("metadata") or {}
+    if (meta.get("labels") or {}).get(mf.MANAGED_BY_LABEL) == mf.MANAGED_BY:
+        return True
+    return any(e.get("manager") == FIELD_MANAGER for e in meta.get("managedFields") or [])
+
+
+# --------------------------------------------------------------------------- nfs_provisioner
+def run_provisioner(client, params, check_mode=False, warn=None, clock=None, sleep=None, outcome=None):
+    state = params.get("state", "present")
+    p = mf.validate_provisioner_params(params, state)
+    outcome = outcome if outcome is not None else Outcome(warn)
+    names = mf.provisioner_names(p["name"])
+    outcome.extra["names"] = dict(names, storage_class=p["storage_class_name"])
+    if state == "absent":
+        return _provisioner_absent(client, p, check_mode, outcome, clock, sleep)
+
+    desired = mf.provisioner_manifests(p)
+    ensure_namespace(client, p["namespace"])
+    sc_ref = Ref("StorageClass", p["storage_class_name"])
+    live_sc = client.get(sc_ref)
+    replace_sc = False
+    if live_sc is not None and live_sc.get("provisioner") != p["provisioner_name"]:
+        text = ("StorageClass {} exists with provisioner {!r}, but this provisioner is named {!r}: PVCs of class {}"
+                " would stay Pending".format(p["storage_class_name"], live_sc.get("provisioner"),
+                                         p["provisioner_name"], p["storage_class_name"]))
+        outcome.warn(text)
+        if not p.get("replace_storage_class"):
+            raise InputError("provisioner_name", text + ". The provisioner field of a StorageClass cannot be"
+                             " changed: set provisioner_name: {!r} to serve the existing class, choose another"
+                             " storage_class_name, or set replace_storage_class: true to delete and recreate the"
+                             " class (existing PVs and PVCs are not affected)".format(live_sc.get("provisioner")))
+        replace_sc = True
+
+    for manifest in desired:
+        ref = Ref.of(manifest)
+        if ref == sc_ref and replace_sc:
+            delete_object(client, sc_ref, check_mode, live=live_sc, live_known=True)
+            if check_mode:
+                outcome.add(Result(ref, "recreate", True, sanitize(live_sc), manifest,
+                                   "provisioner changed: class deleted and recreated"))
+                continue
+            waiters.wait_deleted(client, sc_ref, timeout=60, **_timing(clock, sleep))
+            res = apply_object(client, manifest, check_mode, p.get("force_conflicts", True), live=None,
+                               live_known=True)
+            res.action, res.before = "recreate", sanitize(live_sc)
+            outcome.add(res)
+            continue
+        kwargs = {"live": live_sc, "live_known": True} if ref == sc_ref else {}
+        outcome.add(apply_object(client, manifest, check_mode, p.get("force_conflicts", True), **kwargs))
+
+    dep_ref = Ref("Deployment", names["deployment"], p["namespace"])
+    outcome.extra["provisioner_name"] = p["provisioner_name"]
+    outcome.extra["storage_class"] = p["storage_class_name"]
+    if p.get("wait") and not check_mode and p["replicas"] > 0:
+        outcome.extra["deployment"] = waiters.wait_deployment_available(
+            client, dep_ref, timeout=p.get("wait_timeout", 300), **_timing(clock, sleep))
+    return outcome
+
+
+def _timing(clock, sleep, interval=None):
+    out = {}
+    if clock is not None:
+        out["clock"] = clock
+    if sleep is not None:
+        out["sleep"] = sleep
+    if interval is not None:
+        out["interval"] = interval
+    return out
+
+
+def _provisioner_absent(client, p, check_mode, outcome, clock, sleep):
+    refs = [Ref(kind, name, p["namespace"] if namespaced else None)
+            for kind, name, namespaced in mf.provisioner_refs(p)]
+    # reverse apply order: the class first (no new PVs), the Deployment, then RBAC and the account
+    for ref in [refs[-1], refs[5], refs[4], refs[3], refs[2], refs[1], refs[0]]:
+        live = client.get(ref)
+        if live is not None and not is_ours(live):
+            outcome.warn(f"{ref} exists but was not created by stateful.nfs (no label {mf.MANAGED_BY_LABEL}={mf.MANAGED_BY}, no field manager {FIELD_MANAGER}):"
+                         " left in place")
+            outcome.add(Result(ref, "skipped", False, sanitize(live), sanitize(live), "not ours"))
+            continue
+        outcome.add(delete_object(client, ref, check_mode, "Background", live=live, live_known=True))
+    if p.get("wait") and not check_mode:
+        waiters.wait_deleted(client, refs[5], timeout=p.get("wait_timeout", 300), **_timing(clock, sleep))
+    return outcome
+
+
+# --------------------------------------------------------------------------- statefulset
+def _immutable_hint(fields, name):
+    hints = [("Either set recreate_on_immutable_change: true (the StatefulSet is deleted with"
+             " propagationPolicy=Orphan and recreated, so its running pods are adopted; no pod or PVC is"
+             " deleted), or delete it yourself with state: absent and cascade: orphan, then re-run.")]
+    if "spec.volumeClaimTemplates" in fields:
+        hints.append(f"Existing PVCs (<template>-{name}-<ordinal>) keep their old size, class and access modes: only"
+                     " PVCs created after the change use the new template.")
+    if "spec.selector" in fields:
+        hints.append("Pods that do not match the new selector are not adopted and stay orphaned until you"
+                     " delete them.")
+    return " ".join(hints)
+
+
+def run_statefulset(client, params, check_mode=False, warn=None, clock=None, sleep=None, interval=None,
+                    outcome=None):
+    state = params.get("state", "present")
+    p = mf.validate_statefulset_params(params, state)
+    outcome = outcome if outcome is not None else Outcome(warn)
+    if state == "absent":
+        return _statefulset_absent(client, p, check_mode, outcome, clock, sleep)
+
+    desired = mf.statefulset_manifests(p)
+    sts_manifest = desired[-1]
+    ensure_namespace(client, p["namespace"])
+
+    # storage classes of the claim templates
+    if p.get("check_storage_class", True) and p["volume_claim_templates"]:
+        classes = None
+        for i, v in enumerate(p["volume_claim_templates"]):
+            if v.get("storage_class_name"):
+                if client.get(Ref("StorageClass", v["storage_class_name"])) is None:
+                    raise InputError(f"volume_claim_templates[{i}].storage_class_name",
+                                     "StorageClass {!r} does not exist: PVCs {}-{}-<ordinal> would stay Pending. Create"
+                                     " it first (stateful.nfs.nfs_provisioner), fix the name, or set"
+                                     " check_storage_class: false".format(v["storage_class_name"], v["name"], p["name"]))
+            else:
+                if classes is None:
+                    classes = client.list("StorageClass")
+                if not any(((c.get("metadata") or {}).get("annotations") or {}).get(mf.DEFAULT_CLASS_ANNOTATION)
+                           == "true" for c in classes):
+                    outcome.warn(f"volume_claim_templates[{i}] names no storage_class_name and the cluster has no"
+                                 " default StorageClass: its PVCs would stay Pending")
+
+    # an existing non-headless Service of that name cannot be turned headless
+    if p.get("create_service", True):
+        live_svc = client.get(Ref("Service", p["service_name"], p["namespace"]))
+        ip = ((live_svc or {}).get("spec") or {}).get("clusterIP")
+        if live_svc is not None and ip not in (None, "", "None"):
+            raise InputError("service_name", "Service {}/{} exists with clusterIP {}; a StatefulSet needs a headless"
+                                             " Service (clusterIP: None) and clusterIP cannot be changed. Delete that"
+                                             " Service or choose another service_name".format(p["namespace"], p["service_name"], ip))
+
+    sts_ref = Ref.of(sts_manifest)
+    live_sts = client.get(sts_ref)
+    recreate = False
+    if live_sts is not None:
+        fields = mf.immutable_changes(sts_manifest, live_sts)
+        if fields:
+            if not p.get("recreate_on_immutable_change"):
+                raise ImmutableFieldError(str(sts_ref), fields, _immutable_hint(fields, p["name"]))
+            recreate = True
+            outcome.extra["recreated_because"] = fields
+
+    force = p.get("force_conflicts", True)
+    for manifest in desired[:-1]:
+        outcome.add(apply_object(client, manifest, check_mode, force))
+    if recreate:
+        client.delete(sts_ref, propagation_policy="Orphan", dry_run=check_mode)
+        if check_mode:
+            outcome.add(Result(sts_ref, "recreate", True, sanitize(live_sts), sts_manifest,
+                               "immutable field(s) {} changed".format(", ".join(outcome.extra["recreated_because"]))))
+        else:
+            waiters.wait_deleted(client, sts_ref, timeout=p.get("wait_timeout", 300), **_timing(clock, sleep))
+            res = apply_object(client, sts_manifest, False, force, live=None, live_known=True)
+            res.action, res.before = "recreate", sanitize(live_sts)
+            res.reason = "immutable field(s) {} changed".format(", ".join(outcome.extra["recreated_because"]))
+            outcome.add(res)
+    else:
+        outcome.add(apply_object(client, sts_manifest, check_mode, force, live=live_sts, live_known=True))
+
+    outcome.extra["statefulset"] = outcome.results[-1].after
+    outcome.extra["pvc_names"] = ["{}-{}-{}".format(v["name"], p["name"], (p.get("ordinals_start") or 0) + i)
+                                  for v in p["volume_claim_templates"] for i in range(p["replicas"])]
+    if p.get("wait") and not check_mode:
+        outcome.extra["rollout"] = waiters.wait_statefulset(
+            client, p["namespace"], p["name"], timeout=p.get("wait_timeout", 300),
+            **_timing(clock, sleep, interval))
+    return outcome
+
+
+def _statefulset_absent(client, p, check_mode, outcome, clock, sleep):
+    sts_ref = Ref("StatefulSet", p["name"], p["namespace"])
+    live = client.get(sts_ref)
+    policy = CASCADE[p.get("cascade") or "background"]
+    vct_names = [v["name"] for v in p.get("volume_claim_templates") or []]
+    service_name = p.get("service_name") or p["name"]
+    if live is not None:
+        vct_names = [v["metadata"]["name"] for v in (live.get("spec") or {}).get("volumeClaimTemplates") or []]
+        service_name = (live.get("spec") or {}).get("serviceName") or service_name
+    outcome.add(delete_object(client, sts_ref, check_mode, policy, live=live, live_known=True))
+    if live is not None and p.get("wait") and not check_mode:
+        waiters.wait_deleted(client, sts_ref, timeout=p.get("wait_timeout", 300), **_timing(clock, sleep))
+
+    if p.get("create_service", True):
+        svc_ref = Ref("Service", service_name, p["namespace"])
+        svc = client.get(svc_ref)
+        if svc is not None and not is_ours(svc):
+            outcome.warn(f"{svc_ref} was not created by stateful.nfs: left in place")
+        else:
+            outcome.add(delete_object(client, svc_ref, check_mode, "Background", live=svc, live_known=True))
+
+    pattern = re.compile(r"^({})-{}-\d+$".format("|".join(re.escape(n) for n in vct_names), re.escape(p["name"])))
+    pvcs = sorted(c["metadata"]["name"] for c in client.list("PersistentVolumeClaim", p["namespace"])
+                  if vct_names and pattern.match(c["metadata"]["name"])) if vct_names else []
+    if p.get("delete_pvcs"):
+        for name in pvcs:
+            outcome.add(delete_object(client, Ref("PersistentVolumeClaim", name, p["namespace"]), check_mode,
+                                      "Background"))
+        outcome.extra["pvcs_deleted"], outcome.extra["pvcs_kept"] = pvcs, []
+    else:
+        outcome.extra["pvcs_deleted"], outcome.extra["pvcs_kept"] = [], pvcs
+    outcome.extra["cascade"] = p.get("cascade") or "background"
+    return outcome
+
+
+# --------------------------------------------------------------------------- statefulset_info
+def _pv_nfs(pv):
+    spec = (pv or {}).get("spec") or {}
+    if spec.get("nfs"):
+        return spec["nfs"].get("server"), spec["nfs"].get("path")
+    csi = spec.get("csi") or {}
+    attrs = csi.get("volumeAttributes") or {}
+    if csi.get("driver") == "nfs.csi.k8s.io":
+        return attrs.get("server"), attrs.get("share")
+    return None, None
+
+
+def identity_table(client, namespace, name, cluster_domain="cluster.local"):
+    """The read-only identity table of a StatefulSet (one row per pod, by ordinal)."""
+    mf.check_dns1123_label("namespace", namespace)
+    mf.check_dns1123_label("name", name)
+    mf.check_dns1123_subdomain("cluster_domain", cluster_domain)
+    sts = client.get(Ref("StatefulSet", name, namespace))
+    if sts is None:
+        return {"exists": False, "statefulset": None, "pods": [], "missing_ordinals": []}
+    spec, status = sts.get("spec") or {}, sts.get("status") or {}
+    service = spec.get("serviceName")
+    start = (spec.get("ordinals") or {}).get("start", 0) or 0
+    replicas = spec.get("replicas", 1)
+    vcts = [v["metadata"]["name"] for v in spec.get("volumeClaimTemplates") or []]
+    sel = (spec.get("selector") or {}).get("matchLabels")
+    pods = {}
+    for pod in client.list("Pod", namespace, label_selector=waiters.selector_string(sel)):
+        ordinal = waiters.pod_ordinal(pod["metadata"]["name"], name)
+        if ordinal is not None:
+            pods[ordinal] = pod
+    pv_cache = {}
+    rows = []
+    for ordinal in sorted(pods):
+        pod = pods[ordinal]
+        meta, pspec, pstatus = pod["metadata"], pod.get("spec") or {}, pod.get("status") or {}
+        hostname = pspec.get("hostname") or meta["name"]
+        subdomain = pspec.get("subdomain")
+        volumes = []
+        for vct in vcts:
+            pvc_name = "{}-{}".format(vct, meta["name"])
+            pvc = client.get(Ref("PersistentVolumeClaim", pvc_name, namespace))
+            pv_name = ((pvc or {}).get("spec") or {}).get("volumeName")
+            pv = None
+            if pv_name:
+                if pv_name not in pv_cache:
+                    pv_cache[pv_name] = client.get(Ref("PersistentVolume", pv_name))
+                pv = pv_cache[pv_name]
+            server, path = _pv_nfs(pv)
+            volumes.append({
+                "template": vct,
+                "pvc": pvc_name if pvc else None,
+                "pvc_phase": ((pvc or {}).get("status") or {}).get("phase") if pvc else "Missing",
+                "pv": pv_name,
+                "storage_class": ((pvc or {}).get("spec") or {}).get("storageClassName")
+                or ((pv or {}).get("spec") or {}).get("storageClassName"),
+                "capacity": (((pv or {}).get("spec") or {}).get("capacity") or {}).get("storage"),
+                "nfs_server": server,
+                "nfs_path": path,
+            })
+        first = volumes[0] if volumes else {}
+        rows.append({
+            "ordinal": ordinal,
+            "name": meta["name"],
+            "hostname": hostname,
+            "subdomain": subdomain,
+            "dns_name": f"{hostname}.{subdomain or service}.{namespace}.svc.{cluster_domain}"
+            if (subdomain or service) else None,
+            "pod_ip": pstatus.get("podIP"),
+            "node": pspec.get("nodeName"),
+            "phase": pstatus.get("phase"),
+            "ready": waiters.pod_ready(pod),
+            "revision": (meta.get("labels") or {}).get(waiters.REVISION_LABEL),
+            "uid": meta.get("uid"),
+            "pvc": first.get("pvc"),
+            "pv": first.get("pv"),
+            "storage_class": first.get("storage_class"),
+            "nfs_server": first.get("nfs_server"),
+            "nfs_path": first.get("nfs_path"),
+            "volumes": volumes,
+        })
+    expected = set(range(start, start + replicas))
+    return {
+        "exists": True,
+        "statefulset": {
+            "name": name, "namespace": namespace, "service_name": service, "replicas": replicas,
+            "ordinals_start": start, "ready_replicas": status.get("readyReplicas") or 0,
+            "current_revision": status.get("currentRevision"), "update_revision": status.get("updateRevision"),
+            "volume_claim_templates": vcts, "cluster_domain": cluster_domain,
+        },
+        "pods": rows,
+        "missing_ordinals": sorted(expected - set(pods)),
+    }
+
+
+def describe_error(exc):
+    """(message, extra result keys) for any K8sError."""
+    if isinstance(exc, K8sError):
+        return str(exc), dict(exc.details)
+    return str(exc), {}

@@ -1,0 +1,424 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Waiters: Deployment available, StatefulSet rolled out (partition-aware).
+
+Both poll (GET the workload, LIST its pods) every ``interval`` seconds until
+done or ``timeout``; polling rather than watching keeps them correct across
+API server restarts and watch expiry, at a cost of two small requests per
+interval. ``clock``/``sleep`` are injectable so the logic is testable without
+waiting.
+
+StatefulSet "done" (what ``kubectl rollout status`` does, plus partitions):
+
+* ``status.observedGeneration >= metadata.generation``;
+* exactly the pods ``<name>-<start>`` .. ``<name>-<start+replicas-1>`` exist
+  (``start`` is ``spec.ordinals.start``), none is terminating, all are Ready;
+* RollingUpdate: every pod whose *index* (ordinal - start) is ``>= partition``
+  carries ``controller-revision-hash == status.updateRevision``. Pods below the
+  partition only have to be Ready: they stay at the current revision by
+  design, which is why waiting for ``currentRevision == updateRevision`` never
+  returns for a partitioned rollout;
+* OnDelete: no revision requirement (pods update when someone deletes them);
+* ``minReadySeconds > 0``: ``status.availableReplicas >= replicas`` as well.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import (
+    K8sError,
+    WaitTimeoutError,
+)
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.resources import Ref
+
+REVISION_LABEL = "controller-revision-hash"
+EVENTS_PER_OBJECT = 5
+
+
+def _cond(obj, ctype):
+    for c in ((obj or {}).get("status") or {}).get("conditions") or []:
+        if c.get("type") == ctype:
+            return c
+    return None
+
+
+def pod_ready(pod):
+    c = _cond(pod, "Ready")
+    return bool(c) and c.get("status") == "True" and not pod["metadata"].get("deletionTimestamp")
+
+
+def selector_string(match_labels):
+    return ",".join(f"{k}={v}" for k, v in sorted((match_labels or {}).items()))
+
+
+def _poll(check, timeout, interval, clock, sleep):
+    """Call ``check()`` (-> (done, value)) until done or timeout. Returns (done, value, elapsed)."""
+    start = clock()
+    max_polls = int(timeout / max(interval, 0.001)) + 2
+    value = None
+    for _ in range(max_polls):
+        done, value = check(clock() - start)
+        if done:
+            return True, value, clock() - start
+        remaining = timeout - (clock() - start)
+        if remaining <= 0:
+            break
+        sleep(min(interval, remaining))
+    return False, value, clock() - start
+
+
+# --------------------------------------------------------------------------- diagnostics
+def _event_time(ev):
+    return (ev.get("lastTimestamp") or ev.get("eventTime") or (ev.get("series") or {}).get("lastObservedTime")
+            or ev.get("firstTimestamp") or (ev.get("metadata") or {}).get("creationTimestamp") or "")
+
+
+def latest_events(client, kind, name, namespace, limit=EVENTS_PER_OBJECT):
+    """The newest events about one object, oldest first, as short dicts."""
+    try:
+        items = client.list("Event", namespace,
+                            field_selector=f"involvedObject.kind={kind},involvedObject.name={name}")
+    except K8sError:
+        return []
+    items = [e for e in items if (e.get("involvedObject") or {}).get("name") == name
+             and (e.get("involvedObject") or {}).get("kind") in (kind, None)]
+    items.sort(key=_event_time)
+    return [{"type": e.get("type"), "reason": e.get("reason"), "message": (e.get("message") or "").strip(),
+             "count": e.get("count") or 1, "time": _event_time(e)} for e in items[-limit:]]
+
+
+def pod_diagnostics(client, pod, vct_names=()):
+    """Phase, conditions, container states, latest events (and unbound PVCs) of one pod."""
+    meta, status = pod.get("metadata") or {}, pod.get("status") or {}
+    name, ns = meta.get("name"), meta.get("namespace")
+    info = {
+        "pod": name,
+        "phase": status.get("phase"),
+        "ready": pod_ready(pod),
+        "terminating": bool(meta.get("deletionTimestamp")),
+        "revision": (meta.get("labels") or {}).get(REVISION_LABEL),
+        "node": (pod.get("spec") or {}).get("nodeName"),
+        "conditions": [{k: c.get(k) for k in ("type", "status", "reason", "message") if c.get(k)}
+                       for c in status.get("conditions") or []],
+        "containers": [],
+        "events": latest_events(client, "Pod", name, ns),
+        "pvcs": [],
+    }
+    for cs in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
+        state = cs.get("state") or {}
+        for sname in ("waiting", "terminated"):
+            if state.get(sname):
+                info["containers"].append({"name": cs.get("name"), "state": sname,
+                                           "reason": state[sname].get("reason"),
+                                           "message": (state[sname].get("message") or "").strip()})
+        if not state.get("waiting") and not state.get("terminated") and not cs.get("ready"):
+            info["containers"].append({"name": cs.get("name"), "state": "running", "reason": "NotReady",
+                                       "message": "readiness probe not passing yet"})
+    for vct in vct_names:
+        pvc_name = f"{vct}-{name}"
+        try:
+            pvc = client.get(Ref("PersistentVolumeClaim", pvc_name, ns))
+        except K8sError:
+            continue
+        phase = ((pvc or {}).get("status") or {}).get("phase") if pvc else "Missing"
+        if phase != "Bound":
+            info["pvcs"].append({"pvc": pvc_name, "phase": phase,
+                                 "events": latest_events(client, "PersistentVolumeClaim", pvc_name, ns)
+                                 if pvc else []})
+    return info
+
+
+def format_pod_diagnostics(info):
+    parts = ["phase %s" % (info.get("phase") or "unknown")]
+    if info.get("problem"):
+        parts.insert(0, info["problem"])
+    if info.get("terminating"):
+        parts.append("terminating")
+    for c in info.get("conditions") or []:
+        if c.get("status") != "True":
+            text = "{}={}".format(c.get("type"), c.get("status"))
+            if c.get("reason"):
+                text += " {}".format(c["reason"])
+            if c.get("message"):
+                text += ": {}".format(c["message"])
+            parts.append(text)
+    for cs in info.get("containers") or []:
+        text = "container {} {}".format(cs["name"], cs["state"])
+        if cs.get("reason"):
+            text += " {}".format(cs["reason"])
+        if cs.get("message"):
+            text += ": {}".format(cs["message"])
+        parts.append(text)
+    for pvc in info.get("pvcs") or []:
+        text = "PVC {} {}".format(pvc["pvc"], pvc["phase"])
+        if pvc.get("events"):
+            text += " ({})".format("; ".join(_fmt_event(e) for e in pvc["events"][-2:]))
+        parts.append(text)
+    if info.get("events"):
+        parts.append("events: " + "; ".join(_fmt_event(e) for e in info["events"]))
+    else:
+        parts.append("no events")
+    return "{}: {}".format(info["pod"], "; ".join(parts))
+
+
+def _fmt_event(e):
+    count = " (x{})".format(e["count"]) if e.get("count", 1) > 1 else ""
+    return "{} {}{}: {}".format(e.get("type") or "Normal", e.get("reason"), count, e.get("message"))
+
+
+# --------------------------------------------------------------------------- Deployment
+def deployment_available(dep):
+    """(done, reason) for a Deployment object."""
+    if dep is None:
+        return False, "does not exist"
+    meta, spec, status = dep.get("metadata") or {}, dep.get("spec") or {}, dep.get("status") or {}
+    want = spec.get("replicas", 1)
+    if status.get("observedGeneration", 0) < meta.get("generation", 0):
+        return False, "controller has not observed generation {} yet".format(meta.get("generation"))
+    if want == 0:
+        return (status.get("replicas") or 0) == 0, "scaled to 0"
+    updated, available = status.get("updatedReplicas") or 0, status.get("availableReplicas") or 0
+    total = status.get("replicas") or 0
+    cond = _cond(dep, "Available")
+    if updated < want:
+        return False, f"{updated} of {want} replicas updated"
+    if total > updated:
+        return False, f"{total - updated} old replicas pending termination"
+    if available < want:
+        return False, f"{available} of {want} replicas available"
+    if not cond or cond.get("status") != "True":
+        return False, "condition Available is not True"
+    return True, f"{available} of {want} replicas available"
+
+
+def wait_deployment_available(client, ref, timeout=300, interval=2.0, clock=time.monotonic, sleep=time.sleep):
+    """Wait until the Deployment ``ref`` is Available. Returns a summary dict; raises WaitTimeoutError."""
+    state = {}
+
+    def check(_elapsed):
+        dep = client.get(ref)
+        state["dep"] = dep
+        done, reason = deployment_available(dep)
+        state["reason"] = reason
+        prog = _cond(dep, "Progressing")
+        if not done and prog and prog.get("reason") == "ProgressDeadlineExceeded":
+            state["deadline"] = prog.get("message")
+            return True, False
+        return done, done
+
+    finished, ok, elapsed = _poll(check, timeout, interval, clock, sleep)
+    if finished and ok:
+        return {"ready": True, "elapsed": round(elapsed, 3), "reason": state.get("reason")}
+    dep = state.get("dep")
+    pods_info = []
+    if dep is not None:
+        sel = ((dep.get("spec") or {}).get("selector") or {}).get("matchLabels")
+        for pod in client.list("Pod", ref.namespace, label_selector=selector_string(sel)):
+            if not pod_ready(pod):
+                pods_info.append(pod_diagnostics(client, pod))
+    head = ("{}: progress deadline exceeded ({})".format(ref, state["deadline"]) if state.get("deadline")
+            else "Timed out after {}s waiting for {} to become Available ({})".format(timeout, ref, state.get("reason")))
+    lines = [head]
+    if pods_info:
+        lines.append("Pods not ready:")
+        lines.extend("  - " + format_pod_diagnostics(i) for i in pods_info)
+    elif dep is not None:
+        events = latest_events(client, "Deployment", ref.name, ref.namespace)
+        if events:
+            lines.append("Deployment events: " + "; ".join(_fmt_event(e) for e in events))
+    raise WaitTimeoutError("\n".join(lines), not_ready=pods_info, elapsed=round(elapsed, 3))
+
+
+# --------------------------------------------------------------------------- StatefulSet
+def pod_ordinal(pod_name, sts_name):
+    prefix = sts_name + "-"
+    if not pod_name.startswith(prefix):
+        return None
+    tail = pod_name[len(prefix):]
+    return int(tail) if tail.isdigit() else None
+
+
+def statefulset_progress(sts, pods):
+    """Evaluate a rollout. Returns a dict with ``done``, ``reason`` and per-pod ``problems``."""
+    if sts is None:
+        return {"done": False, "reason": "StatefulSet does not exist", "problems": {}}
+    meta, spec, status = sts.get("metadata") or {}, sts.get("spec") or {}, sts.get("status") or {}
+    name = meta["name"]
+    replicas = spec.get("replicas", 1)
+    start = (spec.get("ordinals") or {}).get("start", 0) or 0
+    strategy = (spec.get("updateStrategy") or {}).get("type", "RollingUpdate")
+    partition = ((spec.get("updateStrategy") or {}).get("rollingUpdate") or {}).get("partition", 0) or 0
+    update_rev = status.get("updateRevision")
+    expected = [f"{name}-{start + i}" for i in range(replicas)]
+    by_name = {}
+    uid = meta.get("uid")
+    for pod in pods:
+        owners = (pod.get("metadata") or {}).get("ownerReferences") or []
+        if uid and owners and not any(o.get("uid") == uid for o in owners):
+            continue
+        if pod_ordinal(pod["metadata"]["name"], name) is None:
+            continue
+        by_name[pod["metadata"]["name"]] = pod
+    result = {"done": False, "replicas": replicas, "start": start, "partition": partition,
+              "strategy": strategy, "update_revision": update_rev,
+              "current_revision": status.get("currentRevision"), "expected": expected, "problems": {},
+              "ready": 0, "updated": 0}
+    if status.get("observedGeneration", 0) < meta.get("generation", 0):
+        result["reason"] = "controller has not observed generation {} yet".format(meta.get("generation"))
+        return result
+    extra = sorted((n for n in by_name if n not in expected), key=lambda n: pod_ordinal(n, name))
+    for index, pname in enumerate(expected):
+        pod = by_name.get(pname)
+        if pod is None:
+            result["problems"][pname] = "not created yet"
+            continue
+        if pod["metadata"].get("deletionTimestamp"):
+            result["problems"][pname] = "terminating"
+            continue
+        rev = (pod["metadata"].get("labels") or {}).get(REVISION_LABEL)
+        needs_update = strategy == "RollingUpdate" and index >= partition and update_rev is not None
+        if needs_update and rev != update_rev:
+            result["problems"][pname] = f"at revision {rev}, waiting for update to {update_rev}"
+            continue
+        if rev == update_rev:
+            result["updated"] += 1
+        if not pod_ready(pod):
+            result["problems"][pname] = "not ready"
+            continue
+        result["ready"] += 1
+    for pname in extra:
+        result["problems"][pname] = "waiting to be deleted (scale down)"
+    mrs = spec.get("minReadySeconds") or 0
+    if not result["problems"] and mrs and (status.get("availableReplicas") or 0) < replicas:
+        available = status.get("availableReplicas") or 0
+        result["reason"] = f"{available} of {replicas} pods available (minReadySeconds={mrs})"
+        return result
+    if result["problems"]:
+        first = min(result["problems"].items(), key=lambda kv: pod_ordinal(kv[0], name))
+        note = ""
+        if partition:
+            note = f" (partition {partition}: ordinals below {start + partition} stay at the current revision)"
+        result["reason"] = f"{result['ready']}/{replicas} pods ready{note}; {first[0]} {first[1]}"
+        return result
+    result["done"] = True
+    note = ""
+    if strategy == "RollingUpdate" and update_rev:
+        note = f" and at revision {update_rev}" if not partition else (
+            f" (ordinals >= {start + partition} at {update_rev})")
+    result["reason"] = f"{replicas}/{replicas} pods ready{note}"
+    return result
+
+
+class Timeline:
+    """Which pod became ready when; one entry per pod incarnation (uid)."""
+
+    def __init__(self, sts_name):
+        self.sts_name = sts_name
+        self.entries = {}
+
+    def observe(self, pods, elapsed):
+        for pod in pods:
+            meta = pod.get("metadata") or {}
+            ordinal = pod_ordinal(meta.get("name", ""), self.sts_name)
+            if ordinal is None or not pod_ready(pod):
+                continue
+            key = (meta.get("name"), meta.get("uid"))
+            if key in self.entries:
+                continue
+            cond = _cond(pod, "Ready") or {}
+            self.entries[key] = {
+                "pod": meta.get("name"),
+                "ordinal": ordinal,
+                "uid": meta.get("uid"),
+                "revision": (meta.get("labels") or {}).get(REVISION_LABEL),
+                "created_at": meta.get("creationTimestamp"),
+                "ready_at": cond.get("lastTransitionTime"),
+                "observed_after_seconds": round(elapsed, 3),
+            }
+
+    def as_list(self):
+        return sorted(self.entries.values(),
+                      key=lambda e: (e["ready_at"] or "", e["observed_after_seconds"], e["ordinal"]))
+
+
+def wait_statefulset(client, namespace, name, timeout=300, interval=2.0, clock=time.monotonic,
+                     sleep=time.sleep):
+    """Wait for a StatefulSet rollout. Returns ``{ready, elapsed, timeline, in_order, ...}``."""
+    ref = Ref("StatefulSet", name, namespace)
+    timeline = Timeline(name)
+    state = {}
+
+    def check(elapsed):
+        sts = client.get(ref)
+        pods = []
+        if sts is not None:
+            sel = ((sts.get("spec") or {}).get("selector") or {}).get("matchLabels")
+            pods = client.list("Pod", namespace, label_selector=selector_string(sel))
+        timeline.observe(pods, elapsed)
+        progress = statefulset_progress(sts, pods)
+        state.update(sts=sts, pods=pods, progress=progress)
+        return progress["done"], progress
+
+    done, progress, elapsed = _poll(check, timeout, interval, clock, sleep)
+    entries = timeline.as_list()
+    result = {
+        "ready": done,
+        "elapsed": round(elapsed, 3),
+        "reason": progress.get("reason"),
+        "partition": progress.get("partition"),
+        "update_revision": progress.get("update_revision"),
+        "current_revision": progress.get("current_revision"),
+        "timeline": entries,
+        "in_order": _in_order(entries),
+    }
+    if done:
+        return result
+    sts = state.get("sts")
+    vct_names = [v["metadata"]["name"] for v in ((sts or {}).get("spec") or {}).get("volumeClaimTemplates") or []]
+    pods_by_name = {p["metadata"]["name"]: p for p in state.get("pods") or []}
+    not_ready = []
+    for pname, problem in sorted(progress.get("problems", {}).items(), key=lambda kv: pod_ordinal(kv[0], name)):
+        pod = pods_by_name.get(pname)
+        if pod is None:
+            info = {"pod": pname, "problem": problem, "phase": None, "conditions": [], "containers": [],
+                    "events": [], "pvcs": []}
+        else:
+            info = pod_diagnostics(client, pod, vct_names)
+            info["problem"] = problem
+        not_ready.append(info)
+    lines = ["Timed out after {}s waiting for {}: {}".format(timeout, ref, progress.get("reason"))]
+    if not_ready:
+        lines.append("Pods not ready:")
+        for info in not_ready:
+            if info.get("phase") is None and not info.get("events"):
+                lines.append("  - {}: {}".format(info["pod"], info["problem"]))
+            else:
+                lines.append("  - " + format_pod_diagnostics(info))
+    if sts is not None:
+        events = [e for e in latest_events(client, "StatefulSet", name, namespace) if e.get("type") == "Warning"]
+        if events:
+            lines.append("StatefulSet events: " + "; ".join(_fmt_event(e) for e in events))
+    if entries:
+        lines.append("Became ready meanwhile: " + ", ".join(e["pod"] for e in entries))
+    result["not_ready"] = not_ready
+    raise WaitTimeoutError("\n".join(lines), **result)
+
+
+def _in_order(entries):
+    """True when the first readiness of each pod happened in ordinal order."""
+    first = {}
+    for e in entries:
+        first.setdefault(e["pod"], e)
+    ordered = sorted(first.values(), key=lambda e: (e["ready_at"] or "", e["observed_after_seconds"]))
+    ords = [e["ordinal"] for e in ordered]
+    return ords == sorted(ords)
+
+
+def wait_deleted(client, ref, timeout=120, interval=1.0, clock=time.monotonic, sleep=time.sleep):
+    """Wait until ``ref`` is gone (404). Raises WaitTimeoutError."""
+    done, _, elapsed = _poll(lambda _e: (client.get(ref) is None, None), timeout, interval, clock, sleep)
+    if not done:
+        raise WaitTimeoutError("Timed out after {}s waiting for {} to be deleted (finalizers: {})".format(
+            timeout, ref, ", ".join(((client.get(ref) or {}).get("metadata") or {}).get("finalizers") or [])
+            or "none"))
+    return round(elapsed, 3)

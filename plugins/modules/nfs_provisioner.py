@@ -1,0 +1,363 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: nfs_provisioner
+short_description: Deploy the NFS dynamic provisioner (nfs-subdir-external-provisioner) and its StorageClass
+version_added: 0.1.0
+description:
+  - Creates, updates or removes everything the NFS dynamic provisioner needs in a Kubernetes cluster, so that
+    PersistentVolumeClaims of a StorageClass get PersistentVolumes carved out of one NFS export.
+  - "Objects, with the names derived from O(name) (the defaults are the walkthrough's names):
+    ServiceAccount O(name); ClusterRole C(<name>-runner) with exactly the rules the provisioner needs
+    (persistentvolumes get/list/watch/create/delete; persistentvolumeclaims get/list/watch/update;
+    storageclasses get/list/watch; events create/update/patch; nodes get/list/watch; no wildcards);
+    ClusterRoleBinding C(run-<name>); Role and RoleBinding C(leader-locking-<name>) for leader election
+    (endpoints get/list/watch/create/update/patch); Deployment O(name) (strategy Recreate, the NFS export
+    mounted at C(/persistentvolumes), environment C(PROVISIONER_NAME), C(NFS_SERVER), C(NFS_PATH));
+    StorageClass O(storage_class_name)."
+  - The cluster-scoped objects (ClusterRole, ClusterRoleBinding, StorageClass) are named after O(name) and
+    O(storage_class_name), not the namespace; give each provisioner its own O(name).
+  - With O(wait=true) the module returns once the Deployment is Available; on timeout the error lists the
+    provisioner pods that are not ready with their phase, conditions and latest events (an image that
+    cannot be pulled, an NFS mount that fails).
+  - O(state=absent) removes exactly these objects, and only those that carry the label
+    C(app.kubernetes.io/managed-by=stateful.nfs) or are owned by the C(stateful.nfs) field manager.
+    It never touches PersistentVolumes, PersistentVolumeClaims or anything on the NFS server.
+author:
+  - stateful.nfs developers
+extends_documentation_fragment:
+  - stateful.nfs.k8s_auth
+  - stateful.nfs.k8s_auth.apply
+attributes:
+  check_mode:
+    support: full
+    details: Writes are sent with C(dryRun=All); nothing is stored.
+  diff_mode:
+    support: full
+    details: One before/after pair per object that changes.
+options:
+  state:
+    description:
+      - V(present) creates or updates the objects; V(absent) deletes them (never data).
+    type: str
+    choices: [present, absent]
+    default: present
+  name:
+    description:
+      - Name of the Deployment and the ServiceAccount, and the base of the RBAC object names.
+      - A DNS-1123 label (it is also the value of the pods' C(app) label).
+    type: str
+    default: nfs-client-provisioner
+  namespace:
+    description:
+      - Namespace of the namespaced objects. It must exist.
+    type: str
+    default: default
+  provisioner_name:
+    description:
+      - Name under which the provisioner serves claims; the StorageClass's C(provisioner) field and the
+        C(PROVISIONER_NAME) environment variable. Both always match.
+      - If a StorageClass O(storage_class_name) already exists with another provisioner, PVCs of that class
+        would stay Pending. The module warns and fails before writing anything, unless
+        O(replace_storage_class=true).
+    type: str
+    default: fuseim.pri/ifs
+  nfs_server:
+    description:
+      - Host name or IP address of the NFS server, as the Kubernetes nodes reach it.
+      - Required when O(state=present).
+    type: str
+  nfs_path:
+    description:
+      - Exported directory on O(nfs_server) under which the provisioner creates one directory per volume.
+      - Required when O(state=present).
+    type: str
+  image:
+    description:
+      - Provisioner image.
+      - The default is the maintained upstream image. Where C(registry.k8s.io) cannot be reached, the
+        walkthrough's mirror V(fxkjnj/nfs-client-provisioner:latest) can be given (or a copy in a private
+        registry).
+      - "B(Warning:) old C(nfs-client-provisioner) images (the retired external-storage project, which
+        the mirror is) rely on the C(selfLink) field that Kubernetes removed in 1.20. On Kubernetes 1.20
+        and later their claims stay Pending and the provisioner logs C(unexpected error getting claim
+        reference: selfLink was empty, can't make reference). Use them only on older clusters."
+    type: str
+    default: registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2
+  image_pull_policy:
+    description: Pull policy of the provisioner container.
+    type: str
+    choices: [Always, IfNotPresent, Never]
+    default: IfNotPresent
+  replicas:
+    description:
+      - Number of provisioner pods. They elect a leader, so more than one only adds standby capacity.
+    type: int
+    default: 1
+  labels:
+    description: Extra labels for every object (and the provisioner pods).
+    type: dict
+  resources:
+    description:
+      - Compute resources of the provisioner container, as in a Kubernetes manifest
+        (C(requests)/C(limits) of C(cpu), C(memory)).
+    type: dict
+  node_selector:
+    description: Node labels the provisioner pods must run on.
+    type: dict
+  tolerations:
+    description: Tolerations of the provisioner pods, as in a Kubernetes manifest.
+    type: list
+    elements: dict
+  image_pull_secrets:
+    description: Names of Secrets (in O(namespace)) used to pull O(image).
+    type: list
+    elements: str
+  security_context:
+    description: Container C(securityContext) of the provisioner, as in a Kubernetes manifest.
+    type: dict
+  pod_security_context:
+    description: Pod C(securityContext) of the provisioner pods, as in a Kubernetes manifest.
+    type: dict
+  storage_class_name:
+    description: Name of the StorageClass served by this provisioner.
+    type: str
+    default: managed-nfs-storage
+  default_class:
+    description:
+      - Mark the StorageClass as the cluster's default (annotation
+        C(storageclass.kubernetes.io/is-default-class)).
+    type: bool
+    default: false
+  archive_on_delete:
+    description:
+      - StorageClass parameter C(archiveOnDelete). When V(true), the directory of a deleted volume is renamed
+        C(archived-<name>) on the NFS server instead of being removed.
+      - Ignored by the provisioner when O(on_delete) is set.
+    type: bool
+    default: true
+  on_delete:
+    description:
+      - StorageClass parameter C(onDelete). V(retain) keeps the directory of a deleted volume as is,
+        V(delete) removes it. Takes precedence over O(archive_on_delete).
+    type: str
+    choices: [delete, retain]
+  path_pattern:
+    description:
+      - StorageClass parameter C(pathPattern), the directory of each volume relative to O(nfs_path), built
+        from PVC metadata, for example V(${.PVC.namespace}/${.PVC.name}).
+      - Default (unset) is C(${namespace}-${pvcName}-${pvName}).
+    type: str
+  reclaim_policy:
+    description: Reclaim policy of the volumes the class provisions.
+    type: str
+    choices: [Delete, Retain]
+    default: Delete
+  volume_binding_mode:
+    description: When volumes are bound and provisioned.
+    type: str
+    choices: [Immediate, WaitForFirstConsumer]
+    default: Immediate
+  allow_volume_expansion:
+    description: Whether PVCs of the class may grow. Unset leaves the field out of the class.
+    type: bool
+  mount_options:
+    description: NFS mount options of the volumes, for example V(nfsvers=4.1) or V(hard).
+    type: list
+    elements: str
+  replace_storage_class:
+    description:
+      - When the StorageClass exists with a different provisioner (a field Kubernetes does not allow to
+        change), delete and recreate it. Existing PVs and PVCs of the class are not affected.
+    type: bool
+    default: false
+  wait:
+    description:
+      - With O(state=present), wait until the Deployment is Available; with O(state=absent), until it is gone.
+    type: bool
+    default: true
+  wait_timeout:
+    description: Seconds to wait.
+    type: int
+    default: 300
+seealso:
+  - module: stateful.nfs.statefulset
+  - name: nfs-subdir-external-provisioner
+    description: The provisioner this module deploys.
+    link: https://github.com/kubernetes-sigs/nfs-subdir-external-provisioner
+"""
+
+EXAMPLES = r"""
+- name: Provisioner and StorageClass of the walkthrough
+  stateful.nfs.nfs_provisioner:
+    nfs_server: 192.0.2.20
+    nfs_path: /home/nfs
+
+- name: Same, for a network that cannot reach registry.k8s.io (Kubernetes < 1.20 only, see image)
+  stateful.nfs.nfs_provisioner:
+    nfs_server: 192.0.2.20
+    nfs_path: /home/nfs
+    image: fxkjnj/nfs-client-provisioner:latest
+
+- name: A default class that keeps data of deleted volumes, on tainted storage nodes
+  stateful.nfs.nfs_provisioner:
+    kubeconfig: ~/.kube/prod.yaml
+    context: prod
+    name: nfs-prod
+    namespace: storage
+    provisioner_name: example.com/nfs-prod
+    nfs_server: nfs.example.com
+    nfs_path: /srv/k8s
+    storage_class_name: nfs-prod
+    default_class: true
+    on_delete: retain
+    path_pattern: "${.PVC.namespace}/${.PVC.name}"
+    reclaim_policy: Retain
+    allow_volume_expansion: true
+    mount_options: [nfsvers=4.1, hard]
+    resources:
+      requests: {cpu: 10m, memory: 32Mi}
+      limits: {memory: 64Mi}
+    node_selector:
+      node-role.kubernetes.io/storage: ""
+    tolerations:
+      - key: storage
+        operator: Exists
+        effect: NoSchedule
+    security_context:
+      allowPrivilegeEscalation: false
+
+- name: Remove the provisioner (PVs, PVCs and data stay)
+  stateful.nfs.nfs_provisioner:
+    state: absent
+"""
+
+RETURN = r"""
+changed:
+  description: Whether any object was created, changed or deleted (or would be, in check mode).
+  returned: always
+  type: bool
+objects:
+  description: One entry per object, in the order handled.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    kind: {description: Object kind., type: str, sample: Deployment}
+    name: {description: Object name., type: str, sample: nfs-client-provisioner}
+    namespace: {description: Namespace, null for cluster-scoped kinds., type: str, sample: default}
+    action:
+      description: What was done.
+      type: str
+      sample: create
+      choices: [create, update, unchanged, recreate, delete, absent, skipped]
+    changed: {description: Whether this object changed., type: bool}
+    reason: {description: Why the module wrote or did not write., type: str, sample: field spec.replicas differs}
+names:
+  description: Names of the objects of this provisioner.
+  returned: always
+  type: dict
+  sample:
+    service_account: nfs-client-provisioner
+    cluster_role: nfs-client-provisioner-runner
+    cluster_role_binding: run-nfs-client-provisioner
+    role: leader-locking-nfs-client-provisioner
+    role_binding: leader-locking-nfs-client-provisioner
+    deployment: nfs-client-provisioner
+    storage_class: managed-nfs-storage
+provisioner_name:
+  description: The provisioner name the StorageClass and the Deployment use.
+  returned: state=present
+  type: str
+  sample: fuseim.pri/ifs
+storage_class:
+  description: Name of the StorageClass.
+  returned: state=present
+  type: str
+  sample: managed-nfs-storage
+deployment:
+  description: Outcome of the wait for the Deployment.
+  returned: state=present, wait=true, not in check mode, replicas > 0
+  type: dict
+  sample: {ready: true, elapsed: 4.2, reason: 1 of 1 replicas available}
+diff:
+  description: Before/after of each object that changed (with --diff).
+  returned: when changed
+  type: list
+  elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s import manifests as mf
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import K8sError
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.module import (
+    APPLY_OPTIONS,
+    argument_spec,
+    connect,
+    fail,
+    fail_with_outcome,
+)
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.runners import (
+    Outcome,
+    run_provisioner,
+)
+
+
+def main():
+    spec = argument_spec(
+        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
+        name={"type": "str", "default": "nfs-client-provisioner"},
+        namespace={"type": "str", "default": "default"},
+        provisioner_name={"type": "str", "default": mf.DEFAULT_PROVISIONER_NAME},
+        nfs_server={"type": "str"},
+        nfs_path={"type": "str"},
+        image={"type": "str", "default": mf.DEFAULT_PROVISIONER_IMAGE},
+        image_pull_policy={"type": "str", "choices": ["Always", "IfNotPresent", "Never"],
+                           "default": "IfNotPresent"},
+        replicas={"type": "int", "default": 1},
+        labels={"type": "dict"},
+        resources={"type": "dict"},
+        node_selector={"type": "dict"},
+        tolerations={"type": "list", "elements": "dict"},
+        image_pull_secrets={"type": "list", "elements": "str"},
+        security_context={"type": "dict"},
+        pod_security_context={"type": "dict"},
+        storage_class_name={"type": "str", "default": "managed-nfs-storage"},
+        default_class={"type": "bool", "default": False},
+        archive_on_delete={"type": "bool", "default": True},
+        on_delete={"type": "str", "choices": ["delete", "retain"]},
+        path_pattern={"type": "str"},
+        reclaim_policy={"type": "str", "choices": ["Delete", "Retain"], "default": "Delete"},
+        volume_binding_mode={"type": "str", "choices": ["Immediate", "WaitForFirstConsumer"],
+                             "default": "Immediate"},
+        allow_volume_expansion={"type": "bool"},
+        mount_options={"type": "list", "elements": "str"},
+        replace_storage_class={"type": "bool", "default": False},
+        wait={"type": "bool", "default": True},
+        wait_timeout={"type": "int", "default": 300},
+        **APPLY_OPTIONS
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
+                           required_if=[("state", "present", ("nfs_server", "nfs_path"))])
+    try:
+        mf.validate_provisioner_params(module.params, module.params["state"])
+    except K8sError as exc:
+        fail(module, exc)
+    if module.params["wait_timeout"] < 1:
+        module.fail_json(msg=f"wait_timeout: must be >= 1, got {module.params['wait_timeout']}")
+    client = connect(module)
+    outcome = Outcome(module.warn)
+    try:
+        run_provisioner(client, module.params, check_mode=module.check_mode, outcome=outcome)
+    except K8sError as exc:
+        fail_with_outcome(module, exc, outcome)
+    result = outcome.module_result()
+    if not module._diff:
+        result.pop("diff")
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

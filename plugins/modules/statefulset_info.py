@@ -1,0 +1,151 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: statefulset_info
+short_description: Identity table of a StatefulSet - per pod its names, DNS name, address, claim, volume and NFS directory
+version_added: 0.1.0
+description:
+  - Read-only. For each pod of the StatefulSet, in ordinal order, returns its ordinal, name, hostname,
+    subdomain, DNS name C(<hostname>.<service>.<namespace>.svc.<cluster_domain>), pod IP, node, phase and
+    readiness, revision, and for each volume claim template the PVC, the PV bound to it, the storage
+    class and, for NFS volumes (in-tree C(nfs) or the C(nfs.csi.k8s.io) driver), the NFS server and path.
+  - The first template's claim is also flattened into each row (C(pvc), C(pv), C(storage_class),
+    C(nfs_server), C(nfs_path)) for the common single-template case.
+author:
+  - stateful.nfs developers
+extends_documentation_fragment:
+  - stateful.nfs.k8s_auth
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads.
+  diff_mode:
+    support: none
+options:
+  name:
+    description: Name of the StatefulSet.
+    type: str
+    required: true
+  namespace:
+    description: Its namespace.
+    type: str
+    default: default
+  cluster_domain:
+    description: The cluster's DNS domain, used to build the DNS names.
+    type: str
+    default: cluster.local
+seealso:
+  - module: stateful.nfs.statefulset
+"""
+
+EXAMPLES = r"""
+- name: Identity table of the walkthrough's StatefulSet
+  stateful.nfs.statefulset_info:
+    name: web
+  register: web_info
+
+- name: Every pod has its own directory on the NFS server
+  ansible.builtin.assert:
+    that:
+      - web_info.pods | map(attribute='nfs_path') | unique | length == web_info.pods | length
+      - web_info.pods | map(attribute='dns_name') | first == 'web-0.web.default.svc.cluster.local'
+"""
+
+RETURN = r"""
+exists:
+  description: Whether the StatefulSet exists.
+  returned: always
+  type: bool
+statefulset:
+  description: Summary of the StatefulSet; null when it does not exist.
+  returned: always
+  type: dict
+  sample:
+    name: web
+    namespace: default
+    service_name: web
+    replicas: 3
+    ordinals_start: 0
+    ready_replicas: 3
+    current_revision: web-7d4b9c8f5
+    update_revision: web-7d4b9c8f5
+    volume_claim_templates: [nginx-pvc]
+    cluster_domain: cluster.local
+pods:
+  description: One row per existing pod, by ordinal.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    ordinal: {description: Ordinal., type: int, sample: 0}
+    name: {description: Pod name., type: str, sample: web-0}
+    hostname: {description: Pod hostname (C(spec.hostname), else its name)., type: str, sample: web-0}
+    subdomain: {description: Pod subdomain (the governing Service)., type: str, sample: web}
+    dns_name: {description: Stable DNS name., type: str, sample: web-0.web.default.svc.cluster.local}
+    pod_ip: {description: Current pod IP (changes when the pod is recreated)., type: str, sample: 10.244.1.7}
+    node: {description: Node the pod runs on., type: str, sample: worker-1}
+    phase: {description: Pod phase., type: str, sample: Running}
+    ready: {description: Whether the pod is Ready., type: bool}
+    revision: {description: The pod's controller-revision-hash., type: str}
+    uid: {description: Pod UID (changes when the pod is recreated)., type: str}
+    pvc: {description: First template's PVC., type: str, sample: nginx-pvc-web-0}
+    pv: {description: PV bound to it., type: str, sample: pvc-5f0c4c1e-7d5a-4a43-9a49-0d1b1b1f2a3c}
+    storage_class: {description: Its storage class., type: str, sample: managed-nfs-storage}
+    nfs_server: {description: NFS server of the PV., type: str, sample: 192.0.2.20}
+    nfs_path:
+      description: NFS path of the PV.
+      type: str
+      sample: /home/nfs/default-nginx-pvc-web-0-pvc-5f0c4c1e-7d5a-4a43-9a49-0d1b1b1f2a3c
+    volumes:
+      description: All templates' claims (keys template, pvc, pvc_phase, pv, storage_class, capacity, nfs_server, nfs_path).
+      type: list
+      elements: dict
+missing_ordinals:
+  description: Ordinals the StatefulSet should have but whose pod does not exist.
+  returned: always
+  type: list
+  elements: int
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import K8sError
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.manifests import (
+    check_dns1123_label,
+    check_dns1123_subdomain,
+)
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.module import (
+    argument_spec,
+    connect,
+    fail,
+)
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.runners import (
+    identity_table,
+)
+
+
+def main():
+    spec = argument_spec(
+        name={"type": "str", "required": True},
+        namespace={"type": "str", "default": "default"},
+        cluster_domain={"type": "str", "default": "cluster.local"},
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    p = module.params
+    try:
+        check_dns1123_label("name", p["name"])
+        check_dns1123_label("namespace", p["namespace"])
+        check_dns1123_subdomain("cluster_domain", p["cluster_domain"])
+    except K8sError as exc:
+        fail(module, exc)
+    client = connect(module)
+    try:
+        table = identity_table(client, p["namespace"], p["name"], p["cluster_domain"])
+    except K8sError as exc:
+        fail(module, exc)
+    module.exit_json(changed=False, **table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,355 @@
+"""Waiters: partition-aware StatefulSet rollout, readiness timeline, timeout diagnostics, Deployments."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s import wait
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import (
+    WaitTimeoutError,
+)
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.resources import Ref
+
+from tests.unit.plugins.module_utils.k8s.fakeapi import make_pod
+
+
+def make_sts(replicas=3, partition=None, update="rev-2", current="rev-1", generation=2, observed=2, start=None,
+             strategy="RollingUpdate", min_ready=None, available=None):
+    spec = {"serviceName": "web", "replicas": replicas, "selector": {"matchLabels": {"app": "nginx"}},
+            "template": {"metadata": {"labels": {"app": "nginx"}}, "spec": {"containers": []}},
+            "updateStrategy": {"type": strategy},
+            "volumeClaimTemplates": [{"metadata": {"name": "nginx-pvc"}, "spec": {}}]}
+    if partition is not None:
+        spec["updateStrategy"]["rollingUpdate"] = {"partition": partition}
+    if start is not None:
+        spec["ordinals"] = {"start": start}
+    if min_ready:
+        spec["minReadySeconds"] = min_ready
+    return {"apiVersion": "apps/v1", "kind": "StatefulSet",
+            "metadata": {"name": "web", "namespace": "default", "uid": "sts-uid", "generation": generation},
+            "spec": spec,
+            "status": {"observedGeneration": observed, "updateRevision": update, "currentRevision": current,
+                       "availableReplicas": replicas if available is None else available}}
+
+
+class ScriptedClient:
+    """get/list answered from a list of snapshots; the waiter's sleep advances to the next one."""
+
+    def __init__(self, snapshots, events=None, pvcs=None):
+        self.snapshots = snapshots
+        self.i = 0
+        self.t = 0.0
+        self.events = events or []
+        self.pvcs = pvcs or {}
+        self.calls = 0
+
+    def clock(self):
+        return self.t
+
+    def sleep(self, d):
+        self.t += d
+        self.i = min(self.i + 1, len(self.snapshots) - 1)
+
+    def get(self, ref):
+        self.calls += 1
+        if ref.kind == "StatefulSet":
+            return self.snapshots[self.i][0]
+        if ref.kind == "PersistentVolumeClaim":
+            return self.pvcs.get(ref.name)
+        return None
+
+    def list(self, kind, namespace=None, label_selector=None, field_selector=None):
+        self.calls += 1
+        if kind == "Pod":
+            return self.snapshots[self.i][1]
+        if kind == "Event":
+            return list(self.events)
+        return []
+
+
+def pods(sts, spec):
+    """spec: {ordinal: (ready, revision)}"""
+    return [make_pod(sts, o, ready=r, revision=rev) for o, (r, rev) in spec.items()]
+
+
+# ----------------------------------------------------------------------------- progress evaluation
+def test_done_when_all_updated_and_ready():
+    s = make_sts()
+    p = wait.statefulset_progress(s, pods(s, {0: (True, "rev-2"), 1: (True, "rev-2"), 2: (True, "rev-2")}))
+    assert p["done"] and p["reason"] == "3/3 pods ready and at revision rev-2"
+
+
+def test_not_done_while_old_revision_remains_without_partition():
+    s = make_sts()
+    p = wait.statefulset_progress(s, pods(s, {0: (True, "rev-1"), 1: (True, "rev-2"), 2: (True, "rev-2")}))
+    assert not p["done"]
+    assert p["problems"] == {"web-0": "at revision rev-1, waiting for update to rev-2"}
+
+
+def test_partition_done_when_high_ordinals_updated_and_low_ones_ready():
+    """kubernetes.core's waiter never returns here: currentRevision != updateRevision by design."""
+    s = make_sts(partition=2)
+    p = wait.statefulset_progress(s, pods(s, {0: (True, "rev-1"), 1: (True, "rev-1"), 2: (True, "rev-2")}))
+    assert p["done"], p
+    assert p["reason"] == "3/3 pods ready (ordinals >= 2 at rev-2)"
+
+
+@pytest.mark.parametrize("state, problem", [
+    ({0: (True, "rev-1"), 1: (True, "rev-1"), 2: (True, "rev-1")}, ("web-2", "at revision rev-1")),
+    ({0: (False, "rev-1"), 1: (True, "rev-1"), 2: (True, "rev-2")}, ("web-0", "not ready")),
+    ({0: (True, "rev-1"), 1: (True, "rev-1")}, ("web-2", "not created yet")),
+])
+def test_partition_not_done(state, problem):
+    s = make_sts(partition=2)
+    p = wait.statefulset_progress(s, pods(s, state))
+    assert not p["done"]
+    assert p["problems"][problem[0]].startswith(problem[1])
+    assert "partition 2" in p["reason"]
+
+
+def test_partition_is_an_index_with_ordinals_start():
+    s = make_sts(partition=1, start=5)
+    p = wait.statefulset_progress(s, pods(s, {5: (True, "rev-1"), 6: (True, "rev-2"), 7: (True, "rev-2")}))
+    assert p["done"] and p["expected"] == ["web-5", "web-6", "web-7"]
+
+
+def test_partition_beyond_replicas_needs_only_readiness():
+    s = make_sts(partition=5)
+    assert wait.statefulset_progress(s, pods(s, {0: (True, "rev-1"), 1: (True, "rev-1"), 2: (True, "rev-1")}))["done"]
+
+
+def test_on_delete_ignores_revisions():
+    s = make_sts(strategy="OnDelete")
+    assert wait.statefulset_progress(s, pods(s, {0: (True, "rev-1"), 1: (True, "rev-1"), 2: (True, "rev-1")}))["done"]
+
+
+def test_generation_not_observed():
+    s = make_sts(generation=3, observed=2)
+    p = wait.statefulset_progress(s, pods(s, {0: (True, "rev-2"), 1: (True, "rev-2"), 2: (True, "rev-2")}))
+    assert not p["done"] and "generation 3" in p["reason"]
+
+
+def test_scale_down_waits_for_extra_pods():
+    s = make_sts(replicas=2)
+    p = wait.statefulset_progress(s, pods(s, {0: (True, "rev-2"), 1: (True, "rev-2"), 2: (True, "rev-2")}))
+    assert not p["done"] and p["problems"] == {"web-2": "waiting to be deleted (scale down)"}
+
+
+def test_scale_to_zero_done_when_no_pods():
+    s = make_sts(replicas=0)
+    assert wait.statefulset_progress(s, [])["done"]
+
+
+def test_min_ready_seconds_uses_available_replicas():
+    s = make_sts(min_ready=10, available=2)
+    p = wait.statefulset_progress(s, pods(s, {0: (True, "rev-2"), 1: (True, "rev-2"), 2: (True, "rev-2")}))
+    assert not p["done"] and "minReadySeconds=10" in p["reason"]
+
+
+def test_pods_of_other_owners_are_ignored():
+    s = make_sts(replicas=1)
+    stray = make_pod(s, 0, revision="rev-2")
+    stray["metadata"]["ownerReferences"][0]["uid"] = "someone-else"
+    assert wait.statefulset_progress(s, [stray])["problems"] == {"web-0": "not created yet"}
+
+
+# ----------------------------------------------------------------------------- the wait loop
+def ordered_rollout_snapshots():
+    """OrderedReady creation: web-0, then web-1, then web-2 become ready one poll apart."""
+    s = make_sts(update="rev-1", current="rev-1")
+    snaps = []
+    for n in range(4):
+        state = {o: (o < n, "rev-1") for o in range(min(n + 1, 3))}
+        snaps.append((s, pods(s, state)))
+    return snaps
+
+
+def test_wait_returns_timeline_in_order():
+    c = ScriptedClient(ordered_rollout_snapshots())
+    res = wait.wait_statefulset(c, "default", "web", timeout=60, interval=2, clock=c.clock, sleep=c.sleep)
+    assert res["ready"] is True and res["in_order"] is True
+    assert [e["pod"] for e in res["timeline"]] == ["web-0", "web-1", "web-2"]
+    assert [e["observed_after_seconds"] for e in res["timeline"]] == [2.0, 4.0, 6.0]
+    assert res["timeline"][0]["ready_at"] == "2024-05-01T10:00:00Z"
+    assert res["elapsed"] == 6.0
+
+
+def test_wait_partitioned_rollout_returns():
+    s = make_sts(partition=2)
+    c = ScriptedClient([
+        (s, pods(s, {0: (True, "rev-1"), 1: (True, "rev-1"), 2: (True, "rev-1")})),
+        (s, pods(s, {0: (True, "rev-1"), 1: (True, "rev-1"), 2: (False, "rev-2")})),
+        (s, pods(s, {0: (True, "rev-1"), 1: (True, "rev-1"), 2: (True, "rev-2")})),
+    ])
+    res = wait.wait_statefulset(c, "default", "web", timeout=60, interval=1, clock=c.clock, sleep=c.sleep)
+    assert res["ready"] and res["partition"] == 2 and res["elapsed"] == 2.0
+    assert res["current_revision"] == "rev-1" and res["update_revision"] == "rev-2"
+
+
+def test_timeout_lists_not_ready_pods_with_phase_conditions_events():
+    s = make_sts(update="rev-1", current="rev-1")
+    stuck = make_pod(s, 1, ready=False, conditions=[
+        {"type": "PodScheduled", "status": "True"},
+        {"type": "Ready", "status": "False", "reason": "ContainersNotReady",
+         "message": "containers with unready status: [nginx]"}])
+    stuck["status"]["containerStatuses"] = [{"name": "nginx", "ready": False, "state": {
+        "waiting": {"reason": "ImagePullBackOff", "message": 'Back-off pulling image "nginx:nope"'}}}]
+    unsched = make_pod(s, 2, ready=False, phase="Pending", conditions=[
+        {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+         "message": "0/3 nodes are available: 3 Insufficient memory."}])
+    events = [
+        {"involvedObject": {"kind": "Pod", "name": "web-1"}, "type": "Warning", "reason": "Failed",
+         "message": "Failed to pull image \"nginx:nope\"", "count": 4, "lastTimestamp": "2024-05-01T10:01:00Z"},
+        {"involvedObject": {"kind": "Pod", "name": "web-1"}, "type": "Warning", "reason": "FailedMount",
+         "message": "MountVolume.SetUp failed for volume \"pvc-1\" : mount failed: exit status 32 mount.nfs:"
+                    " Connection refused", "lastTimestamp": "2024-05-01T10:00:30Z"},
+        {"involvedObject": {"kind": "StatefulSet", "name": "web"}, "type": "Warning", "reason": "FailedCreate",
+         "message": "create Pod web-3 failed", "lastTimestamp": "2024-05-01T10:00:10Z"},
+    ]
+    pvcs = {"nginx-pvc-web-2": {"status": {"phase": "Pending"}}}
+    c = ScriptedClient([(s, [make_pod(s, 0), stuck, unsched])], events=events, pvcs=pvcs)
+    with pytest.raises(WaitTimeoutError) as exc:
+        wait.wait_statefulset(c, "default", "web", timeout=10, interval=2, clock=c.clock, sleep=c.sleep)
+    msg = str(exc.value)
+    lines = msg.splitlines()
+    assert lines[0] == "Timed out after 10s waiting for StatefulSet default/web: 1/3 pods ready; web-1 not ready"
+    web1 = next(line for line in lines if line.startswith("  - web-1"))
+    assert "phase Pending" in web1 or "phase Running" in web1
+    assert "Ready=False ContainersNotReady" in web1
+    assert "container nginx waiting ImagePullBackOff" in web1
+    assert "Warning Failed (x4): Failed to pull image" in web1
+    assert "FailedMount" in web1 and "mount.nfs: Connection refused" in web1
+    # events oldest first
+    assert web1.index("FailedMount") < web1.index("Warning Failed (x4)")
+    web2 = next(line for line in lines if line.startswith("  - web-2"))
+    assert "PodScheduled=False Unschedulable: 0/3 nodes are available" in web2
+    assert "PVC nginx-pvc-web-2 Pending" in web2
+    assert any(line.startswith("StatefulSet events: Warning FailedCreate") for line in lines)
+    assert "Became ready meanwhile: web-0" in msg
+    details = exc.value.details
+    assert [d["pod"] for d in details["not_ready"]] == ["web-1", "web-2"]
+    assert details["timeline"][0]["pod"] == "web-0"
+    assert c.t == 10  # bounded by the timeout
+
+
+def test_timeout_for_missing_pods_says_not_created():
+    s = make_sts(update="rev-1", current="rev-1")
+    c = ScriptedClient([(s, [])])
+    with pytest.raises(WaitTimeoutError) as exc:
+        wait.wait_statefulset(c, "default", "web", timeout=3, interval=1, clock=c.clock, sleep=c.sleep)
+    assert "  - web-0: not created yet" in str(exc.value).splitlines()
+
+
+def test_missing_statefulset_times_out_clearly():
+    c = ScriptedClient([(None, [])])
+    with pytest.raises(WaitTimeoutError, match="StatefulSet does not exist"):
+        wait.wait_statefulset(c, "default", "web", timeout=2, interval=1, clock=c.clock, sleep=c.sleep)
+
+
+def test_timeline_keeps_each_incarnation():
+    s = make_sts(update="rev-2", current="rev-1")
+    old = make_pod(s, 0, revision="rev-1")
+    new = copy.deepcopy(make_pod(s, 0, revision="rev-2"))
+    new["metadata"]["uid"] = "uid-web-0-new"
+    new["status"]["conditions"][1]["lastTransitionTime"] = "2024-05-01T10:05:00Z"
+    s1 = make_sts(replicas=1, update="rev-2", current="rev-1")
+    c = ScriptedClient([(s1, [old]), (s1, [new])])
+    res = wait.wait_statefulset(c, "default", "web", timeout=10, interval=1, clock=c.clock, sleep=c.sleep)
+    assert [(e["pod"], e["revision"]) for e in res["timeline"]] == [("web-0", "rev-1"), ("web-0", "rev-2")]
+
+
+# ----------------------------------------------------------------------------- Deployment
+def dep(replicas=1, updated=1, available=1, total=1, cond="True", gen=1, observed=1, progressing=None):
+    conds = [{"type": "Available", "status": cond}]
+    if progressing:
+        conds.append({"type": "Progressing", "status": "False", "reason": progressing, "message": "too slow"})
+    return {"metadata": {"name": "p", "namespace": "default", "generation": gen},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "p"}}},
+            "status": {"observedGeneration": observed, "updatedReplicas": updated, "availableReplicas": available,
+                       "replicas": total, "conditions": conds}}
+
+
+@pytest.mark.parametrize("d, done, reason", [
+    (dep(), True, "1 of 1 replicas available"),
+    (dep(available=0), False, "0 of 1 replicas available"),
+    (dep(updated=0), False, "0 of 1 replicas updated"),
+    (dep(total=2), False, "1 old replicas pending termination"),
+    (dep(cond="False"), False, "condition Available is not True"),
+    (dep(gen=2), False, "controller has not observed generation 2 yet"),
+    (dep(replicas=0, updated=0, available=0, total=0), True, "scaled to 0"),
+    (None, False, "does not exist"),
+])
+def test_deployment_available(d, done, reason):
+    assert wait.deployment_available(d) == (done, reason)
+
+
+class DepClient:
+    def __init__(self, seq, pods=()):
+        self.seq, self.pods, self.t = list(seq), list(pods), 0.0
+
+    def clock(self):
+        return self.t
+
+    def sleep(self, d):
+        self.t += d
+        if len(self.seq) > 1:
+            self.seq.pop(0)
+
+    def get(self, ref):
+        return self.seq[0]
+
+    def list(self, kind, namespace=None, label_selector=None, field_selector=None):
+        if kind == "Pod":
+            assert label_selector == "app=p"
+            return self.pods
+        return [{"involvedObject": {"kind": "Pod", "name": "p-1"}, "type": "Warning", "reason": "FailedMount",
+                 "message": "mount.nfs: access denied by server", "lastTimestamp": "t"}]
+
+
+def test_wait_deployment_becomes_available():
+    c = DepClient([dep(available=0), dep(available=0), dep()])
+    res = wait.wait_deployment_available(c, Ref("Deployment", "p", "default"), timeout=30, interval=2,
+                                         clock=c.clock, sleep=c.sleep)
+    assert res == {"ready": True, "elapsed": 4.0, "reason": "1 of 1 replicas available"}
+
+
+def test_wait_deployment_timeout_lists_pods():
+    pod = {"metadata": {"name": "p-1", "namespace": "default"}, "spec": {},
+           "status": {"phase": "Pending", "conditions": [{"type": "Ready", "status": "False"}]}}
+    c = DepClient([dep(available=0)], pods=[pod])
+    with pytest.raises(WaitTimeoutError) as exc:
+        wait.wait_deployment_available(c, Ref("Deployment", "p", "default"), timeout=5, interval=1,
+                                       clock=c.clock, sleep=c.sleep)
+    msg = str(exc.value)
+    assert msg.startswith("Timed out after 5s waiting for Deployment default/p to become Available")
+    assert "  - p-1: phase Pending; Ready=False; events: Warning FailedMount: mount.nfs: access denied" in msg
+
+
+def test_wait_deployment_progress_deadline_fails_early():
+    c = DepClient([dep(available=0, progressing="ProgressDeadlineExceeded")])
+    with pytest.raises(WaitTimeoutError, match="progress deadline exceeded"):
+        wait.wait_deployment_available(c, Ref("Deployment", "p", "default"), timeout=300, interval=1,
+                                       clock=c.clock, sleep=c.sleep)
+    assert c.t == 0
+
+
+def test_wait_over_http_with_fake_api(fake_api, client):
+    """The real request path: GET StatefulSet + LIST pods by selector until ready."""
+    s = make_sts(replicas=2, update="rev-1", current="rev-1")
+    s["status"]["observedGeneration"] = 1
+    s["metadata"]["generation"] = 1
+    fake_api.objects[("StatefulSet", "default", "web")] = s
+    polls = []
+
+    def controller(fake, method, path):
+        if method == "GET" and path.endswith("/pods"):
+            polls.append(1)
+            n = len(polls)
+            for o in range(min(n, 2)):
+                fake.objects[("Pod", "default", f"web-{o}")] = make_pod(s, o, ready=o < n - 1)
+
+    fake_api.hooks.append(controller)
+    res = wait.wait_statefulset(client, "default", "web", timeout=20, interval=0.01)
+    assert res["ready"] and [e["pod"] for e in res["timeline"]] == ["web-0", "web-1"]
+    assert any(r["query"].get("labelSelector") == "app=nginx" for r in fake_api.requests)

@@ -1,0 +1,198 @@
+"""stateful.nfs.nfs_provisioner, run in-process against the in-test API fake."""
+
+from __future__ import annotations
+
+import pytest
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.retry import RetryPolicy
+from ansible_collections.stateful.nfs.plugins.modules import nfs_provisioner
+
+from tests.unit.plugins.module_utils.k8s.fakeapi import FakeApi, run_module, warnings_of
+
+NS = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}}
+
+
+@pytest.fixture
+def fake_api(monkeypatch):
+    monkeypatch.setattr(RetryPolicy, "delay", lambda self, attempt, retry_after=None: 0.0)
+    fake = FakeApi(token="s3cret").start()
+    fake.put(NS)
+    yield fake
+    fake.stop()
+
+
+def args(fake, **over):
+    a = {"host": fake.url, "api_key": "s3cret", "nfs_server": "192.0.2.20", "nfs_path": "/home/nfs",
+         "wait": False}
+    a.update(over)
+    return a
+
+
+def make_available(fake, method, path):
+    """Minimal Deployment controller: every stored provisioner Deployment is Available."""
+    dep = fake.objects.get(("Deployment", "default", "nfs-client-provisioner"))
+    if dep is not None:
+        n = dep["spec"]["replicas"]
+        dep["status"] = {"observedGeneration": dep["metadata"]["generation"], "replicas": n,
+                         "updatedReplicas": n, "availableReplicas": n, "readyReplicas": n,
+                         "conditions": [{"type": "Available", "status": "True"}]}
+
+
+def test_create_wait_and_idempotent_rerun(fake_api, capsys):
+    fake_api.hooks.append(make_available)
+    res = run_module(nfs_provisioner.main, args(fake_api, wait=True), capsys, diff=True)
+    assert res["changed"] is True, res
+    assert [o["action"] for o in res["objects"]] == ["create"] * 7
+    assert res["deployment"]["ready"] is True
+    assert res["names"]["cluster_role_binding"] == "run-nfs-client-provisioner"
+    assert len(res["diff"]) == 7
+    sc = fake_api.get("StorageClass", "managed-nfs-storage")
+    assert sc["provisioner"] == "fuseim.pri/ifs" and sc["parameters"] == {"archiveOnDelete": "true"}
+    fake_api.clear_log()
+    res = run_module(nfs_provisioner.main, args(fake_api, wait=True), capsys)
+    assert res["changed"] is False
+    assert {o["action"] for o in res["objects"]} == {"unchanged"}
+    assert fake_api.writes() == []
+    assert "diff" not in res
+
+
+def test_check_mode_persists_nothing(fake_api, capsys):
+    res = run_module(nfs_provisioner.main, args(fake_api, wait=True), capsys, check_mode=True, diff=True)
+    assert res["changed"] is True
+    writes = fake_api.writes()
+    assert len(writes) == 7 and all(w["query"].get("dryRun") == "All" for w in writes)
+    assert [k for k in fake_api.objects if k[0] != "Namespace"] == []
+    assert "deployment" not in res  # no wait in check mode
+    assert "image: registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2" in res["diff"][5]["after"]
+
+
+def test_change_reports_diff_for_changed_objects_only(fake_api, capsys):
+    run_module(nfs_provisioner.main, args(fake_api), capsys)
+    fake_api.clear_log()
+    res = run_module(nfs_provisioner.main, args(fake_api, image="fxkjnj/nfs-client-provisioner:latest"), capsys,
+                     diff=True)
+    assert res["changed"] is True
+    assert [(o["kind"], o["action"]) for o in res["objects"] if o["changed"]] == [("Deployment", "update")]
+    assert len(fake_api.writes()) == 1
+    assert len(res["diff"]) == 1 and "fxkjnj/nfs-client-provisioner:latest" in res["diff"][0]["after"]
+
+
+def test_storage_class_with_other_provisioner_warns_and_fails_before_writing(fake_api, capsys):
+    fake_api.put({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+                  "metadata": {"name": "managed-nfs-storage"}, "provisioner": "example.com/other"})
+    res = run_module(nfs_provisioner.main, args(fake_api), capsys)
+    assert res["failed"] is True
+    assert "PVCs of class managed-nfs-storage would stay Pending" in res["msg"]
+    assert res["msg"].startswith("provisioner_name: ")
+    assert any("would stay Pending" in w for w in warnings_of(res))
+    assert fake_api.writes() == []
+
+
+def test_replace_storage_class(fake_api, capsys):
+    fake_api.put({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+                  "metadata": {"name": "managed-nfs-storage"}, "provisioner": "example.com/other"})
+    res = run_module(nfs_provisioner.main, args(fake_api, replace_storage_class=True), capsys)
+    assert res["changed"] and res["objects"][-1]["action"] == "recreate"
+    assert fake_api.get("StorageClass", "managed-nfs-storage")["provisioner"] == "fuseim.pri/ifs"
+
+
+def test_absent_removes_only_its_objects_and_never_data(fake_api, capsys):
+    run_module(nfs_provisioner.main, args(fake_api), capsys)
+    pv = fake_api.put({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "pvc-1"},
+                       "spec": {"nfs": {"server": "192.0.2.20", "path": "/home/nfs/x"}}})
+    foreign = {"apiVersion": "v1", "kind": "ServiceAccount",
+               "metadata": {"name": "nfs-client-provisioner", "namespace": "default"}}
+    fake_api.objects.pop(("ServiceAccount", "default", "nfs-client-provisioner"))
+    fake_api.put(foreign, manager="kubectl")
+    fake_api.clear_log()
+    res = run_module(nfs_provisioner.main, args(fake_api, state="absent", nfs_server=None, nfs_path=None),
+                     capsys)
+    assert res["changed"] is True
+    deleted = [(o["kind"], o["action"]) for o in res["objects"]]
+    assert deleted == [("StorageClass", "delete"), ("Deployment", "delete"), ("RoleBinding", "delete"),
+                       ("Role", "delete"), ("ClusterRoleBinding", "delete"), ("ClusterRole", "delete"),
+                       ("ServiceAccount", "skipped")]
+    assert any("not created by stateful.nfs" in w for w in warnings_of(res))
+    assert fake_api.get("PersistentVolume", "pvc-1") == pv
+    assert all(w["method"] == "DELETE" and "persistentvolume" not in w["path"] for w in fake_api.writes())
+    res = run_module(nfs_provisioner.main, args(fake_api, state="absent"), capsys)
+    assert res["changed"] is False
+
+
+@pytest.mark.parametrize("over, needle", [
+    ({"name": "Bad_Name"}, "name: 'Bad_Name' is not a valid DNS-1123 label"),
+    ({"replicas": -1}, "replicas: must be >= 0, got -1"),
+    ({"nfs_path": "relative"}, "nfs_path: 'relative' must be an absolute path"),
+    ({"namespace": "UPPER"}, "namespace: 'UPPER' is not a valid DNS-1123 label"),
+    ({"resources": {"limits": {"memory": "12 GB"}}}, "resources.limits.memory: '12 GB' is not a Kubernetes quantity"),
+])
+def test_bad_input_fails_before_any_request(fake_api, capsys, over, needle):
+    res = run_module(nfs_provisioner.main, args(fake_api, **over), capsys)
+    assert res["failed"] is True and needle in res["msg"], res["msg"]
+    assert fake_api.requests == []
+
+
+def test_missing_namespace_fails_before_writing(fake_api, capsys):
+    res = run_module(nfs_provisioner.main, args(fake_api, namespace="storage"), capsys)
+    assert res["failed"] and "namespace 'storage' does not exist" in res["msg"]
+    assert fake_api.writes() == []
+
+
+def test_wrong_token(fake_api, capsys):
+    res = run_module(nfs_provisioner.main, args(fake_api, api_key="wrong"), capsys)
+    assert res["failed"] and res["status"] == 401
+    assert "HTTP 401 Unauthorized" in res["msg"] and "rejected the credentials" in res["msg"]
+    assert "wrong" not in res["msg"]
+
+
+def test_kubeconfig_missing(fake_api, capsys, tmp_path):
+    res = run_module(nfs_provisioner.main, {"kubeconfig": str(tmp_path / "kc"), "nfs_server": "h",
+                                            "nfs_path": "/x"}, capsys)
+    assert res["failed"] and res["msg"] == "kubeconfig %s does not exist (option kubeconfig /" \
+                                           " K8S_AUTH_KUBECONFIG)" % (tmp_path / "kc")
+
+
+def test_env_fallbacks(fake_api, capsys, monkeypatch):
+    monkeypatch.setenv("K8S_AUTH_HOST", fake_api.url)
+    monkeypatch.setenv("K8S_AUTH_API_KEY", "s3cret")
+    res = run_module(nfs_provisioner.main, {"nfs_server": "192.0.2.20", "nfs_path": "/home/nfs", "wait": False},
+                     capsys)
+    assert res["changed"] is True, res
+    assert fake_api.requests[0]["authorization"] == "Bearer s3cret"
+
+
+def test_transient_errors_are_retried(fake_api, capsys):
+    fake_api.faults += [("PATCH", "/deployments/", 429), ("PATCH", "/deployments/", 500),
+                        ("GET", "/storageclasses/", "reset")]
+    res = run_module(nfs_provisioner.main, args(fake_api), capsys)
+    assert res["changed"] is True and "failed" not in res
+    assert fake_api.get("Deployment", "nfs-client-provisioner", "default") is not None
+
+
+def test_persistent_500_reports_object_status_message_and_progress(fake_api, capsys):
+    fake_api.faults += [("PATCH", "/deployments/", 500)] * 10
+    res = run_module(nfs_provisioner.main, args(fake_api), capsys)
+    assert res["failed"] is True
+    assert res["msg"] == ("apply Deployment default/nfs-client-provisioner failed: HTTP 500 InternalError:"
+                          " injected fault 500 (after 6 attempts)")
+    # what was applied before the failure is reported, and a re-run converges
+    assert res["changed"] is True and len(res["objects"]) == 5
+    res = run_module(nfs_provisioner.main, args(fake_api), capsys)
+    assert res["changed"] is True and [o["action"] for o in res["objects"]][-2:] == ["create", "create"]
+
+
+def test_api_key_is_no_log(fake_api, capsys):
+    from ansible.module_utils import basic
+
+    seen = {}
+    orig = basic.AnsibleModule.__init__
+
+    def spy(self, *a, **kw):
+        orig(self, *a, **kw)
+        seen["no_log_values"] = set(self.no_log_values)
+
+    basic.AnsibleModule.__init__ = spy
+    try:
+        run_module(nfs_provisioner.main, args(fake_api), capsys)
+    finally:
+        basic.AnsibleModule.__init__ = orig
+    assert "s3cret" in seen["no_log_values"]

@@ -1,0 +1,280 @@
+"""stateful.nfs.statefulset and statefulset_info, run in-process against the in-test API fake."""
+
+from __future__ import annotations
+
+import pytest
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.retry import RetryPolicy
+from ansible_collections.stateful.nfs.plugins.modules import (
+    statefulset,
+    statefulset_info,
+)
+
+from tests.unit.plugins.module_utils.k8s.fakeapi import (
+    FakeApi,
+    make_pod,
+    run_module,
+    warnings_of,
+)
+
+SC = {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "managed-nfs-storage"},
+      "provisioner": "fuseim.pri/ifs"}
+VCT = {"name": "nginx-pvc", "storage_class_name": "managed-nfs-storage", "access_modes": ["ReadWriteOnce"],
+       "size": "1Gi", "mount_path": "/usr/share/nginx/html"}
+
+
+@pytest.fixture
+def fake_api(monkeypatch):
+    monkeypatch.setattr(RetryPolicy, "delay", lambda self, attempt, retry_after=None: 0.0)
+    fake = FakeApi().start()
+    fake.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}})
+    fake.put(SC)
+    yield fake
+    fake.stop()
+
+
+def args(fake, **over):
+    a = {"host": fake.url, "api_key": "tok-9f3a", "name": "web", "replicas": 3, "labels": {"app": "nginx"},
+         "container_name": "nginx", "image": "nginx:1.27", "ports": [{"name": "web", "container_port": 80}],
+         "volume_claim_templates": [dict(VCT)]}
+    a.update(over)
+    return a
+
+
+def sts_controller(fake, method, path):
+    """Just enough StatefulSet controller: status + ready pods at the update revision, PVCs."""
+    for (kind, ns, name), s in list(fake.objects.items()):
+        if kind != "StatefulSet":
+            continue
+        s.setdefault("status", {})
+        s["status"].update({"observedGeneration": s["metadata"]["generation"],
+                            "updateRevision": "{}-rev{}".format(name, s["metadata"]["generation"]),
+                            "currentRevision": "{}-rev{}".format(name, s["metadata"]["generation"])})
+        start = (s["spec"].get("ordinals") or {}).get("start", 0)
+        for key in [k for k in fake.objects if k[0] == "Pod" and k[1] == ns]:
+            del fake.objects[key]
+        for i in range(s["spec"]["replicas"]):
+            pod = make_pod(s, start + i, revision=s["status"]["updateRevision"])
+            fake.objects[("Pod", ns, pod["metadata"]["name"])] = pod
+            for v in s["spec"].get("volumeClaimTemplates") or []:
+                pvc_name = "{}-{}".format(v["metadata"]["name"], pod["metadata"]["name"])
+                pv_name = f"pvc-{pvc_name}"
+                fake.objects.setdefault(("PersistentVolumeClaim", ns, pvc_name), {
+                    "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                    "metadata": {"name": pvc_name, "namespace": ns, "labels": dict(s["spec"]["selector"]
+                                                                                   ["matchLabels"])},
+                    "spec": {"storageClassName": v["spec"].get("storageClassName"), "volumeName": pv_name},
+                    "status": {"phase": "Bound"}})
+                fake.objects.setdefault(("PersistentVolume", None, pv_name), {
+                    "apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": pv_name},
+                    "spec": {"storageClassName": v["spec"].get("storageClassName"),
+                             "capacity": {"storage": "1Gi"},
+                             "nfs": {"server": "192.0.2.20",
+                                     "path": f"/home/nfs/{ns}-{pvc_name}-{pv_name}"}}})
+
+
+def test_seed_create_wait_timeline_and_idempotent_rerun(fake_api, capsys):
+    fake_api.hooks.append(sts_controller)
+    res = run_module(statefulset.main, args(fake_api, wait=True), capsys, diff=True)
+    assert res["changed"] is True, res
+    assert [(o["kind"], o["action"]) for o in res["objects"]] == [("Service", "create"), ("StatefulSet", "create")]
+    assert res["pvc_names"] == ["nginx-pvc-web-0", "nginx-pvc-web-1", "nginx-pvc-web-2"]
+    assert res["rollout"]["ready"] is True and res["rollout"]["in_order"] is True
+    assert [e["pod"] for e in res["rollout"]["timeline"]] == ["web-0", "web-1", "web-2"]
+    svc = fake_api.get("Service", "web", "default")
+    assert svc["spec"]["clusterIP"] == "None"
+    fake_api.clear_log()
+    res = run_module(statefulset.main, args(fake_api, wait=True), capsys)
+    assert res["changed"] is False
+    assert fake_api.writes() == []
+
+
+def test_check_mode_and_diff(fake_api, capsys):
+    res = run_module(statefulset.main, args(fake_api), capsys, check_mode=True, diff=True)
+    assert res["changed"] is True
+    assert all(w["query"].get("dryRun") == "All" for w in fake_api.writes())
+    assert fake_api.get("StatefulSet", "web", "default") is None
+    assert "serviceName: web" in res["diff"][1]["after"]
+    run_module(statefulset.main, args(fake_api), capsys)
+    fake_api.clear_log()
+    res = run_module(statefulset.main, args(fake_api, image="nginx:1.28"), capsys, check_mode=True, diff=True)
+    assert res["changed"] is True and len(res["diff"]) == 1
+    assert "nginx:1.27" in res["diff"][0]["before"] and "nginx:1.28" in res["diff"][0]["after"]
+    assert fake_api.get("StatefulSet", "web", "default")["spec"]["template"]["spec"]["containers"][0]["image"] == (
+        "nginx:1.27")
+
+
+@pytest.mark.parametrize("over, field", [
+    ({"volume_claim_templates": [dict(VCT, size="2Gi")]}, "spec.volumeClaimTemplates"),
+    ({"service_name": "web2"}, "spec.serviceName"),
+    ({"pod_management_policy": "Parallel"}, "spec.podManagementPolicy"),
+    ({"labels": {"app": "nginx", "v": "2"}, "selector": {"app": "nginx", "v": "2"}}, "spec.selector"),
+])
+def test_immutable_change_fails_before_writing(fake_api, capsys, over, field):
+    run_module(statefulset.main, args(fake_api), capsys)
+    fake_api.clear_log()
+    res = run_module(statefulset.main, args(fake_api, **over), capsys)
+    assert res["failed"] is True
+    assert res["msg"].startswith(f"StatefulSet default/web: cannot change immutable field {field}.")
+    assert "recreate_on_immutable_change: true" in res["msg"] and "cascade: orphan" in res["msg"]
+    assert res["immutable_fields"] == [field]
+    assert fake_api.writes() == []
+
+
+def test_recreate_orphans_and_keeps_pods_and_pvcs(fake_api, capsys):
+    fake_api.hooks.append(sts_controller)
+    run_module(statefulset.main, args(fake_api), capsys)
+    fake_api.hooks.clear()
+    sts_controller(fake_api, "GET", "/")  # the controller's reaction to the new StatefulSet
+    pods_before = {k for k in fake_api.objects if k[0] == "Pod"}
+    pvcs_before = {k for k in fake_api.objects if k[0] == "PersistentVolumeClaim"}
+    assert len(pods_before) == 3 and len(pvcs_before) == 3
+    fake_api.clear_log()
+    res = run_module(statefulset.main, args(fake_api, volume_claim_templates=[dict(VCT, size="2Gi")],
+                                            recreate_on_immutable_change=True), capsys)
+    assert res["changed"] and res["recreated_because"] == ["spec.volumeClaimTemplates"]
+    assert res["objects"][-1]["action"] == "recreate"
+    deletes = [w for w in fake_api.writes() if w["method"] == "DELETE"]
+    assert len(deletes) == 1 and deletes[0]["body"]["propagationPolicy"] == "Orphan"
+    assert "/statefulsets/web" in deletes[0]["path"]
+    assert {k for k in fake_api.objects if k[0] == "Pod"} == pods_before
+    assert {k for k in fake_api.objects if k[0] == "PersistentVolumeClaim"} == pvcs_before
+    new = fake_api.get("StatefulSet", "web", "default")
+    assert new["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] == "2Gi"
+
+
+def test_missing_storage_class_fails_clearly(fake_api, capsys):
+    res = run_module(statefulset.main, args(fake_api, volume_claim_templates=[dict(VCT, storage_class_name="nope")]),
+                     capsys)
+    assert res["failed"]
+    assert res["msg"].startswith("volume_claim_templates[0].storage_class_name: StorageClass 'nope' does not exist")
+    assert fake_api.writes() == []
+
+
+def test_no_default_class_warns(fake_api, capsys):
+    res = run_module(statefulset.main, args(fake_api, volume_claim_templates=[dict(VCT, storage_class_name=None)]),
+                     capsys)
+    assert res["changed"] and any("no default StorageClass" in w for w in warnings_of(res))
+
+
+def test_existing_non_headless_service_fails(fake_api, capsys):
+    fake_api.put({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "default"},
+                  "spec": {"clusterIP": "10.96.3.4", "selector": {"app": "nginx"}}})
+    res = run_module(statefulset.main, args(fake_api), capsys)
+    assert res["failed"] and "exists with clusterIP 10.96.3.4" in res["msg"]
+    assert fake_api.writes() == []
+
+
+@pytest.mark.parametrize("cascade, policy", [("background", "Background"), ("foreground", "Foreground"),
+                                             ("orphan", "Orphan")])
+def test_absent_cascade_keeps_pvcs(fake_api, capsys, cascade, policy):
+    fake_api.hooks.append(sts_controller)
+    run_module(statefulset.main, args(fake_api), capsys)
+    fake_api.hooks.clear()
+    sts_controller(fake_api, "GET", "/")  # the controller's reaction to the new StatefulSet
+    fake_api.clear_log()
+    res = run_module(statefulset.main, {"host": fake_api.url, "name": "web", "state": "absent", "cascade": cascade},
+                     capsys)
+    assert res["changed"] and res["cascade"] == cascade
+    assert res["pvcs_kept"] == ["nginx-pvc-web-0", "nginx-pvc-web-1", "nginx-pvc-web-2"]
+    assert res["pvcs_deleted"] == []
+    sts_delete = next(w for w in fake_api.writes() if "/statefulsets/" in w["path"])
+    assert sts_delete["body"]["propagationPolicy"] == policy
+    assert not any("persistentvolumeclaims" in w["path"] for w in fake_api.writes())
+    assert len([k for k in fake_api.objects if k[0] == "PersistentVolumeClaim"]) == 3
+    assert fake_api.get("Service", "web", "default") is None
+
+
+def test_absent_delete_pvcs(fake_api, capsys):
+    fake_api.hooks.append(sts_controller)
+    run_module(statefulset.main, args(fake_api), capsys)
+    fake_api.hooks.clear()
+    sts_controller(fake_api, "GET", "/")  # the controller's reaction to the new StatefulSet
+    other = {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+             "metadata": {"name": "nginx-pvc-webby-0", "namespace": "default"}, "spec": {}}
+    fake_api.put(other)
+    res = run_module(statefulset.main, {"host": fake_api.url, "name": "web", "state": "absent", "delete_pvcs": True},
+                     capsys)
+    assert res["pvcs_deleted"] == ["nginx-pvc-web-0", "nginx-pvc-web-1", "nginx-pvc-web-2"]
+    assert [k[2] for k in fake_api.objects if k[0] == "PersistentVolumeClaim"] == ["nginx-pvc-webby-0"]
+    res = run_module(statefulset.main, {"host": fake_api.url, "name": "web", "state": "absent"}, capsys)
+    assert res["changed"] is False
+
+
+@pytest.mark.parametrize("over, needle", [
+    ({"name": "Web"}, "name: 'Web' is not a valid DNS-1123 label"),
+    ({"replicas": -1}, "replicas: must be >= 0, got -1"),
+    ({"volume_claim_templates": [dict(VCT, size="lots")]}, ("volume_claim_templates[0].size: 'lots' is not a"
+                                                            " Kubernetes quantity")),
+    ({"volume_claim_templates": [dict(VCT, access_modes=["ReadWriteMany", "WriteOnly"])]}, "access_modes"),
+])
+def test_bad_input_fails_before_any_request(fake_api, capsys, over, needle):
+    res = run_module(statefulset.main, args(fake_api, **over), capsys)
+    assert res["failed"] is True and needle in res["msg"], res["msg"]
+    assert fake_api.requests == []
+
+
+def test_unreachable_api(capsys):
+    res = run_module(statefulset.main, {"host": "http://127.0.0.1:9", "api_key": "tok-9f3a", "name": "web",
+                                        "image": "nginx"}, capsys)
+    assert res["failed"] and "cannot reach the Kubernetes API at http://127.0.0.1:9" in res["msg"]
+
+
+def test_wait_timeout_message_through_module(fake_api, capsys):
+    def never_ready(fake, method, path):
+        s = fake.objects.get(("StatefulSet", "default", "web"))
+        if s is not None:
+            s["status"] = {"observedGeneration": s["metadata"]["generation"], "updateRevision": "r1"}
+            pod = make_pod(s, 0, ready=False, revision="r1")
+            fake.objects[("Pod", "default", "web-0")] = pod
+            fake.objects[("Event", "default", "ev1")] = {
+                "apiVersion": "v1", "kind": "Event", "metadata": {"name": "ev1", "namespace": "default"},
+                "involvedObject": {"kind": "Pod", "name": "web-0"}, "type": "Warning", "reason": "Failed",
+                "message": "Error: ImagePullBackOff", "lastTimestamp": "2024-05-01T10:00:00Z"}
+
+    fake_api.hooks.append(never_ready)
+    res = run_module(statefulset.main, args(fake_api, replicas=1, wait=True, wait_timeout=1), capsys)
+    assert res["failed"] is True
+    assert res["msg"].startswith("Timed out after 1s waiting for StatefulSet default/web: 0/1 pods ready")
+    assert "web-0: not ready; phase Pending" in res["msg"] and "ImagePullBackOff" in res["msg"]
+    assert res["changed"] is True  # the StatefulSet was created before the wait
+
+
+def test_info_identity_table(fake_api, capsys):
+    fake_api.hooks.append(sts_controller)
+    run_module(statefulset.main, args(fake_api), capsys)
+    sts_controller(fake_api, "GET", "/")
+    fake_api.clear_log()
+    res = run_module(statefulset_info.main, {"host": fake_api.url, "name": "web"}, capsys, check_mode=True)
+    assert res["changed"] is False and res["exists"] is True
+    assert fake_api.writes() == []
+    rows = res["pods"]
+    assert [r["name"] for r in rows] == ["web-0", "web-1", "web-2"]
+    r0 = rows[0]
+    assert r0["ordinal"] == 0 and r0["hostname"] == "web-0" and r0["subdomain"] == "web"
+    assert r0["dns_name"] == "web-0.web.default.svc.cluster.local"
+    assert r0["pvc"] == "nginx-pvc-web-0" and r0["pv"] == "pvc-nginx-pvc-web-0"
+    assert r0["storage_class"] == "managed-nfs-storage" and r0["nfs_server"] == "192.0.2.20"
+    assert r0["nfs_path"] == "/home/nfs/default-nginx-pvc-web-0-pvc-nginx-pvc-web-0"
+    assert r0["ready"] is True and r0["phase"] == "Running" and r0["pod_ip"]
+    assert len({r["nfs_path"] for r in rows}) == 3
+    assert res["missing_ordinals"] == []
+    res = run_module(statefulset_info.main, {"host": fake_api.url, "name": "web", "cluster_domain": "k8s.example"},
+                     capsys)
+    assert res["pods"][2]["dns_name"] == "web-2.web.default.svc.k8s.example"
+
+
+def test_info_other_names_and_ordinals(fake_api, capsys):
+    fake_api.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
+    fake_api.hooks.append(sts_controller)
+    run_module(statefulset.main, args(fake_api, name="db", namespace="shop", service_name="db-hl", replicas=2,
+                                      labels={"app": "pg"}, ordinals_start=1,
+                                      volume_claim_templates=[dict(VCT, name="data")]), capsys)
+    res = run_module(statefulset_info.main, {"host": fake_api.url, "name": "db", "namespace": "shop"}, capsys)
+    assert [(r["ordinal"], r["dns_name"], r["pvc"]) for r in res["pods"]] == [
+        (1, "db-1.db-hl.shop.svc.cluster.local", "data-db-1"),
+        (2, "db-2.db-hl.shop.svc.cluster.local", "data-db-2")]
+
+
+def test_info_absent_statefulset(fake_api, capsys):
+    res = run_module(statefulset_info.main, {"host": fake_api.url, "name": "nope"}, capsys)
+    assert res["exists"] is False and res["pods"] == []
