@@ -81,7 +81,7 @@ pods:
   contains:
     ordinal: {description: Ordinal., type: int, sample: 0}
     name: {description: Pod name., type: str, sample: web-0}
-    hostname: {description: Pod hostname (C(spec.hostname), else its name)., type: str, sample: web-0}
+    hostname: {description: "Pod hostname (C(spec.hostname), else its name).", type: str, sample: web-0}
     subdomain: {description: Pod subdomain (the governing Service)., type: str, sample: web}
     dns_name: {description: Stable DNS name., type: str, sample: web-0.web.default.svc.cluster.local}
     pod_ip: {description: Current pod IP (changes when the pod is recreated)., type: str, sample: 10.244.1.7}
