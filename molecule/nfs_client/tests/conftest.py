@@ -1,0 +1,68 @@
+"""Helpers for the nfs_client scenario's tests (run by molecule's testinfra verifier)."""
+
+import json
+import os
+import subprocess
+import tempfile
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SERVER = 'nfs_client-server'
+NODES = ['nfs_client-node1', 'nfs_client-node2', 'nfs_client-node3']
+PLAYBOOK_TIMEOUT = 420
+
+
+def _inventory():
+    inventory_file = os.environ.get('MOLECULE_INVENTORY_FILE')
+    if not inventory_file:
+        pytest.skip('needs the molecule scenario: run `molecule verify -s nfs_client`')
+    # The directory: molecule writes host_vars next to the inventory file.
+    return os.path.dirname(inventory_file)
+
+
+@pytest.fixture(scope='session')
+def run_role():
+    """Run the role on the scenario's nodes with extra vars; return (rc, json, text)."""
+    inventory = _inventory()
+
+    def run(extra_vars):
+        with tempfile.NamedTemporaryFile('w', suffix='.json', delete=False) as handle:
+            json.dump(extra_vars, handle)
+        env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK='ansible.posix.json', ANSIBLE_NOCOLOR='1',
+                   ANSIBLE_CALLBACKS_ENABLED='ansible.posix.json', ANSIBLE_RETRY_FILES_ENABLED='0')
+        try:
+            proc = subprocess.run(
+                ['ansible-playbook', '-i', inventory, '-e', '@' + handle.name,
+                 os.path.join(HERE, 'play_nfs_client.yml')],
+                env=env, capture_output=True, text=True,
+                timeout=PLAYBOOK_TIMEOUT, check=False)
+        finally:
+            os.unlink(handle.name)
+        try:
+            data = json.loads(proc.stdout)
+        except ValueError:
+            data = None
+        return proc.returncode, data, proc.stdout + proc.stderr
+    return run
+
+
+def task_results(data, name_part):
+    """{host: result} of the (last) task whose name contains name_part."""
+    found = {}
+    for play in data['plays']:
+        for task in play['tasks']:
+            if name_part in task['task']['name']:
+                found = task['hosts']
+    return found
+
+
+def failures(data):
+    """[(task name, host, msg)] of every failed or unreachable result."""
+    out = []
+    for play in data['plays']:
+        for task in play['tasks']:
+            for host, result in task['hosts'].items():
+                if result.get('failed') or result.get('unreachable'):
+                    out.append((task['task']['name'], host, result.get('msg', '')))
+    return out

@@ -1,0 +1,551 @@
+# Copyright: stateful.nfs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Prove from an NFS client node that an export is usable.
+
+The probe picks the strongest method the node allows:
+
+* ``kernel``: mount the export with the kernel NFS client, write a file named
+  after the node, read it back, remove it, unmount (the walkthrough's test);
+* ``userspace``: the same round trip with the libnfs tools (``nfs-cp``,
+  ``nfs-cat``) and ``nfs_unlink`` from libnfs through ctypes, for nodes whose
+  kernel has no NFS client or which may not mount (containers).
+
+Before the round trip it resolves the server name, connects to the NFS port,
+sends RPC NULL calls for NFSv3/NFSv4 and lists the exports (``showmount -e``),
+so a failure is classified (see ``REASONS``) instead of surfacing as an
+opaque tool error.
+
+Everything here is importable without Ansible so it can be unit tested; all
+process execution goes through an injectable ``runner``.
+"""
+
+from __future__ import annotations
+
+import errno
+import glob
+import os
+import random
+import re
+import shutil
+import socket
+import struct
+import subprocess
+import tempfile
+
+NFS_PORT = 2049
+NFS_PROGRAM = 100003
+
+# Failure classes, most specific first. Keys are the values of ``reason``.
+REASONS = {
+    'ok': 'the export was written, read back and cleaned up',
+    'dns': 'the server name does not resolve',
+    'connection_refused': 'nothing listens on the NFS port (server stopped?)',
+    'unreachable': 'no route to the server',
+    'timeout': 'the server did not answer in time',
+    'export_not_found': 'the server does not export this path',
+    'export_not_allowed': 'the server does not export this path to this client',
+    'permission_denied': 'the export is mounted but this client may not write to it',
+    'read_mismatch': 'the probe file read back differs from what was written',
+    'tool_missing': 'a client tool needed for the probe is not installed',
+    'error': 'another error (see details)',
+}
+
+# Patterns over tool output, checked in order. (regex, reason)
+_CLASSIFIERS = [
+    ((r'Can not resolv|Name or service not known|Unknown host|'
+     r'Temporary failure in name resolution|could not resolve|nodename nor servname'), 'dns'),
+    (r'Connection refused|ECONNREFUSED|errno 111\b', 'connection_refused'),
+    (r'No route to host|Network is unreachable|EHOSTUNREACH|ENETUNREACH', 'unreachable'),
+    (r'timed out|Timed out|Timeout|ETIMEDOUT|Unable to receive', 'timeout'),
+    ((r'access denied by server|MNT3ERR_ACCES|MNT3ERR_PERM|NFS4ERR_WRONGSEC|'
+     r'mount_cb:.*NFS4ERR_(NOENT|ACCESS|PERM)'), 'export_not_allowed'),
+    ((r'MNT3ERR_NOENT|MNT3ERR_NOTDIR|No such file or directory.*(mount|server)|'
+     r'reason given by server: No such file'), 'export_not_found'),
+    ((r'NFS3ERR_ACCES|NFS4ERR_ACCESS|NFS3ERR_ROFS|NFS4ERR_ROFS|NFS3ERR_PERM|NFS4ERR_PERM|'
+     r'Read-only file system|Permission denied'), 'permission_denied'),
+]
+
+
+def classify(text):
+    """Map tool output or an exception message to a key of ``REASONS``."""
+    text = text or ''
+    for pattern, reason in _CLASSIFIERS:
+        if re.search(pattern, text):
+            return reason
+    return 'error'
+
+
+def classify_socket_error(exc):
+    """Map an exception from socket connect/resolve to a key of ``REASONS``."""
+    if isinstance(exc, socket.gaierror):
+        return 'dns'
+    if isinstance(exc, socket.timeout):
+        return 'timeout'
+    code = getattr(exc, 'errno', None)
+    if code == errno.ECONNREFUSED:
+        return 'connection_refused'
+    if code in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+        return 'unreachable'
+    if code == errno.ETIMEDOUT:
+        return 'timeout'
+    return classify(str(exc))
+
+
+class ProbeFailure(Exception):
+    """A classified probe failure."""
+
+    def __init__(self, reason, message, step):
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.step = step
+
+
+def run(cmd, timeout, data=None):
+    """Run ``cmd`` (list), bounded by ``timeout`` seconds. Returns (rc, out, err).
+
+    rc is None when the command timed out, 127 when it does not exist.
+    """
+    try:
+        proc = subprocess.run(cmd, input=data, capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        return None, _text(exc.stdout), _text(exc.stderr) or f'timed out after {timeout}s'
+    except OSError as exc:
+        return 127, '', str(exc)
+    return proc.returncode, _text(proc.stdout), _text(proc.stderr)
+
+
+def _text(value):
+    if value is None:
+        return ''
+    if isinstance(value, bytes):
+        return value.decode('utf-8', 'replace')
+    return value
+
+
+# --------------------------------------------------------------------------
+# What may this node do?
+# --------------------------------------------------------------------------
+
+CAP_SYS_ADMIN = 21
+
+
+def has_cap_sys_admin(status_text):
+    """True when the CapEff line of /proc/self/status has CAP_SYS_ADMIN."""
+    match = re.search(r'^CapEff:\s*([0-9a-fA-F]+)', status_text or '', re.MULTILINE)
+    if not match:
+        return False
+    return bool(int(match.group(1), 16) & (1 << CAP_SYS_ADMIN))
+
+
+def kernel_nfs_types(filesystems_text):
+    """The NFS types listed in /proc/filesystems (``nfs``, ``nfs4``)."""
+    found = []
+    for line in (filesystems_text or '').splitlines():
+        fields = line.split()
+        if fields and fields[-1] in ('nfs', 'nfs4'):
+            found.append(fields[-1])
+    return found
+
+
+def kernel_capability(filesystems_text, status_text, mount_helper, module_available):
+    """Decide whether a kernel mount is possible. Returns (bool, reason).
+
+    ``module_available``: the running kernel ships an nfs module that mount
+    would load on demand even though /proc/filesystems does not list it yet.
+    """
+    problems = []
+    if not kernel_nfs_types(filesystems_text) and not module_available:
+        problems.append('the kernel has no NFS client (/proc/filesystems lists neither nfs '
+                        'nor nfs4 and no nfs module exists for the running kernel)')
+    if not mount_helper:
+        problems.append('mount.nfs is not installed')
+    if not has_cap_sys_admin(status_text):
+        problems.append('this process lacks CAP_SYS_ADMIN, so it may not mount')
+    if problems:
+        return False, '; '.join(problems)
+    return True, 'the kernel supports NFS, mount.nfs is installed and CAP_SYS_ADMIN is held'
+
+
+def _read(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except OSError:
+        return ''
+
+
+def node_kernel_capability():
+    release = os.uname()[2]
+    module_available = bool(glob.glob(f'/lib/modules/{release}/kernel/fs/nfs/nfs.ko*'))
+    helper = _which('mount.nfs')
+    return kernel_capability(_read('/proc/filesystems'), _read('/proc/self/status'),
+                             helper, module_available)
+
+
+def _which(name):
+    path = os.environ.get('PATH', '') + ':/sbin:/usr/sbin:/usr/local/sbin'
+    return shutil.which(name, path=path)
+
+
+# --------------------------------------------------------------------------
+# Network checks
+# --------------------------------------------------------------------------
+
+def resolve(server):
+    """The first IPv4/IPv6 address of ``server``; raises ProbeFailure('dns')."""
+    try:
+        infos = socket.getaddrinfo(server, NFS_PORT, 0, socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise ProbeFailure('dns', f"server name '{server}' does not resolve: {exc}", 'resolve')
+    infos.sort(key=lambda info: 0 if info[0] == socket.AF_INET else 1)
+    return infos[0][4][0]
+
+
+def rpc_null_call(xid, program, version):
+    """The bytes of an ONC RPC NULL call over TCP (with record marking)."""
+    body = struct.pack('>IIIIII', xid, 0, 2, program, version, 0)
+    body += struct.pack('>IIII', 0, 0, 0, 0)  # AUTH_NONE credential and verifier
+    return struct.pack('>I', 0x80000000 | len(body)) + body
+
+
+def parse_rpc_reply(data, xid):
+    """Interpret the reply to ``rpc_null_call``. Returns (ok, detail)."""
+    if len(data) < 4 + 24:
+        return False, f'short RPC reply ({len(data)} bytes)'
+    rxid, mtype, reply_stat = struct.unpack('>III', data[4:16])
+    if rxid != xid or mtype != 1:
+        return False, 'not a reply to our call'
+    if reply_stat != 0:
+        return False, 'RPC call denied'
+    verf_len = struct.unpack('>I', data[20:24])[0]
+    offset = 24 + ((verf_len + 3) // 4) * 4
+    if len(data) < offset + 4:
+        return False, 'short RPC reply'
+    accept = struct.unpack('>I', data[offset:offset + 4])[0]
+    messages = {0: 'ok', 1: 'program unavailable', 2: 'version not supported',
+                3: 'procedure unavailable', 4: 'garbage arguments', 5: 'system error'}
+    return accept == 0, messages.get(accept, f'accept status {accept}')
+
+
+def rpc_null(address, version, timeout, port=NFS_PORT):
+    """RPC NULL to the NFS program; returns (ok, detail). Raises socket errors."""
+    xid = random.randint(1, 0x7fffffff)
+    family = socket.AF_INET6 if ':' in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect((address, port))
+        sock.sendall(rpc_null_call(xid, NFS_PROGRAM, version))
+        data = b''
+        while len(data) < 4 + 64:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+            if len(data) >= 4 and len(data) >= 4 + (struct.unpack('>I', data[:4])[0] & 0x7fffffff):
+                break
+    finally:
+        sock.close()
+    return parse_rpc_reply(data, xid)
+
+
+def probe_versions(address, timeout):
+    """Which NFS versions answer an RPC NULL on the NFS port: {3: bool, 4: bool}.
+
+    Raises ProbeFailure when the port cannot be reached at all.
+    """
+    versions = {}
+    for version in (4, 3):
+        try:
+            versions[version] = rpc_null(address, version, timeout, port=NFS_PORT)[0]
+        except (TimeoutError, OSError) as exc:
+            reason = classify_socket_error(exc)
+            raise ProbeFailure(reason, f'cannot reach the NFS service at {address}:{NFS_PORT}: {exc}',
+                               'connect') from exc
+    return versions
+
+
+def parse_showmount(text):
+    """``showmount -e`` output to a list of {path, clients}."""
+    exports = []
+    for line in (text or '').splitlines():
+        if not line.strip() or line.startswith('Export list for'):
+            continue
+        fields = line.split(None, 1)
+        clients = fields[1].split(',') if len(fields) > 1 else []
+        exports.append({'path': fields[0], 'clients': [c.strip() for c in clients if c.strip()]})
+    return exports
+
+
+def list_exports(server, timeout, runner=run):
+    """Export listing as seen by this client. Returns (exports or None, detail)."""
+    showmount = _which('showmount')
+    if not showmount:
+        return None, 'showmount is not installed'
+    rc, out, err = runner([showmount, '--no-headers', '-e', server], timeout)
+    if rc == 0:
+        return parse_showmount(out), 'showmount -e'
+    return None, 'showmount -e failed: %s' % (err.strip() or out.strip() or f'rc={rc}')
+
+
+# --------------------------------------------------------------------------
+# Round trips
+# --------------------------------------------------------------------------
+
+def probe_file_name(node):
+    safe = re.sub(r'[^A-Za-z0-9._-]', '_', node or 'node')
+    return f'.nfs-probe-{safe}'
+
+
+def probe_content(node):
+    return f'stateful.nfs probe from {node} {random.randint(0, 0xffffffff):08x}\n'
+
+
+def nfs_url(server, export, name, version):
+    host = f'[{server}]' if ':' in server else server
+    url = 'nfs://{}/{}/{}'.format(host, export.strip('/'), name) if name else \
+        'nfs://{}/{}'.format(host, export.strip('/'))
+    if version in (3, 4):
+        url += f'?version={version}'
+    return url
+
+
+# Run in a separate Python process so a hung server cannot hang the module.
+_UNLINK_SCRIPT = r'''
+import ctypes, ctypes.util, glob, sys
+server, export, path, version, timeout_ms = sys.argv[1:6]
+name = ctypes.util.find_library("nfs")
+if not name:
+    cands = sorted(glob.glob("/usr/lib*/libnfs.so.*") + glob.glob("/usr/lib*/*/libnfs.so.*"))
+    name = cands[0] if cands else None
+if not name:
+    sys.stderr.write("libnfs shared library not found\n"); sys.exit(3)
+lib = ctypes.CDLL(name)
+lib.nfs_init_context.restype = ctypes.c_void_p
+lib.nfs_get_error.restype = ctypes.c_char_p
+lib.nfs_get_error.argtypes = [ctypes.c_void_p]
+lib.nfs_mount.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]
+lib.nfs_unlink.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+lib.nfs_destroy_context.argtypes = [ctypes.c_void_p]
+ctx = lib.nfs_init_context()
+if not ctx:
+    sys.stderr.write("nfs_init_context failed\n"); sys.exit(3)
+if hasattr(lib, "nfs_set_timeout"):
+    lib.nfs_set_timeout.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    lib.nfs_set_timeout(ctx, int(timeout_ms))
+if int(version) in (3, 4) and hasattr(lib, "nfs_set_version"):
+    lib.nfs_set_version.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    lib.nfs_set_version(ctx, int(version))
+rc = 0
+if lib.nfs_mount(ctx, server.encode(), export.encode()) != 0:
+    sys.stderr.write("mount: %s\n" % (lib.nfs_get_error(ctx) or b"").decode("utf-8", "replace")); rc = 1
+elif lib.nfs_unlink(ctx, path.encode()) != 0:
+    sys.stderr.write("unlink: %s\n" % (lib.nfs_get_error(ctx) or b"").decode("utf-8", "replace")); rc = 2
+lib.nfs_destroy_context(ctx)
+sys.exit(rc)
+'''
+
+
+def _step(steps, name, rc, out, err, ok):
+    steps.append({'step': name, 'rc': rc, 'ok': ok,
+                  'output': (out.strip() + '\n' + err.strip()).strip()[-2000:]})
+
+
+def _fail_from(step, rc, out, err, what):
+    text = (err + '\n' + out).strip()
+    if rc is None:
+        reason = 'timeout'
+    elif rc == 127:
+        reason = 'tool_missing'
+    else:
+        reason = classify(text)
+    raise ProbeFailure(reason, '{} failed: {}'.format(what, telling_line(text) or f'rc={rc}'), step)
+
+
+def telling_line(text):
+    """The line of tool output that explains the failure best."""
+    lines = [line.strip() for line in (text or '').splitlines() if line.strip()]
+    for line in lines:
+        if classify(line) != 'error':
+            return line
+    return lines[-1] if lines else ''
+
+
+def userspace_round_trip(server, export, node, version, timeout, write, python, steps, runner=run):
+    """nfs-cp a probe file, nfs-cat it back, unlink it. Raises ProbeFailure."""
+    nfs_cp, nfs_cat = _which('nfs-cp'), _which('nfs-cat')
+    if not nfs_cp or not nfs_cat:
+        raise ProbeFailure('tool_missing', 'nfs-cp/nfs-cat (libnfs-utils) are not installed', 'tools')
+    if not write:
+        rc, out, err = runner([_which('nfs-ls') or 'nfs-ls', nfs_url(server, export, '', version)], timeout)
+        _step(steps, 'list (check mode, no write)', rc, out, err, rc == 0)
+        if rc != 0:
+            _fail_from('list', rc, out, err, 'listing the export')
+        return
+    name = probe_file_name(node)
+    content = probe_content(node)
+    fd, local = tempfile.mkstemp(prefix='nfs-probe-')
+    try:
+        with os.fdopen(fd, 'w') as handle:
+            handle.write(content)
+        rc, out, err = runner([nfs_cp, local, nfs_url(server, export, name, version)], timeout)
+        _step(steps, f'write {name}', rc, out, err, rc == 0)
+        if rc != 0:
+            _fail_from('write', rc, out, err, f'writing {name}')
+        try:
+            rc, out, err = runner([nfs_cat, nfs_url(server, export, name, version)], timeout)
+            _step(steps, f'read {name}', rc, out, err, rc == 0 and out == content)
+            if rc != 0:
+                _fail_from('read', rc, out, err, f'reading {name} back')
+            if out != content:
+                raise ProbeFailure('read_mismatch', f'read back {out[:80]!r}, wrote {content!r}', 'read')
+        finally:
+            rc, out, err = runner([python, '-c', _UNLINK_SCRIPT, server, '/' + export.strip('/'),
+                                   '/' + name, str(version or 0), str(int(timeout * 1000))], timeout)
+            _step(steps, f'remove {name}', rc, out, err, rc == 0)
+            if rc != 0:
+                _fail_from('remove', rc, out, err, f'removing {name}')
+    finally:
+        os.unlink(local)
+
+
+def kernel_round_trip(server, export, node, version, timeout, write, options, steps, runner=run):
+    """mount, write, read back, remove, umount. Raises ProbeFailure."""
+    mountpoint = tempfile.mkdtemp(prefix='nfs-probe-')
+    opts = ['soft', f'timeo={max(10, int(timeout * 10))}', 'retrans=1']
+    if not write:
+        opts.append('ro')
+    if version in (3, 4):
+        opts.append(f'vers={version}')
+    if options:
+        opts.append(options)
+    host = f'[{server}]' if ':' in server else server
+    source = f'{host}:{export}'
+    mounted = False
+    try:
+        rc, out, err = runner([_which('mount') or 'mount', '-t', 'nfs', '-o', ','.join(opts),
+                               source, mountpoint], timeout + 5)
+        _step(steps, f'mount {source}', rc, out, err, rc == 0)
+        if rc != 0:
+            _fail_from('mount', rc, out, err, f'mounting {source}')
+        mounted = True
+        if not write:
+            os.listdir(mountpoint)
+            return
+        name = probe_file_name(node)
+        content = probe_content(node)
+        path = os.path.join(mountpoint, name)
+        try:
+            try:
+                with open(path, 'w') as handle:
+                    handle.write(content)
+            except OSError as exc:
+                raise ProbeFailure(classify_os_error(exc), f'writing {name} failed: {exc}', 'write')
+            steps.append({'step': f'write {name}', 'rc': 0, 'ok': True, 'output': ''})
+            with open(path) as handle:
+                back = handle.read()
+            steps.append({'step': f'read {name}', 'rc': 0, 'ok': back == content, 'output': ''})
+            if back != content:
+                raise ProbeFailure('read_mismatch', f'read back {back[:80]!r}, wrote {content!r}', 'read')
+        finally:
+            if os.path.lexists(path):
+                os.unlink(path)
+                steps.append({'step': f'remove {name}', 'rc': 0, 'ok': True, 'output': ''})
+    finally:
+        if mounted:
+            rc, out, err = runner([_which('umount') or 'umount', mountpoint], timeout + 5)
+            if rc != 0:
+                rc, out, err = runner([_which('umount') or 'umount', '-f', '-l', mountpoint], timeout + 5)
+            _step(steps, 'umount', rc, out, err, rc == 0)
+        try:
+            os.rmdir(mountpoint)
+        except OSError:
+            pass
+
+
+def classify_os_error(exc):
+    code = getattr(exc, 'errno', None)
+    if code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return 'permission_denied'
+    if code == errno.ETIMEDOUT:
+        return 'timeout'
+    return classify(str(exc))
+
+
+# --------------------------------------------------------------------------
+# The probe
+# --------------------------------------------------------------------------
+
+def _export_listed(exports, export):
+    want = '/' + export.strip('/')
+    return any('/' + e['path'].strip('/') == want for e in exports)
+
+
+def probe(server, export, node, method='auto', version='auto', timeout=10, write=True,
+          known_exports=None, mount_options='', python='python3', capability=None, runner=run):
+    """Run the whole probe. Returns a result dict (never raises ProbeFailure)."""
+    steps = []
+    result = {'ok': False, 'server': server, 'export': export, 'node': node,
+              'method': None, 'method_reason': None, 'version': None, 'reason': None,
+              'message': '', 'exports': None, 'details': {'steps': steps}}
+    capable, why = capability if capability is not None else node_kernel_capability()
+    if method == 'auto':
+        result['method'] = 'kernel' if capable else 'userspace'
+        result['method_reason'] = why if capable else f'kernel mount not possible: {why}'
+    else:
+        result['method'] = method
+        result['method_reason'] = f'requested (method={method}); kernel check: {why}'
+    try:
+        if known_exports is not None and not _export_listed(
+                [{'path': p} for p in known_exports], export):
+            raise ProbeFailure('export_not_found', f"export '{export}' is not among the server's configured "
+                               f"exports {sorted(known_exports)}", 'configuration')
+        address = resolve(server)
+        result['details']['address'] = address
+        versions = probe_versions(address, timeout)
+        result['details']['versions'] = {str(k): v for k, v in versions.items()}
+        if version == 'auto':
+            chosen = 4 if versions.get(4) else 3 if versions.get(3) else None
+        else:
+            chosen = int(version)
+        if chosen is None or not versions.get(chosen):
+            wanted = version if version != 'auto' else '3/4'
+            raise ProbeFailure('error', f'the server at {address} answers on port {NFS_PORT} but not as '
+                               f"NFSv{wanted} (RPC NULL: {result['details']['versions']})", 'rpc')
+        result['version'] = chosen
+        exports, how = list_exports(server, timeout, runner)
+        result['exports'] = exports
+        result['details']['export_listing'] = how
+        if exports is None and chosen == 4:
+            result['details']['export_listing'] += '; NFSv4 RPC NULL answered instead'
+        if result['method'] == 'kernel':
+            kernel_round_trip(server, export, node, chosen if version != 'auto' else None,
+                              timeout, write, mount_options, steps, runner)
+        else:
+            userspace_round_trip(server, export, node, chosen, timeout, write, python, steps, runner)
+    except ProbeFailure as exc:
+        reason, message = exc.reason, exc.message
+        exports = result.get('exports')
+        if reason in ('export_not_allowed', 'export_not_found') and exports is not None:
+            # The listing tells the two apart when the server shows all exports
+            # (kernel nfsd); Ganesha hides exports this client may not use.
+            if _export_listed(exports, export):
+                reason = 'export_not_allowed'
+                message += ' (the server exports it, but not to this client)'
+            elif known_exports is not None:
+                reason = 'export_not_allowed'
+                message += (' (it is configured on the server but not offered to this client; '
+                            'exports visible to this client: %s)' % [e['path'] for e in exports])
+            else:
+                message += ('; exports visible to this client: %s (it is either not exported '
+                            'or not exported to this client)' % [e['path'] for e in exports])
+        result['reason'] = reason
+        result['message'] = f'{reason}: {message}'
+        result['details']['failed_step'] = exc.step
+        return result
+    result['ok'] = True
+    result['reason'] = 'ok'
+    what = 'round trip (write, read back, remove)' if write else 'read-only check (check mode)'
+    result['message'] = f"NFSv{result['version']} {what} via {result['method']}"
+    return result

@@ -1,0 +1,437 @@
+"""Unit tests for stateful.nfs.nfs_probe: failure classification, node capability,
+RPC NULL encoding, export listing parsing, and the probe's decisions with injected
+tools. No containers; network only on loopback (a fake RPC server)."""
+
+from __future__ import annotations
+
+import errno
+import json
+import socket
+import struct
+import threading
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.stateful.nfs.plugins.module_utils import nfs_probe as np
+from ansible_collections.stateful.nfs.plugins.modules import nfs_probe as module
+
+# ---------------------------------------------------------------- classification
+# Real output of libnfs 4.0 (Debian 12), showmount and mount.nfs against NFS-Ganesha.
+TOOL_OUTPUT = [
+    (('Failed to mount nfs share : nfs_mount_async failed. Failed to start connection. '
+     'Invalid address:nosuchhost.invalid. Can not resolv into IPv4/v6 structure.'), 'dns'),
+    ('clnt_create: RPC: Unknown host', 'dns'),
+    ('rpc mount failed: connect() to server failed: Connection refused', 'connection_refused'),
+    ('clnt_create: RPC: Port mapper failure - Unable to receive: errno 111 (Connection refused)',
+     'connection_refused'),
+    ('connect: No route to host', 'unreachable'),
+    ('clnt_create: RPC: Unable to receive', 'timeout'),
+    ('mount.nfs: Connection timed out', 'timeout'),
+    (('Failed to mount nfs share : mount_cb: RPC error: Mount failed with error '
+     'MNT3ERR_ACCES(13) Permission denied(13)'), 'export_not_allowed'),
+    (('Failed to mount nfs share : mount_cb: NFS4: (path /srv/nfs) failed with '
+     'NFS4ERR_NOENT(-2)'), 'export_not_allowed'),
+    ('mount.nfs: access denied by server while mounting srv:/srv/nfs', 'export_not_allowed'),
+    ('Failed to mount nfs share : mount_cb: RPC error: Mount failed with error MNT3ERR_NOENT(2)',
+     'export_not_found'),
+    ('mount.nfs: mounting srv:/x failed, reason given by server: No such file or directory',
+     'export_not_found'),
+    (('Failed to creat file /pp: creat call failed with "NFS: CREATE of /pp failed with '
+     'NFS3ERR_ROFS(-30)"'), 'permission_denied'),
+    (('Failed to creat file /pp: creat call failed with "NFS4: (path /) failed with '
+     'NFS4ERR_ROFS(-30)"'), 'permission_denied'),
+    (('Failed to creat file /pp: creat call failed with "NFS: CREATE of /pp failed with '
+     'NFS3ERR_ACCES(-13)"'), 'permission_denied'),
+    ('something nobody has seen before', 'error'),
+    ('', 'error'),
+]
+
+
+@pytest.mark.parametrize('text,reason', TOOL_OUTPUT)
+def test_classify_tool_output(text, reason):
+    assert np.classify(text) == reason
+
+
+def test_every_classification_is_a_documented_reason():
+    for _, reason in TOOL_OUTPUT:
+        assert reason in np.REASONS
+    for reason in np.REASONS:
+        assert reason in module.DOCUMENTATION or reason == 'ok'
+
+
+@pytest.mark.parametrize('exc,reason', [
+    (socket.gaierror(-2, 'Name or service not known'), 'dns'),
+    (TimeoutError('timed out'), 'timeout'),
+    (ConnectionRefusedError(errno.ECONNREFUSED, 'Connection refused'), 'connection_refused'),
+    (OSError(errno.EHOSTUNREACH, 'No route to host'), 'unreachable'),
+    (OSError(errno.ENETUNREACH, 'Network is unreachable'), 'unreachable'),
+    (OSError(errno.ETIMEDOUT, 'Connection timed out'), 'timeout'),
+    (OSError(errno.EPIPE, 'Broken pipe'), 'error'),
+])
+def test_classify_socket_errors(exc, reason):
+    assert np.classify_socket_error(exc) == reason
+
+
+@pytest.mark.parametrize('exc,reason', [
+    (PermissionError(errno.EACCES, 'Permission denied'), 'permission_denied'),
+    (OSError(errno.EROFS, 'Read-only file system'), 'permission_denied'),
+    (OSError(errno.ETIMEDOUT, 'timed out'), 'timeout'),
+])
+def test_classify_os_errors(exc, reason):
+    assert np.classify_os_error(exc) == reason
+
+
+def test_telling_line_prefers_the_line_with_the_error():
+    out = ('Failed to mount nfs share : mount_cb: RPC error: Mount failed with error '
+           'MNT3ERR_ACCES(13) Permission denied(13)\nFailed to open nfs://s/e/f')
+    assert 'MNT3ERR_ACCES' in np.telling_line(out)
+    assert np.telling_line('first\nlast') == 'last'
+    assert np.telling_line('') == ''
+
+
+# ---------------------------------------------------------------- capability
+FS_WITHOUT_NFS = 'nodev\tsysfs\nnodev\ttmpfs\n\text4\nnodev\toverlay\n'
+FS_WITH_NFS = FS_WITHOUT_NFS + 'nodev\tnfs\nnodev\tnfs4\n'
+STATUS_ROOT_CONTAINER = 'Name:\tpython3\nCapEff:\t00000000a82435fb\n'   # docker + SYS_ADMIN
+STATUS_DEFAULT_CONTAINER = 'Name:\tpython3\nCapEff:\t00000000a80425fb\n'  # docker default
+
+
+def test_cap_sys_admin_bit():
+    assert np.has_cap_sys_admin(STATUS_ROOT_CONTAINER)
+    assert not np.has_cap_sys_admin(STATUS_DEFAULT_CONTAINER)
+    assert not np.has_cap_sys_admin('no caps line')
+
+
+def test_kernel_nfs_types():
+    assert np.kernel_nfs_types(FS_WITHOUT_NFS) == []
+    assert np.kernel_nfs_types(FS_WITH_NFS) == ['nfs', 'nfs4']
+
+
+def test_kernel_capability_all_present():
+    ok, why = np.kernel_capability(FS_WITH_NFS, STATUS_ROOT_CONTAINER, '/sbin/mount.nfs', False)
+    assert ok and 'supports NFS' in why
+
+
+def test_kernel_capability_module_loadable_counts():
+    ok, _ = np.kernel_capability(FS_WITHOUT_NFS, STATUS_ROOT_CONTAINER, '/sbin/mount.nfs', True)
+    assert ok
+
+
+def test_kernel_capability_explains_every_missing_piece():
+    ok, why = np.kernel_capability(FS_WITHOUT_NFS, STATUS_DEFAULT_CONTAINER, None, False)
+    assert not ok
+    assert 'the kernel has no NFS client' in why
+    assert 'mount.nfs is not installed' in why
+    assert 'CAP_SYS_ADMIN' in why
+
+
+def test_kernel_capability_this_lab():
+    ok, why = np.kernel_capability(FS_WITHOUT_NFS, STATUS_ROOT_CONTAINER, '/sbin/mount.nfs', False)
+    assert not ok
+    assert why.startswith('the kernel has no NFS client')
+    assert 'CAP_SYS_ADMIN' not in why
+
+
+# ---------------------------------------------------------------- RPC NULL
+def _reply(xid, reply_stat=0, accept=0, verf=b''):
+    body = struct.pack('>III', xid, 1, reply_stat)
+    body += struct.pack('>II', 0, len(verf)) + verf + b'\0' * ((4 - len(verf) % 4) % 4)
+    body += struct.pack('>I', accept)
+    return struct.pack('>I', 0x80000000 | len(body)) + body
+
+
+def test_rpc_null_call_encoding():
+    data = np.rpc_null_call(0x1234, 100003, 4)
+    marker, = struct.unpack('>I', data[:4])
+    assert marker & 0x80000000 and marker & 0x7fffffff == len(data) - 4 == 40
+    assert struct.unpack('>IIIIII', data[4:28]) == (0x1234, 0, 2, 100003, 4, 0)
+    assert data[28:] == b'\0' * 16
+
+
+@pytest.mark.parametrize('reply,ok,detail', [
+    (_reply(7), True, 'ok'),
+    (_reply(7, verf=b'abcde'), True, 'ok'),
+    (_reply(7, accept=2), False, 'version not supported'),
+    (_reply(7, accept=1), False, 'program unavailable'),
+    (_reply(7, reply_stat=1), False, 'RPC call denied'),
+    (_reply(8), False, 'not a reply to our call'),
+    (b'\x80\x00\x00\x04abcd', False, 'short RPC reply (8 bytes)'),
+])
+def test_parse_rpc_reply(reply, ok, detail):
+    assert np.parse_rpc_reply(reply, 7) == (ok, detail)
+
+
+@pytest.fixture
+def fake_rpc_server():
+    """A loopback TCP server answering one RPC NULL per connection, NFSv4 only."""
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.bind(('127.0.0.1', 0))
+    srv.listen(4)
+    srv.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve():
+        for _ in range(100):  # bounded: at most 20 s
+            if stop.is_set():
+                return
+            try:
+                conn, _ = srv.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            conn.settimeout(5)
+            with conn:
+                data = conn.recv(4096)
+                xid, _, _, _, version = struct.unpack('>IIIII', data[4:24])
+                conn.sendall(_reply(xid, accept=0 if version == 4 else 2))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield srv.getsockname()[1]
+    stop.set()
+    srv.close()
+    thread.join(5)
+
+
+def test_rpc_null_against_a_fake_server(fake_rpc_server):
+    assert np.rpc_null('127.0.0.1', 4, 5, port=fake_rpc_server) == (True, 'ok')
+    assert np.rpc_null('127.0.0.1', 3, 5, port=fake_rpc_server) == (False, 'version not supported')
+
+
+def test_probe_versions_connection_refused(monkeypatch):
+    closed = socket.socket()
+    closed.bind(('127.0.0.1', 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    monkeypatch.setattr(np, 'NFS_PORT', port)
+    with pytest.raises(np.ProbeFailure) as info:
+        np.probe_versions('127.0.0.1', 2)
+    assert info.value.reason == 'connection_refused'
+    assert info.value.step == 'connect'
+
+
+def test_resolve_failure_is_dns(monkeypatch):
+    def fail(*_args, **_kwargs):
+        raise socket.gaierror(-2, 'Name or service not known')
+    monkeypatch.setattr(np.socket, 'getaddrinfo', fail)
+    with pytest.raises(np.ProbeFailure) as info:
+        np.resolve('no-such.invalid')
+    assert info.value.reason == 'dns'
+    assert "'no-such.invalid' does not resolve" in info.value.message
+
+
+# ---------------------------------------------------------------- showmount, URLs
+def test_parse_showmount():
+    out = '/srv/nfs/share 172.20.0.3/32,172.20.0.4/32\n/srv/other *\n'
+    assert np.parse_showmount(out) == [
+        {'path': '/srv/nfs/share', 'clients': ['172.20.0.3/32', '172.20.0.4/32']},
+        {'path': '/srv/other', 'clients': ['*']},
+    ]
+    assert np.parse_showmount('Export list for x:\n') == []
+
+
+def test_nfs_url_and_probe_file_name():
+    assert np.nfs_url('srv', '/srv/nfs/', 'f', 4) == 'nfs://srv/srv/nfs/f?version=4'
+    assert np.nfs_url('fd00::1', '/e', '', None) == 'nfs://[fd00::1]/e'
+    assert np.probe_file_name('node 1/x') == '.nfs-probe-node_1_x'
+
+
+# ---------------------------------------------------------------- the probe
+class FakeTools:
+    """Stands in for nfs-cp / nfs-cat / the unlink helper / showmount / nfs-ls."""
+
+    def __init__(self, listing='/srv/nfs 10.0.0.0/24\n', write=(0, 'copied', ''), read=None,
+                 remove=(0, '', '')):
+        self.listing, self.write, self.read, self.remove = listing, write, read, remove
+        self.calls = []
+        self.written = None
+
+    def __call__(self, cmd, timeout, data=None):
+        self.calls.append(cmd)
+        tool = cmd[0].rsplit('/', 1)[-1]
+        if tool == 'showmount':
+            return (0, self.listing, '') if self.listing is not None else (1, '', 'clnt_create: RPC: Program not registered')
+        if tool == 'nfs-cp':
+            if self.write[0] == 0:
+                with open(cmd[1]) as handle:
+                    self.written = handle.read()
+            return self.write
+        if tool == 'nfs-cat':
+            return self.read if self.read is not None else (0, self.written, '')
+        if tool == 'nfs-ls':
+            return 0, '', ''
+        if '-c' in cmd:  # the unlink helper
+            return self.remove
+        raise AssertionError(f'unexpected command {cmd}')
+
+
+@pytest.fixture
+def network_ok(monkeypatch):
+    monkeypatch.setattr(np, 'resolve', lambda server: '10.0.0.1')
+    monkeypatch.setattr(np, 'probe_versions', lambda address, timeout: {3: True, 4: True})
+    monkeypatch.setattr(np, '_which', lambda name: '/usr/bin/' + name)
+
+
+NO_KERNEL = (False, 'the kernel has no NFS client (...)')
+
+
+def _probe(tools, **kwargs):
+    args = {'server': 'srv', 'export': '/srv/nfs', 'node': 'node1', 'capability': NO_KERNEL, 'runner': tools}
+    args.update(kwargs)
+    return np.probe(**args)
+
+
+def test_userspace_round_trip_ok(network_ok):
+    tools = FakeTools()
+    result = _probe(tools)
+    assert result['ok'] and result['reason'] == 'ok'
+    assert result['method'] == 'userspace'
+    assert result['method_reason'] == 'kernel mount not possible: the kernel has no NFS client (...)'
+    assert result['version'] == 4
+    assert [s['step'].split()[0] for s in result['details']['steps']] == ['write', 'read', 'remove']
+    assert tools.calls[1][2] == 'nfs://srv/srv/nfs/.nfs-probe-node1?version=4'
+    assert result['exports'] == [{'path': '/srv/nfs', 'clients': ['10.0.0.0/24']}]
+
+
+def test_check_mode_only_lists(network_ok):
+    tools = FakeTools()
+    result = _probe(tools, write=False)
+    assert result['ok'] and 'read-only check' in result['message']
+    assert [c[0].rsplit('/', 1)[-1] for c in tools.calls] == ['showmount', 'nfs-ls']
+
+
+def test_refused_mount_with_export_listed_is_not_allowed(network_ok):
+    tools = FakeTools(write=(10, '', ('Failed to mount nfs share : mount_cb: RPC error: Mount failed '
+                                     'with error MNT3ERR_ACCES(13) Permission denied(13)')))
+    result = _probe(tools, version='3')
+    assert not result['ok'] and result['reason'] == 'export_not_allowed'
+    assert 'the server exports it, but not to this client' in result['message']
+    assert result['details']['failed_step'] == 'write'
+    # Nothing was written, so nothing is read or removed.
+    assert [c[0].rsplit('/', 1)[-1] for c in tools.calls] == ['showmount', 'nfs-cp']
+
+
+def test_refused_mount_hidden_export_known_from_configuration(network_ok):
+    tools = FakeTools(listing='', write=(10, '', 'mount_cb: NFS4: (path /srv/nfs) failed with NFS4ERR_NOENT(-2)'))
+    result = _probe(tools, known_exports=['/srv/nfs'])
+    assert result['reason'] == 'export_not_allowed'
+    assert 'configured on the server but not offered to this client' in result['message']
+
+
+def test_refused_mount_hidden_export_unknown_says_both(network_ok):
+    tools = FakeTools(listing='/srv/other *\n',
+                      write=(10, '', 'mount_cb: NFS4: (path /srv/nfs) failed with NFS4ERR_NOENT(-2)'))
+    result = _probe(tools)
+    assert not result['ok']
+    assert 'either not exported or not exported to this client' in result['message']
+
+
+def test_export_not_in_configuration_fails_before_any_traffic(monkeypatch):
+    def no_network(*_args):
+        raise AssertionError('no network expected')
+    monkeypatch.setattr(np, 'resolve', no_network)
+    tools = FakeTools()
+    result = _probe(tools, export='/srv/nope', known_exports=['/srv/nfs'])
+    assert result['reason'] == 'export_not_found'
+    assert "export '/srv/nope' is not among the server's configured exports ['/srv/nfs']" in result['message']
+    assert tools.calls == []
+
+
+def test_write_denied(network_ok):
+    tools = FakeTools(write=(10, '', ('Failed to creat file /x: creat call failed with "NFS4: (path /) '
+                                     'failed with NFS4ERR_ROFS(-30)"\nFailed to open nfs://srv/srv/nfs/x')))
+    result = _probe(tools)
+    assert result['reason'] == 'permission_denied'
+    assert 'NFS4ERR_ROFS' in result['message']
+
+
+def test_read_mismatch_still_removes_the_file(network_ok):
+    tools = FakeTools(read=(0, 'something else', ''))
+    result = _probe(tools)
+    assert result['reason'] == 'read_mismatch'
+    assert [s['step'].split()[0] for s in result['details']['steps']] == ['write', 'read', 'remove']
+
+
+def test_remove_failure_is_reported(network_ok):
+    tools = FakeTools(remove=(2, '', 'unlink: NFS3ERR_ACCES'))
+    result = _probe(tools)
+    assert not result['ok'] and result['details']['failed_step'] == 'remove'
+
+
+def test_timeout_of_a_tool(network_ok):
+    tools = FakeTools(write=(None, '', 'timed out after 10s'))
+    result = _probe(tools)
+    assert result['reason'] == 'timeout'
+
+
+def test_missing_tools(monkeypatch, network_ok):
+    monkeypatch.setattr(np, '_which', lambda name: None if name.startswith('nfs-') else '/usr/bin/' + name)
+    result = _probe(FakeTools())
+    assert result['reason'] == 'tool_missing'
+
+
+def test_version_not_served(monkeypatch, network_ok):
+    monkeypatch.setattr(np, 'probe_versions', lambda address, timeout: {3: False, 4: True})
+    result = _probe(FakeTools(), version='3')
+    assert not result['ok'] and 'not as NFSv3' in result['message']
+
+
+def test_dns_failure(monkeypatch, network_ok):
+    def fail(server):
+        raise np.ProbeFailure('dns', f"server name '{server}' does not resolve: nope", 'resolve')
+    monkeypatch.setattr(np, 'resolve', fail)
+    result = _probe(FakeTools(), server='bad.invalid')
+    assert result['reason'] == 'dns' and result['message'].startswith('dns: ')
+
+
+def test_kernel_method_when_capable(network_ok, monkeypatch):
+    seen = []
+
+    def kernel(*args):
+        seen.append(args)
+    monkeypatch.setattr(np, 'kernel_round_trip', kernel)
+    result = _probe(FakeTools(), capability=(True, 'the kernel supports NFS'))
+    assert result['ok'] and result['method'] == 'kernel' and seen
+
+
+# ---------------------------------------------------------------- the module
+@pytest.fixture
+def run_module(capsys):
+    def _run(check_mode=False, **args):
+        args = dict(args, _ansible_check_mode=check_mode)
+        with patch_module_args(args), pytest.raises(SystemExit) as exc:
+            module.main()
+        return exc.value.code, json.loads(capsys.readouterr().out)
+    return _run
+
+
+def test_module_never_changes_and_fails_only_when_asked(run_module, monkeypatch):
+    failing = {'ok': False, 'message': 'dns: nope', 'reason': 'dns'}
+    monkeypatch.setattr(module, 'probe', lambda **kwargs: dict(failing))
+    rc, result = run_module(server='s', export='/e')
+    assert rc == 1 and result['failed'] and result['msg'] == 'dns: nope' and result['changed'] is False
+    rc, result = run_module(server='s', export='/e', fail_on_error=False)
+    assert rc == 0 and not result.get('failed') and result['reason'] == 'dns'
+
+
+def test_module_check_mode_probes_read_only(run_module, monkeypatch):
+    seen = {}
+
+    def fake(**kwargs):
+        seen.update(kwargs)
+        return {'ok': True, 'message': 'fine'}
+    monkeypatch.setattr(module, 'probe', fake)
+    rc, result = run_module(check_mode=True, server='s', export='/e', node='n1')
+    assert rc == 0 and result['changed'] is False
+    assert seen['write'] is False and seen['node'] == 'n1'
+
+
+@pytest.mark.parametrize('args,message', [
+    ({'server': 's', 'export': 'relative'}, "export must be an absolute path, got 'relative'"),
+    ({'server': ' ', 'export': '/e'}, 'server must not be empty'),
+    ({'server': 's', 'export': '/e', 'timeout': 0}, 'timeout must be at least 1 second'),
+])
+def test_module_rejects_bad_parameters(run_module, args, message):
+    rc, result = run_module(**args)
+    assert rc == 1 and message in result['msg']
