@@ -1,0 +1,164 @@
+# stateful.nfs: build and test entry points (GNU make, root on Debian 12).
+#
+#   make demo       deps + images + lab-up, then `ansible-playbook site.yml -i inventory`
+#   make test       deps + images, then unit, lint, sanity, molecule (total wall time at the end)
+#   make deps       apt packages, dockerd, .venv, collections   (each step skipped when done)
+#   make images     lab images stateful-nfs-lab:{bookworm,trixie} (rebuilt only when the script changed)
+#   make lab-up     the lab: 1 NFS server + 3 node containers (+ the k8s test double)
+#   make lab-status what the lab consists of right now
+#   make lab-down   removes every container/network/volume labelled io.stateful-nfs.lab=1
+#   make unit | lint | sanity | molecule [SCENARIOS="a b"]
+#
+# Every target is idempotent and safe to re-run. Everything generated goes to .lab/.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+# Targets run one after the other, in the order given, even under -j.
+.NOTPARALLEL:
+
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
+export ANSIBLE_PIPELINING := True
+export ANSIBLE_FORCE_COLOR := 0
+export ANSIBLE_NOCOLOR := 1
+export ANSIBLE_HOST_KEY_CHECKING := False
+export PY_COLORS := 0
+export NO_COLOR := 1
+export MOLECULE_NO_LOG := false
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export DEBIAN_FRONTEND := noninteractive
+export PYTHONDONTWRITEBYTECODE := 1
+
+VENV        := $(CURDIR)/.venv
+LAB         := $(CURDIR)/.lab
+DOCKER      := /usr/bin/docker
+APT_PACKAGES := docker.io debootstrap python3 python3-venv libnfs-utils make git rsync \
+                iproute2 procps ca-certificates tar util-linux
+# Bounds (seconds).
+APT_TIMEOUT      ?= 1200
+DOCKERD_TIMEOUT  ?= 60
+PIP_TIMEOUT      ?= 1200
+UNIT_TIMEOUT     ?= 1800
+LINT_TIMEOUT     ?= 1200
+SANITY_TIMEOUT   ?= 1800
+MOLECULE_TIMEOUT ?= 1800
+DEMO_TIMEOUT     ?= 3600
+# `make molecule SCENARIOS="nfs_server lab_smoke"` runs a subset.
+SCENARIOS ?= $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
+
+.PHONY: help deps deps-apt deps-docker venv collections images lab-up lab-down lab-status \
+        demo unit lint sanity molecule test
+
+help:
+	@sed -n '2,13p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
+
+# --------------------------------------------------------------------------- deps
+deps: deps-apt deps-docker venv collections
+
+deps-apt:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do \
+	  [ "$$(dpkg-query -W -f='$${db:Status-Status}' "$$p" 2>/dev/null)" = installed ] || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: apt packages present"; exit 0; fi; \
+	echo "deps: installing$$missing"; \
+	timeout $(APT_TIMEOUT) apt-get update -q; \
+	timeout $(APT_TIMEOUT) apt-get install -y -q $$missing
+
+deps-docker: deps-apt
+	@if $(DOCKER) info >/dev/null 2>&1; then echo "deps: dockerd is running"; exit 0; fi; \
+	mkdir -p $(LAB); \
+	if [ -d /run/systemd/system ] && timeout $(DOCKERD_TIMEOUT) systemctl start docker.service 2>/dev/null \
+	   && $(DOCKER) info >/dev/null 2>&1; then echo "deps: dockerd started (systemd)"; exit 0; fi; \
+	echo "deps: starting dockerd in the background (log $(LAB)/dockerd.log)"; \
+	setsid /usr/sbin/dockerd </dev/null >>$(LAB)/dockerd.log 2>&1 & echo $$! >$(LAB)/dockerd.pid; \
+	for i in $$(seq 1 $$(( $(DOCKERD_TIMEOUT) * 2 ))); do \
+	  $(DOCKER) info >/dev/null 2>&1 && { echo "deps: dockerd ready after $$(( i / 2 )) s"; exit 0; }; \
+	  sleep 0.5; \
+	done; \
+	tail -n 20 $(LAB)/dockerd.log >&2; echo "deps: dockerd not ready within $(DOCKERD_TIMEOUT) s" >&2; exit 1
+
+venv: $(VENV)/.requirements.stamp
+
+# Rebuilt when requirements.txt is newer than the stamp.
+$(VENV)/.requirements.stamp: requirements.txt | deps-apt
+	@[ -x $(VENV)/bin/python ] || { echo "deps: creating $(VENV)"; python3 -m venv $(VENV); }
+	@echo "deps: pip install -r requirements.txt"
+	@timeout $(PIP_TIMEOUT) $(VENV)/bin/python -m pip install -q -r requirements.txt
+	@touch $@
+
+collections: venv
+	@timeout 600 $(VENV)/bin/python tools/install_collections.py
+
+# ------------------------------------------------------------------------- images
+images: deps-docker
+	@tests/lab/build-images.sh
+
+# ---------------------------------------------------------------------------- lab
+lab-up: deps images
+	@start=$$(date +%s); tests/lab/lab-up.sh; tests/lab/lab-status.sh; \
+	echo "lab-up: $$(( $$(date +%s) - start )) s"
+
+lab-status:
+	@tests/lab/lab-status.sh
+
+# LAB_SELECTOR=io.stateful-nfs.lab.instance=lab limits it to what lab-up created.
+lab-down:
+	@start=$$(date +%s); tests/lab/lab-down.sh; echo "lab-down: $$(( $$(date +%s) - start )) s"
+
+# --------------------------------------------------------------------------- demo
+demo:
+	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory deps images lab-up; \
+	[ -f site.yml ] || { echo "demo: site.yml not found at $(CURDIR)/site.yml" >&2; exit 1; }; \
+	play=$$(date +%s); rc=0; \
+	timeout $(DEMO_TIMEOUT) ansible-playbook site.yml -i inventory || rc=$$?; \
+	end=$$(date +%s); \
+	echo; echo "== demo: what was set up"; tests/lab/lab-status.sh || true; \
+	echo "inventory: $(CURDIR)/inventory   kubeconfig: $(LAB)/kubeconfig   logs: $(LAB)/"; \
+	echo "== demo: set-up $$(( play - start )) s, site.yml $$(( end - play )) s (exit $$rc), total $$(( end - start )) s"; \
+	exit $$rc
+
+# -------------------------------------------------------------------------- tests
+unit:
+	@start=$$(date +%s); rc=0; \
+	timeout $(UNIT_TIMEOUT) python -m pytest -q -p no:cacheprovider || rc=$$?; \
+	if [ $$rc = 5 ]; then echo "unit: pytest collected no tests under tests/" >&2; fi; \
+	echo "== unit: $$(( $$(date +%s) - start )) s, exit $$rc"; exit $$rc
+
+lint:
+	@start=$$(date +%s); rc=0; \
+	timeout $(LINT_TIMEOUT) ansible-lint --profile production --offline \
+	  --exclude .venv --exclude .collections --exclude .lab --exclude .cache || rc=$$?; \
+	echo "== lint: $$(( $$(date +%s) - start )) s, exit $$rc"; exit $$rc
+
+sanity:
+	@start=$$(date +%s); rc=0; \
+	if [ -x tools/sanity.sh ]; then SANITY_TIMEOUT=$(SANITY_TIMEOUT) tools/sanity.sh || rc=$$?; \
+	elif [ -f tools/sanity.sh ]; then SANITY_TIMEOUT=$(SANITY_TIMEOUT) bash tools/sanity.sh || rc=$$?; \
+	else echo "sanity: SKIPPED, tools/sanity.sh does not exist yet"; fi; \
+	echo "== sanity: $$(( $$(date +%s) - start )) s, exit $$rc"; exit $$rc
+
+# Every scenario runs, even after a failure; the target fails if any failed.
+molecule:
+	@mkdir -p $(LAB)/logs; failed=""; summary=""; \
+	[ -n "$(strip $(SCENARIOS))" ] || { echo "molecule: no scenario (molecule/*/molecule.yml)" >&2; exit 1; }; \
+	for s in $(SCENARIOS); do \
+	  echo "== molecule test -s $$s (log $(LAB)/logs/molecule-$$s.log)"; \
+	  t0=$$(date +%s); rc=0; \
+	  timeout $(MOLECULE_TIMEOUT) molecule test -s $$s 2>&1 | tee $(LAB)/logs/molecule-$$s.log || rc=$$?; \
+	  dt=$$(( $$(date +%s) - t0 )); \
+	  if [ $$rc = 0 ]; then res=passed; else res="FAILED (exit $$rc)"; failed="$$failed $$s"; fi; \
+	  summary="$$summary$$(printf '  %-24s %5d s  %s' "$$s" "$$dt" "$$res")"$$'\n'; \
+	done; \
+	echo "== molecule: per-scenario wall time"; printf '%s' "$$summary"; \
+	if [ -n "$$failed" ]; then echo "== molecule: FAILED:$$failed" >&2; exit 1; fi
+
+# deps and images must succeed; then unit, lint, sanity and molecule all run (-k)
+# and the target fails if any of them failed.
+test:
+	@start=$$(date +%s); rc=0; \
+	$(MAKE) --no-print-directory deps images || rc=$$?; \
+	if [ $$rc = 0 ]; then $(MAKE) --no-print-directory -k unit lint sanity molecule || rc=$$?; fi; \
+	echo "== make test: total wall time $$(( $$(date +%s) - start )) s, exit $$rc"; exit $$rc
