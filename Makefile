@@ -7,7 +7,7 @@
 #   make lab-up     the lab: 1 NFS server + 3 node containers (+ the k8s test double)
 #   make lab-status what the lab consists of right now
 #   make lab-down   removes every container/network/volume labelled io.stateful-nfs.lab=1
-#   make unit | lint | sanity | molecule [SCENARIOS="a b"]
+#   make unit | lint | sanity | build | molecule [SCENARIOS="a b"]
 #
 # Every target is idempotent and safe to re-run. Everything generated goes to .lab/.
 
@@ -48,7 +48,7 @@ DEMO_TIMEOUT     ?= 3600
 SCENARIOS ?= $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 
 .PHONY: help deps deps-apt deps-docker venv collections images lab-up lab-down lab-status \
-        demo unit lint sanity molecule test
+        demo unit lint sanity build molecule test
 
 help:
 	@sed -n '2,13p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
@@ -140,6 +140,23 @@ sanity:
 	else echo "sanity: SKIPPED, tools/sanity.sh does not exist yet"; fi; \
 	echo "== sanity: $$(( $$(date +%s) - start )) s, exit $$rc"; exit $$rc
 
+# The tarball as users get it: build, install into an empty collections path (no
+# dependencies: Galaxy is unreachable), and read every module's and role's docs from there.
+BUILD := $(LAB)/build
+build:
+	@start=$$(date +%s); rm -rf $(BUILD); mkdir -p $(BUILD); \
+	ansible-galaxy collection build --force --output-path $(BUILD) >/dev/null; \
+	tarball=$$(ls $(BUILD)/stateful-nfs-*.tar.gz); echo "build: $$tarball ($$(du -k $$tarball | cut -f1) KiB)"; \
+	export ANSIBLE_COLLECTIONS_PATH=$(BUILD)/collections; \
+	ansible-galaxy collection install --force --no-deps --offline -p $(BUILD)/collections $$tarball >/dev/null; \
+	check() { ansible-doc --json "$$@" | python -c 'import json,sys; sys.exit(0 if json.load(sys.stdin) else 1)' \
+	          || { echo "build: ansible-doc $$* found nothing in the installed tarball" >&2; exit 1; }; }; \
+	mods=$$(ls plugins/modules/*.py | xargs -n1 basename | sed 's/\.py$$//'); \
+	for m in $$mods; do check stateful.nfs.$$m; done; \
+	for r in $$(ls roles); do check -t role stateful.nfs.$$r; done; \
+	check -t filter stateful.nfs.argspec_to_survey; \
+	echo "== build: tarball installs; ansible-doc reads $$(echo $$mods | wc -w) modules, $$(ls roles | wc -l) roles and the filter from it; $$(( $$(date +%s) - start )) s"
+
 # Every scenario runs, even after a failure; the target fails if any failed.
 molecule:
 	@mkdir -p $(LAB)/logs; failed=""; summary=""; \
@@ -160,5 +177,5 @@ molecule:
 test:
 	@start=$$(date +%s); rc=0; \
 	$(MAKE) --no-print-directory deps images || rc=$$?; \
-	if [ $$rc = 0 ]; then $(MAKE) --no-print-directory -k unit lint sanity molecule || rc=$$?; fi; \
+	if [ $$rc = 0 ]; then $(MAKE) --no-print-directory -k unit lint sanity build molecule || rc=$$?; fi; \
 	echo "== make test: total wall time $$(( $$(date +%s) - start )) s, exit $$rc"; exit $$rc

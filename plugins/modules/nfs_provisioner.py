@@ -26,11 +26,14 @@ description:
     C(app.kubernetes.io/managed-by=stateful.nfs) or are owned by the C(stateful.nfs) field manager.
     It never touches PersistentVolumes, PersistentVolumeClaims or anything on the NFS server.
 author:
-  - stateful.nfs developers
+  - stateful.nfs contributors (!UNKNOWN)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - stateful.nfs.k8s_auth
   - stateful.nfs.k8s_auth.apply
 attributes:
+  platform:
+    platforms: all
   check_mode:
     support: full
     details: Writes are sent with C(dryRun=All); nothing is stored.
@@ -247,7 +250,7 @@ objects:
   contains:
     kind: {description: Object kind., type: str, sample: Deployment}
     name: {description: Object name., type: str, sample: nfs-client-provisioner}
-    namespace: {description: Namespace, null for cluster-scoped kinds., type: str, sample: default}
+    namespace: {description: "Namespace, null for cluster-scoped kinds.", type: str, sample: default}
     action:
       description: What was done.
       type: str
@@ -321,7 +324,7 @@ def main():
         resources={"type": "dict"},
         node_selector={"type": "dict"},
         tolerations={"type": "list", "elements": "dict"},
-        image_pull_secrets={"type": "list", "elements": "str"},
+        image_pull_secrets={"type": "list", "elements": "str", "no_log": False},
         security_context={"type": "dict"},
         pod_security_context={"type": "dict"},
         storage_class_name={"type": "str", "default": "managed-nfs-storage"},

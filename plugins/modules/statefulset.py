@@ -22,11 +22,14 @@ description:
   - O(state=absent) deletes the StatefulSet with the chosen O(cascade) and the headless Service. The PVCs, and
     so the data, are kept unless O(delete_pvcs=true).
 author:
-  - stateful.nfs developers
+  - stateful.nfs contributors (!UNKNOWN)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - stateful.nfs.k8s_auth
   - stateful.nfs.k8s_auth.apply
 attributes:
+  platform:
+    platforms: all
   check_mode:
     support: full
     details: Writes and deletes are sent with C(dryRun=All); nothing is stored.

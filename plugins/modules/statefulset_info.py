@@ -14,10 +14,13 @@ description:
   - The first template's claim is also flattened into each row (C(pvc), C(pv), C(storage_class),
     C(nfs_server), C(nfs_path)) for the common single-template case.
 author:
-  - stateful.nfs developers
+  - stateful.nfs contributors (!UNKNOWN)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - stateful.nfs.k8s_auth
 attributes:
+  platform:
+    platforms: all
   check_mode:
     support: full
     details: The module only reads.

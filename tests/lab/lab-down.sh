@@ -5,14 +5,15 @@
 # Nothing else is touched: no images, no unlabelled container/volume/network.
 #
 # Environment:
-#   LAB_SELECTOR  docker label filter of what to remove (default io.stateful-nfs.lab=1,
-#                 everything that carries the lab label, molecule leftovers included;
-#                 io.stateful-nfs.lab.instance=lab narrows it to what `make lab-up` made)
+#   LAB_SELECTOR  docker label filter of what to remove (default
+#                 io.stateful-nfs.lab.instance=lab: exactly what `make lab-up` made;
+#                 io.stateful-nfs.lab=1 widens it to every lab-labelled leftover,
+#                 molecule scenarios' included)
 set -euo pipefail
 # shellcheck source=tests/lab/lab.sh
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lab.sh"
 
-SELECTOR="${LAB_SELECTOR:-$LAB_LABEL}"
+SELECTOR="${LAB_SELECTOR:-$LAB_INSTANCE_LABEL}"
 
 # The test double: only the recorded pid, and only if it is the double.
 if k8s_double_running; then

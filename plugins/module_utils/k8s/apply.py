@@ -163,7 +163,7 @@ def owned_but_absent(fields, obj, path=()):
     for key, sub in (fields or {}).items():
         if key == ".":
             continue
-        kind, _, raw = key.partition(":")
+        kind, _sep, raw = key.partition(":")
         if kind == "f":
             if not isinstance(obj, dict) or raw not in obj or obj[raw] is None:
                 missing.append(path + (raw,))

@@ -234,7 +234,7 @@ class K8sClient:
             headers["Content-Type"] = content_type or "application/json"
 
         def once():
-            m, url, hdrs, b, _ = self.api.param_serialize(
+            m, url, hdrs, b, _files = self.api.param_serialize(
                 method=method, resource_path=path, query_params=query or None,
                 header_params=dict(headers), body=body, auth_settings=["BearerToken"])
             self.requests_sent.append((method, path + ("?" + "&".join("{}={}".format(*kv) for kv in query) if query else "")))
@@ -245,7 +245,8 @@ class K8sClient:
             except ApiException as exc:
                 # raised by the REST layer for TLS failures (status 0)
                 raise errors.ApiUnreachableError(
-                    "{} failed: cannot talk to the Kubernetes API at {}: {}. Check validate_certs / ca_cert".format(what, self.host, (exc.reason or "").replace("\n", ": ")))
+                    "{} failed: cannot talk to the Kubernetes API at {}: {}. Check validate_certs / ca_cert".format(
+                        what, self.host, (exc.reason or "").replace("\n", ": ")))
             except Exception as exc:
                 if _is_connection_lost(exc):
                     raise TransientFailure(errors.ApiUnreachableAfterRetries(what, _short(exc)), cause=exc)
@@ -314,7 +315,7 @@ class K8sClient:
             body["preconditions"] = preconditions
         query = [("dryRun", "All")] if dry_run else []
         what = "{}delete {}{}".format("dry-run " if dry_run else "", ref,
-                                  f" (propagationPolicy={propagation_policy})" if propagation_policy else "")
+                                      f" (propagationPolicy={propagation_policy})" if propagation_policy else "")
         return self.request("DELETE", object_path(ref), what, query=query, body=body, allow_404=True)
 
     def version(self):

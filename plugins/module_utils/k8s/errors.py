@@ -69,7 +69,7 @@ class ApiError(K8sError):
         self.message = msg
         self.args = (msg,)
         self.details = {"status": self.status, "reason": self.reason,
-                            "api_message": self.api_message, "attempts": self.attempts}
+                        "api_message": self.api_message, "attempts": self.attempts}
 
 
 class ApiUnreachableAfterRetries(ApiUnreachableError):

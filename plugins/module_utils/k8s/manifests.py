@@ -64,7 +64,7 @@ def check_qualified_name(param, value):
         raise InputError(param, "must be a non-empty string")
     prefix, sep, name = value.rpartition("/")
     if sep and (not prefix or len(prefix) > 253 or not _DNS1123_SUBDOMAIN.match(prefix)):
-            raise InputError(param, f"{value!r}: the prefix before '/' must be a DNS-1123 subdomain")
+        raise InputError(param, f"{value!r}: the prefix before '/' must be a DNS-1123 subdomain")
     if len(name) > 63 or not _QUALIFIED_NAME.match(name):
         raise InputError(param, f"{value!r} is not a qualified name: at most 63 characters of letters, digits, '-', '_'"
                                 " and '.', starting and ending with a letter or digit, optionally prefixed by"

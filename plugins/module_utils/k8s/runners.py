@@ -103,9 +103,8 @@ def run_provisioner(client, params, check_mode=False, warn=None, clock=None, sle
     live_sc = client.get(sc_ref)
     replace_sc = False
     if live_sc is not None and live_sc.get("provisioner") != p["provisioner_name"]:
-        text = ("StorageClass {} exists with provisioner {!r}, but this provisioner is named {!r}: PVCs of class {}"
-                " would stay Pending".format(p["storage_class_name"], live_sc.get("provisioner"),
-                                         p["provisioner_name"], p["storage_class_name"]))
+        text = "StorageClass {0} exists with provisioner {1!r}, but this provisioner is named {2!r}: PVCs of class {0} would stay Pending".format(
+            p["storage_class_name"], live_sc.get("provisioner"), p["provisioner_name"])
         outcome.warn(text)
         if not p.get("replace_storage_class"):
             raise InputError("provisioner_name", text + ". The provisioner field of a StorageClass cannot be"
@@ -171,8 +170,8 @@ def _provisioner_absent(client, p, check_mode, outcome, clock, sleep):
 # --------------------------------------------------------------------------- statefulset
 def _immutable_hint(fields, name):
     hints = [("Either set recreate_on_immutable_change: true (the StatefulSet is deleted with"
-             " propagationPolicy=Orphan and recreated, so its running pods are adopted; no pod or PVC is"
-             " deleted), or delete it yourself with state: absent and cascade: orphan, then re-run.")]
+              " propagationPolicy=Orphan and recreated, so its running pods are adopted; no pod or PVC is"
+              " deleted), or delete it yourself with state: absent and cascade: orphan, then re-run.")]
     if "spec.volumeClaimTemplates" in fields:
         hints.append(f"Existing PVCs (<template>-{name}-<ordinal>) keep their old size, class and access modes: only"
                      " PVCs created after the change use the new template.")

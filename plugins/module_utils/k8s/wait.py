@@ -56,7 +56,7 @@ def _poll(check, timeout, interval, clock, sleep):
     start = clock()
     max_polls = int(timeout / max(interval, 0.001)) + 2
     value = None
-    for _ in range(max_polls):
+    for _poll_number in range(max_polls):
         done, value = check(clock() - start)
         if done:
             return True, value, clock() - start
@@ -416,7 +416,7 @@ def _in_order(entries):
 
 def wait_deleted(client, ref, timeout=120, interval=1.0, clock=time.monotonic, sleep=time.sleep):
     """Wait until ``ref`` is gone (404). Raises WaitTimeoutError."""
-    done, _, elapsed = _poll(lambda _e: (client.get(ref) is None, None), timeout, interval, clock, sleep)
+    done, _value, elapsed = _poll(lambda _e: (client.get(ref) is None, None), timeout, interval, clock, sleep)
     if not done:
         raise WaitTimeoutError("Timed out after {}s waiting for {} to be deleted (finalizers: {})".format(
             timeout, ref, ", ".join(((client.get(ref) or {}).get("metadata") or {}).get("finalizers") or [])
