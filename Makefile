@@ -117,6 +117,9 @@ demo:
 	end=$$(date +%s); \
 	echo; echo "== demo: what was set up"; tests/lab/lab-status.sh || true; \
 	echo "inventory: $(CURDIR)/inventory   kubeconfig: $(LAB)/kubeconfig   logs: $(LAB)/"; \
+	for r in $(LAB)/report/*-identity.md; do [ -f "$$r" ] || continue; \
+	  echo; echo "== demo: identity table ($$r)"; sed -n '/^Target:/p; /^## Identity table/,/^## Checks passed/p' "$$r" | sed '/^## Checks passed/d'; \
+	done; \
 	echo "== demo: set-up $$(( play - start )) s, site.yml $$(( end - play )) s (exit $$rc), total $$(( end - start )) s"; \
 	exit $$rc
 
