@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Render each role's meta/argument_specs.yml as a Markdown table in README.md.
+"""Render generated tables into README.md: role variables and the bad-input table.
 
 The argument specs are the single source of truth for role variables; the README
 holds a generated copy between markers:
@@ -7,6 +7,9 @@ holds a generated copy between markers:
     <!-- BEGIN role-vars:ROLE -->
     ...
     <!-- END role-vars:ROLE -->
+
+and the bad-input table of tests/bad_input/TABLE.md (itself generated from the
+test's cases) between `<!-- BEGIN bad-input-table -->` and its END marker.
 
 `tools/role_docs.py` rewrites those blocks; `tools/role_docs.py --check` exits 1
 when the README is stale (run by the unit tests).
@@ -62,8 +65,18 @@ def render_role(role: str) -> str:
     return "\n".join(rows) + "\n"
 
 
+BAD_INPUT = re.compile(r"(<!-- BEGIN bad-input-table -->\n)(.*?)(<!-- END bad-input-table -->)", re.S)
+
+
+def render_bad_input() -> str:
+    """The rows of tests/bad_input/TABLE.md (its title and preamble stay there)."""
+    lines = (ROOT / "tests" / "bad_input" / "TABLE.md").read_text().splitlines()
+    return "\n".join(line for line in lines if line.startswith("|")) + "\n"
+
+
 def update(text: str) -> str:
-    return BLOCK.sub(lambda m: m.group(1) + render_role(m.group("role")) + m.group(4), text)
+    text = BLOCK.sub(lambda m: m.group(1) + render_role(m.group("role")) + m.group(4), text)
+    return BAD_INPUT.sub(lambda m: m.group(1) + render_bad_input() + m.group(3), text)
 
 
 def main() -> int:

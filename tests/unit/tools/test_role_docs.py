@@ -41,3 +41,11 @@ def test_update_replaces_block_contents(stale):
     out = role_docs.update(text)
     assert "| `nfs_server_backend` |" in out and "| old row |" not in out
     assert out.startswith("x\n") and out.endswith("y\n")
+
+
+def test_readme_carries_the_bad_input_table():
+    readme = (ROOT / "README.md").read_text()
+    assert "<!-- BEGIN bad-input-table -->" in readme
+    rows = role_docs.render_bad_input().splitlines()
+    assert len(rows) >= 2 + 25, "the bad-input table has fewer than 25 cases"
+    assert all(row in readme for row in rows)
