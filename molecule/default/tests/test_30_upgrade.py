@@ -1,0 +1,31 @@
+"""playbooks/upgrade.yml with a partition canary: names and storage survive."""
+from __future__ import annotations
+
+from conftest import pods_by_name, pvc_uids
+
+NEW_IMAGE = "nginx:1.27.4"
+
+
+def test_upgrade_with_canary(play, api):
+    import kubernetes.client as k
+
+    claims = pvc_uids(api)
+    before = {n: p.metadata.uid for n, p in pods_by_name(api).items()}
+    run = play("playbooks/upgrade.yml", image=NEW_IMAGE, partition=2)
+    assert run.rc == 0, run.failure()
+    r = run.day2
+    assert r["image_before"] == "nginx:1.27.3"
+    assert r["canary"]["images"] == {"web-0": "nginx:1.27.3", "web-1": "nginx:1.27.3", "web-2": NEW_IMAGE}
+    assert r["canary"]["revisions"]["web-2"] == r["canary"]["update_revision"]
+    assert r["canary"]["revisions"]["web-0"] == r["canary"]["current_revision"] != r["canary"]["update_revision"]
+    assert r["pods_replaced_in_order"] == ["web-2", "web-1", "web-0"]
+    assert r["images"] == {p: NEW_IMAGE for p in ("web-0", "web-1", "web-2")}
+    assert [row["name"] for row in r["identity"]] == ["web-0", "web-1", "web-2"]
+    assert [row["pvc"] for row in r["identity"]] == ["nginx-pvc-web-0", "nginx-pvc-web-1", "nginx-pvc-web-2"]
+    after = pods_by_name(api)
+    assert sorted(after) == sorted(before)
+    assert all(after[n].metadata.uid != before[n] for n in before), "every pod was replaced"
+    assert {n: p.spec.containers[0].image for n, p in after.items()} == {n: NEW_IMAGE for n in before}
+    assert pvc_uids(api) == claims
+    sts = k.AppsV1Api(api).read_namespaced_stateful_set("web", "default")
+    assert sts.spec.update_strategy.rolling_update.partition in (0, None)

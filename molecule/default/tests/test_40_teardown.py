@@ -1,0 +1,88 @@
+"""playbooks/teardown.yml: orphan (re-adopted by site.yml) and background (rebound)."""
+from __future__ import annotations
+
+import pytest
+from conftest import nfs_cat, pods_by_name, pvc_uids
+
+# The image upgrade.yml rolled out; site.yml is re-run with it (as a user records the
+# upgrade in the inventory), else the re-run would roll the pods back.
+SITE_VARS = {"k8s_statefulset_nginx_image": "nginx:1.27.4"}
+STATE: dict = {}
+
+
+def _sts(api):
+    import kubernetes.client as k
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        return k.AppsV1Api(api).read_namespaced_stateful_set("web", "default")
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def test_orphan_keeps_pods_running(play, api):
+    pods = {n: p.metadata.uid for n, p in pods_by_name(api).items()}
+    claims = pvc_uids(api)
+    run = play("playbooks/teardown.yml", cascade="orphan")
+    assert run.rc == 0, run.failure()
+    r = run.day2
+    assert r["cascade"] == "orphan" and r["service_deleted"] is False
+    assert r["pods_after"] == pods
+    assert _sts(api) is None
+    after = pods_by_name(api)
+    assert {n: p.metadata.uid for n, p in after.items()} == pods
+    assert all(not p.metadata.owner_references for p in after.values())
+    assert all(p.status.phase == "Running" for p in after.values())
+    assert pvc_uids(api) == claims
+    STATE["orphaned"] = pods
+
+
+def test_site_rerun_adopts_the_orphans(play, api):
+    if "orphaned" not in STATE:
+        pytest.skip("orphan teardown failed")
+    run = play("site.yml", **SITE_VARS)
+    assert run.rc == 0, run.failure()
+    sts = _sts(api)
+    assert sts is not None
+    after = pods_by_name(api)
+    assert {n: p.metadata.uid for n, p in after.items()} == STATE["orphaned"], "pods were recreated, not adopted"
+    for pod in after.values():
+        assert [(o.kind, o.uid) for o in pod.metadata.owner_references] == [("StatefulSet", sts.metadata.uid)]
+
+
+def test_background_deletes_pods_keeps_pvcs_and_data(play, api, nfs_host):
+    claims = pvc_uids(api)
+    run = play("playbooks/teardown.yml", cascade="background")
+    assert run.rc == 0, run.failure()
+    r = run.day2
+    assert r["pods_after"] == {} and r["service_deleted"] is True
+    assert _sts(api) is None and pods_by_name(api) == {}
+    assert pvc_uids(api) == claims
+    assert r["pvcs_kept"] == sorted(claims) and r["pvcs_deleted"] == []
+    volumes = {v["pvc"]: v for v in r["volumes_after"]}
+    assert {v["pv_phase"] for v in volumes.values()} == {"Bound"}
+    # Leave a marker in every volume's directory ON THE SERVER; the re-run must serve it.
+    for pvc, volume in volumes.items():
+        directory = nfs_host.file(volume["dir"])
+        assert directory.is_directory, volume["dir"]
+        nfs_host.check_output(f"echo 'written before teardown: {pvc}' > {volume['dir']}/marker.txt")
+    STATE["volumes"] = volumes
+    STATE["claims"] = claims
+
+
+def test_site_rerun_rebinds_the_same_pvcs_and_data(play, api, nfs_host):
+    if "volumes" not in STATE:
+        pytest.skip("background teardown failed")
+    run = play("site.yml", **SITE_VARS)
+    assert run.rc == 0, run.failure()
+    assert sorted(pods_by_name(api)) == ["web-0", "web-1", "web-2"]
+    assert pvc_uids(api) == STATE["claims"]
+    verify = play("playbooks/verify.yml")
+    assert verify.rc == 0, verify.failure()
+    for row in verify.day2["identity"]:
+        volume = STATE["volumes"][row["pvc"]]
+        assert row["pv"] == volume["pv"] and row["nfs_path"] == volume["nfs_path"]
+        assert nfs_cat(nfs_host, f"{row['nfs_path']}/marker.txt").strip() == f"written before teardown: {row['pvc']}"
+        assert nfs_cat(nfs_host, f"{row['nfs_path']}/index.html").strip() == f"congratulations {row['name']} for k8s"
