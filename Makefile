@@ -8,6 +8,7 @@
 #   make lab-status what the lab consists of right now
 #   make lab-down   removes every container/network/volume labelled io.stateful-nfs.lab=1
 #   make unit | lint | sanity | build | molecule [SCENARIOS="a b"]
+#   make bench      benchmark on a bench lab of its own -> results/bench/results.{md,png} (BENCH_RUNS=3)
 #
 # Every target is idempotent and safe to re-run. Everything generated goes to .lab/.
 
@@ -48,10 +49,10 @@ DEMO_TIMEOUT     ?= 3600
 SCENARIOS ?= $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 
 .PHONY: help deps deps-apt deps-docker venv collections images lab-up lab-down lab-status \
-        demo unit lint sanity build molecule test
+        demo unit lint sanity build molecule test bench
 
 help:
-	@sed -n '2,13p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
+	@sed -n '2,14p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
 
 # --------------------------------------------------------------------------- deps
 deps: deps-apt deps-docker venv collections
@@ -182,3 +183,14 @@ test:
 	$(MAKE) --no-print-directory deps images || rc=$$?; \
 	if [ $$rc = 0 ]; then $(MAKE) --no-print-directory -k unit lint sanity build molecule || rc=$$?; fi; \
 	echo "== make test: total wall time $$(( $$(date +%s) - start )) s, exit $$rc"; exit $$rc
+
+# ------------------------------------------------------------------------- bench
+# Not a test: tools/bench/bench.sh builds its own bench lab (bench-* containers, label
+# io.stateful-nfs.bench=1, its own test double), runs every row BENCH_RUNS times and
+# removes the bench lab at the end, also on failure.
+BENCH_RUNS    ?= 3
+BENCH_TIMEOUT ?= 5400
+bench: deps images
+	@start=$$(date +%s); rc=0; \
+	BENCH_RUNS=$(BENCH_RUNS) timeout --kill-after=30 $(BENCH_TIMEOUT) tools/bench/bench.sh || rc=$$?; \
+	echo "== bench: $$(( $$(date +%s) - start )) s, exit $$rc (results/bench/results.md, results.png)"; exit $$rc

@@ -26,11 +26,11 @@ def wheel_path(cache: Path) -> Path:
     if wheels:
         return wheels[0]
     cache.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
+    subprocess.run(  # noqa: S603 - fixed argv (this interpreter's pip), no shell
         [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--dest", str(cache), ANSIBLE_PACKAGE],
         check=True,
     )
-    return sorted(cache.glob("ansible-12.3.0-*.whl"))[0]
+    return min(cache.glob("ansible-12.3.0-*.whl"))
 
 
 def extract(wheel: Path, dest: Path) -> None:

@@ -26,7 +26,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKUP = re.compile(r"[CVOIM]\(([^)]*)\)")
-BLOCK = re.compile(r"(<!-- BEGIN role-vars:(?P<role>[\w]+) -->\n)(?P<body>.*?)(<!-- END role-vars:(?P=role) -->)", re.S)
+BLOCK = re.compile(r"(<!-- BEGIN role-vars:(?P<role>[\w]+) -->\n)(?P<body>.*?)(<!-- END role-vars:(?P=role) -->)", re.DOTALL)
 
 
 def plain(text: str) -> str:
@@ -65,7 +65,7 @@ def render_role(role: str) -> str:
     return "\n".join(rows) + "\n"
 
 
-BAD_INPUT = re.compile(r"(<!-- BEGIN bad-input-table -->\n)(.*?)(<!-- END bad-input-table -->)", re.S)
+BAD_INPUT = re.compile(r"(<!-- BEGIN bad-input-table -->\n)(.*?)(<!-- END bad-input-table -->)", re.DOTALL)
 
 
 def render_bad_input() -> str:

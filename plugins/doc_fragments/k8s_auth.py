@@ -9,12 +9,23 @@ class ModuleDocFragment:
 options:
   kubeconfig:
     description:
-      - Path to a kubeconfig file, or the kubeconfig itself as a dictionary.
-      - Several paths may be joined with C(:) (C(;) on Windows), as in E(KUBECONFIG).
-      - When neither O(kubeconfig), O(context) nor O(host) with credentials is given, the in-cluster
-        service account is used, else the default kubeconfig (E(KUBECONFIG) or C(~/.kube/config)).
+      - Path to a kubeconfig file. Several paths may be joined with C(:) (C(;) on Windows), as in E(KUBECONFIG).
+      - Only a path is accepted (unlike M(kubernetes.core.k8s), which also takes a dictionary here). Give an
+        inline kubeconfig with O(kubeconfig_content) instead, which is never logged.
+      - When neither O(kubeconfig), O(kubeconfig_content), O(context) nor O(host) with credentials is given,
+        the in-cluster service account is used, else the default kubeconfig (E(KUBECONFIG) or C(~/.kube/config)).
       - Can also be set with the E(K8S_AUTH_KUBECONFIG) environment variable.
-    type: raw
+      - Mutually exclusive with O(kubeconfig_content).
+    type: path
+  kubeconfig_content:
+    description:
+      - The kubeconfig itself, as a dictionary, for example an Ansible Vault encrypted kubeconfig read with
+        the P(ansible.builtin.file#lookup) lookup and the P(ansible.builtin.from_yaml#filter) filter.
+      - The option is treated as a secret (never logged). Every value in it is therefore masked wherever it
+        appears in the module's result, including short ones such as the context or cluster name; prefer
+        O(kubeconfig) (a file) when that gets in the way.
+      - Mutually exclusive with O(kubeconfig).
+    type: dict
   context:
     description:
       - Name of the kubeconfig context to use instead of its current context.
@@ -30,7 +41,9 @@ options:
   api_key:
     description:
       - Bearer token used to authenticate with the API. Never logged.
-      - Can also be set with the E(K8S_AUTH_API_KEY) environment variable.
+      - Can also be set with the E(K8S_AUTH_API_KEY) environment variable. Export it in the shell (or the job's
+        environment) before running C(ansible-playbook); do not pass it with the play or task keyword
+        C(environment:), see the notes.
     type: str
   validate_certs:
     description:
@@ -70,6 +83,11 @@ notes:
     reached at all (connection refused, DNS, TLS) fails at once.
   - An HTTP 401 answer means the credentials were rejected (wrong or expired token, unknown client
     certificate); the error message says so.
+  - Secrets in E(K8S_AUTH_*) variables (E(K8S_AUTH_API_KEY) above all) must be exported in the environment of
+    C(ansible-playbook) before it runs, or given to O(api_key) from a vaulted variable. Values set with the
+    play or task keyword C(environment:) are printed by ansible-core itself at C(-vvv) (in the command line
+    that starts the module) and written to the log file of E(ANSIBLE_LOG_PATH); the module's C(no_log) cannot
+    hide them.
 """
 
     APPLY = r"""

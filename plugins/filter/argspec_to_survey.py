@@ -158,7 +158,7 @@ def _options(doc, entry_point, where):
     specs = doc.get("argument_specs", doc)
     if not isinstance(specs, dict) or entry_point not in specs:
         found = ", ".join(sorted(specs)) if isinstance(specs, dict) else "none"
-        raise AnsibleFilterError("argspec_to_survey: {} has no entry point {!r} (found: {})".format(where, entry_point, found))
+        raise AnsibleFilterError(f"argspec_to_survey: {where} has no entry point {entry_point!r} (found: {found})")
     options = (specs[entry_point] or {}).get("options") or {}
     if not isinstance(options, dict):
         raise AnsibleFilterError(f"argspec_to_survey: {where} entry point {entry_point!r}: options must be a dict")

@@ -10,7 +10,8 @@ How the connection is resolved (first match wins, then explicit options override
 
 1. ``host`` plus ``api_key`` (or plus ``client_cert`` and ``client_key``): nothing
    is loaded, the options are the whole configuration.
-2. ``kubeconfig`` and/or ``context`` given: that kubeconfig (path or dict) and context.
+2. ``kubeconfig`` (a path), ``kubeconfig_content`` (the kubeconfig itself, a dict; never
+   logged) and/or ``context`` given: that kubeconfig and context.
 3. Otherwise the in-cluster service account, else the default kubeconfig
    (``$KUBECONFIG`` or ``~/.kube/config``).
 
@@ -57,7 +58,10 @@ USER_AGENT = "stateful.nfs/0.1.0"
 
 # Option name -> env var(s), in the order kubernetes.core reads them.
 AUTH_ARG_SPEC = {
-    "kubeconfig": {"type": "raw", "fallback": (env_fallback, ["K8S_AUTH_KUBECONFIG"])},
+    # A path only: the file's content (tokens, client keys) never passes through the module's
+    # arguments. An inline kubeconfig goes in kubeconfig_content, which is no_log.
+    "kubeconfig": {"type": "path", "fallback": (env_fallback, ["K8S_AUTH_KUBECONFIG"])},
+    "kubeconfig_content": {"type": "dict", "no_log": True},
     "context": {"type": "str", "fallback": (env_fallback, ["K8S_AUTH_CONTEXT"])},
     "host": {"type": "str", "fallback": (env_fallback, ["K8S_AUTH_HOST"])},
     "api_key": {"type": "str", "no_log": True, "fallback": (env_fallback, ["K8S_AUTH_API_KEY"])},
@@ -97,6 +101,10 @@ def build_configuration(params):
     p = {k: params.get(k) for k in AUTH_KEYS}
     for opt in ("ca_cert", "client_cert", "client_key"):
         _check_file(opt, p[opt])
+    if p["kubeconfig"] and p["kubeconfig_content"]:
+        raise errors.ConnectionConfigError(
+            "kubeconfig and kubeconfig_content are mutually exclusive: give the path of a kubeconfig file"
+            " (kubeconfig or K8S_AUTH_KUBECONFIG) or the kubeconfig itself (kubeconfig_content), not both")
     if bool(p["client_cert"]) != bool(p["client_key"]):
         raise errors.ConnectionConfigError(
             "client_cert and client_key must be given together (got only %s)"
@@ -104,7 +112,7 @@ def build_configuration(params):
 
     cfg = kubernetes.client.Configuration()
     self_contained = p["host"] and (p["api_key"] or (p["client_cert"] and p["client_key"]))
-    kubeconfig = p["kubeconfig"]
+    kubeconfig = p["kubeconfig_content"] or p["kubeconfig"]
     if self_contained:
         pass
     elif kubeconfig or p["context"]:
@@ -143,6 +151,15 @@ def build_configuration(params):
     return cfg
 
 
+def looks_inline(kubeconfig):
+    """True when the ``kubeconfig`` option holds a kubeconfig itself rather than a path.
+
+    The option is of type path, so a dict given there arrives as its string form (credentials
+    included); a path does not start with ``{`` or contain a newline.
+    """
+    return isinstance(kubeconfig, str) and (kubeconfig.lstrip().startswith("{") or "\n" in kubeconfig)
+
+
 def _load_kubeconfig(cfg, kubeconfig, context):
     try:
         if isinstance(kubeconfig, dict):
@@ -151,7 +168,12 @@ def _load_kubeconfig(cfg, kubeconfig, context):
             return
         if kubeconfig is not None and not isinstance(kubeconfig, str):
             raise errors.ConnectionConfigError(
-                f"kubeconfig must be a path or a dict, got {type(kubeconfig).__name__}")
+                f"kubeconfig must be a path, got {type(kubeconfig).__name__}")
+        if looks_inline(kubeconfig):
+            # never echo it: it is most likely a kubeconfig (with its credentials) turned into a string
+            raise errors.ConnectionConfigError(
+                "kubeconfig must be the path of a kubeconfig file, not the kubeconfig itself: give an"
+                " inline kubeconfig (a dict) with kubeconfig_content, which is never logged")
         if kubeconfig:
             paths = [os.path.expanduser(x) for x in kubeconfig.split(os.pathsep) if x]
             missing = [x for x in paths if not os.path.exists(x)]
@@ -164,12 +186,20 @@ def _load_kubeconfig(cfg, kubeconfig, context):
     except errors.K8sError:
         raise
     except kubernetes.config.ConfigException as exc:
-        where = f"kubeconfig {kubeconfig}" if isinstance(kubeconfig, str) and kubeconfig else "kubeconfig"
-        if context:
-            where += f" (context {context})"
-        raise errors.ConnectionConfigError(f"cannot use {where}: {exc}")
+        raise errors.ConnectionConfigError(f"cannot use {_kubeconfig_name(kubeconfig, context)}: {exc}")
     except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise errors.ConnectionConfigError("cannot read kubeconfig {}: {}".format(kubeconfig or "", exc))
+        raise errors.ConnectionConfigError(f"cannot read {_kubeconfig_name(kubeconfig, None)}: {exc}")
+
+
+def _kubeconfig_name(kubeconfig, context):
+    """How a message names the kubeconfig: its path, never the content of kubeconfig_content."""
+    if isinstance(kubeconfig, dict):
+        where = "kubeconfig_content"
+    else:
+        where = f"kubeconfig {kubeconfig}" if kubeconfig else "kubeconfig"
+    if context:
+        where += f" (context {context})"
+    return where
 
 
 def build_api_client(params):

@@ -34,6 +34,9 @@ def check_library(module):
 def connect(module):
     """A K8sClient for the module's connection options (fails the module on bad options)."""
     check_library(module)
+    if k8s_client.looks_inline(module.params.get("kubeconfig")):
+        # a kubeconfig given to the path option (credentials included): keep it out of the result
+        module.no_log_values.add(module.params["kubeconfig"])
     try:
         return k8s_client.K8sClient.from_params(module.params, log=module.debug)
     except K8sError as exc:

@@ -49,7 +49,7 @@ class RetryPolicy:
             return min(max(float(retry_after), 0.0), self.max_delay)
         d = min(self.base_delay * (2 ** (attempt - 1)), self.max_delay)
         if self.jitter:
-            d += random.uniform(0, d * self.jitter)
+            d += random.uniform(0, d * self.jitter)  # noqa: S311 - backoff jitter, not a secret
         return d
 
 

@@ -239,8 +239,37 @@ def test_explicit_options_override_kubeconfig(kubeconfig, tmp_path):
 def test_kubeconfig_as_dict():
     import yaml
 
-    cfg = k8s_client.build_configuration(params(kubeconfig=yaml.safe_load(KUBECONFIG), context="two"))
+    cfg = k8s_client.build_configuration(params(kubeconfig_content=yaml.safe_load(KUBECONFIG), context="two"))
     assert cfg.host == "https://192.0.2.2:6443"
+
+
+def test_kubeconfig_content_and_path_are_exclusive(kubeconfig):
+    import yaml
+
+    with pytest.raises(ConnectionConfigError, match="kubeconfig and kubeconfig_content are mutually exclusive"):
+        k8s_client.build_configuration(params(kubeconfig=kubeconfig, kubeconfig_content=yaml.safe_load(KUBECONFIG)))
+
+
+def test_kubeconfig_content_errors_do_not_echo_it():
+    import yaml
+
+    content = yaml.safe_load(KUBECONFIG)
+    with pytest.raises(ConnectionConfigError) as exc:
+        k8s_client.build_configuration(params(kubeconfig_content=content, context="three"))
+    assert "kubeconfig_content (context three)" in str(exc.value) and "tok-" not in str(exc.value)
+
+
+def test_kubeconfig_given_inline_to_the_path_option_is_refused_without_echo():
+    """A dict given to the path option arrives as its str(); the error must not repeat it (its token)."""
+    import yaml
+
+    as_string = str(yaml.safe_load(KUBECONFIG))
+    assert k8s_client.looks_inline(as_string) and k8s_client.looks_inline(KUBECONFIG)
+    assert not k8s_client.looks_inline("/etc/k8s/config") and not k8s_client.looks_inline(None)
+    for value in (as_string, KUBECONFIG):
+        with pytest.raises(ConnectionConfigError, match="not the kubeconfig itself.*kubeconfig_content") as exc:
+            k8s_client.build_configuration(params(kubeconfig=value))
+        assert "tok-" not in str(exc.value)
 
 
 def test_host_and_token_need_no_kubeconfig(monkeypatch, tmp_path):
@@ -282,7 +311,9 @@ def test_client_cert_without_key(tmp_path):
 def test_argument_spec_env_fallbacks_and_no_log():
     spec = k8s_client.AUTH_ARG_SPEC
     assert spec["api_key"]["no_log"] is True and spec["client_key"]["no_log"] is True
-    envs = {k: v["fallback"][1][0] for k, v in spec.items()}
+    assert spec["kubeconfig_content"]["no_log"] is True and spec["kubeconfig"]["type"] == "path"
+    assert "fallback" not in spec["kubeconfig_content"]  # secrets in the environment: only K8S_AUTH_API_KEY
+    envs = {k: v["fallback"][1][0] for k, v in spec.items() if "fallback" in v}
     assert envs == {"kubeconfig": "K8S_AUTH_KUBECONFIG", "context": "K8S_AUTH_CONTEXT", "host": "K8S_AUTH_HOST",
                     "api_key": "K8S_AUTH_API_KEY", "validate_certs": "K8S_AUTH_VERIFY_SSL",
                     "ca_cert": "K8S_AUTH_SSL_CA_CERT", "client_cert": "K8S_AUTH_CERT_FILE",
