@@ -110,6 +110,14 @@ missing_ordinals:
   returned: always
   type: list
   elements: int
+server_version:
+  description:
+    - What the API server answers on C(/version) (the same data as C(kubectl version)), read in the
+      same run so that a caller needs no separate cluster-info task.
+  returned: always
+  type: dict
+  version_added: 0.2.0
+  sample: {major: "1", minor: "34", gitVersion: v1.34.2, platform: linux/amd64}
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -145,6 +153,7 @@ def main():
     client = connect(module)
     try:
         table = identity_table(client, p["namespace"], p["name"], p["cluster_domain"])
+        table["server_version"] = client.version() or {}
     except K8sError as exc:
         fail(module, exc)
     module.exit_json(changed=False, **table)

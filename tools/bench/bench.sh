@@ -72,6 +72,25 @@ play() {
 
 want() { [[ " $ROWS " == *" $1 "* ]]; }
 
+# apt_floor <run> <row> <N>: what package installation alone costs on N fresh nodes at
+# once: `apt-get update` + `apt-get install` of the client packages (the Debian list
+# of role nfs_client), run in parallel with docker exec, no Ansible. Bounded by timeout.
+apt_floor() {
+  local run="$1" row="$2" n="$3" i t0 t1 secs rc=0 pids=()
+  local pkgs="nfs-common netbase libnfs-utils rpcbind"
+  t0="$(date +%s.%N)"
+  for i in $(seq 1 "$n"); do
+    timeout --kill-after=10 "$PLAY_TIMEOUT" "$DOCKER" exec -e DEBIAN_FRONTEND=noninteractive "bench-node-$i" \
+      sh -c "apt-get -qq update && apt-get -qq install -y $pkgs" >>"$LOGS/${row}.run${run}.log" 2>&1 &
+    pids+=("$!")
+  done
+  for i in "${pids[@]}"; do wait "$i" || rc=$?; done
+  t1="$(date +%s.%N)"
+  secs="$(python3 -c "print(f'{$t1-$t0:.1f}')")"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$row" "$secs" "$rc" NA NA NA NA "${LOGS#"$LAB_REPO"/}/${row}.run${run}.log" >>"$RAW"
+  bench_log "run $run  $(printf '%-22s' "$row") ${secs}s  rc=$rc (apt-get alone, $n node(s) in parallel)"
+}
+
 start=$(date +%s)
 for run in $(seq 1 "$RUNS"); do
   # 1. Full site.yml on a fresh lab (3 nodes, as `make lab-up`), then again (warm).
@@ -103,13 +122,21 @@ for run in $(seq 1 "$RUNS"); do
       done
     done
   fi
-  # 4. Client stage on 1, 3, 6 fresh nodes (the server configured by step 3).
+  # 4. Client stage on 1, 3, 6 fresh nodes (the server configured by step 3); for 1 and 6
+  #    nodes also the usual way's client stage and the lab's floor: the same packages
+  #    installed by apt-get alone, in parallel, without Ansible.
   if want scaling; then
     for n in 1 3 6; do
       bench_fresh_nodes "$n"
       invn="$(bench_inventory "$n")"
       play "$run" "clients_${n}_cold" "$invn" site.yml --tags nfs_client
       play "$run" "clients_${n}_warm" "$invn" site.yml --tags nfs_client
+      [ "$n" = 3 ] && continue
+      bench_fresh_nodes "$n"
+      play "$run" "usual_clients_${n}_cold" "$invn" tools/bench/usual_way/clients.yml
+      play "$run" "usual_clients_${n}_warm" "$invn" tools/bench/usual_way/clients.yml
+      bench_fresh_nodes "$n"
+      apt_floor "$run" "apt_floor_${n}" "$n"
     done
   fi
   # 5. The NFS server part: the collection's nfs_server role vs the usual-way role,

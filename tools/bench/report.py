@@ -6,6 +6,7 @@ missed, the slowest tasks of that row's median run (profile_tasks output in its 
 """
 
 import csv
+import os
 import re
 import statistics
 import sys
@@ -140,14 +141,12 @@ w("| target | measured | result |")
 w("| --- | --- | --- |")
 targets = []
 sw, uw, uc = med("site_warm"), med("usual_site_warm"), med("usual_site_cold")
-r1 = ratio(sw, uw)
-targets.append(("site_warm", None if r1 is None else r1 <= 0.5))
-w(
-    f"| warm site.yml <= 0.5x the usual way (warm re-run of the usual way) | {fmt(sw)} vs {fmt(uw)} = "
-    f"{'n/a' if r1 is None else f'{r1:.2f}x'} (vs the usual way's cold run {fmt(uc)}: "
-    f"{'n/a' if ratio(sw, uc) is None else f'{ratio(sw, uc):.2f}x'}) | "
-    f"{verdict(targets[-1])} |"
-)
+# The issue names no run of the usual way: both are reported, each with its verdict.
+for other, label in ((uc, "the usual way's run on a fresh lab (cold)"), (uw, "the usual way's re-run (warm)")):
+    r1 = ratio(sw, other)
+    targets.append(("site_warm", None if r1 is None else r1 <= 0.5))
+    w(f"| warm site.yml <= 0.5x {label} | {fmt(sw)} vs {fmt(other)} = {'n/a' if r1 is None else f'{r1:.2f}x'} | "
+      f"{verdict(targets[-1])} |")
 c1, c6 = med("clients_1_cold"), med("clients_6_cold")
 r2 = ratio(c6, c1)
 targets.append(("clients_6_cold", None if r2 is None else r2 <= 1.3))
@@ -195,13 +194,27 @@ w("")
 # ---- scaling
 w("## Scaling of the client stage (`--tags nfs_client`, forks = 10)")
 w("")
-w("| nodes | fresh nodes (cold) | warm | vs 1 node (cold / warm) |")
-w("| --- | --- | --- | --- |")
+w("| nodes | fresh nodes (cold) | warm | vs 1 node (cold / warm) | usual way cold / warm | apt-get alone |")
+w("| --- | --- | --- | --- | --- | --- |")
 for n in (1, 3, 6):
     c, wm = med(f"clients_{n}_cold"), med(f"clients_{n}_warm")
     rc = ratio(c, c1)
     rw = ratio(wm, c1w)
-    w(f"| {n} | {fmt(c)} | {fmt(wm)} | {'n/a' if rc is None else f'{rc:.2f}x'} / {'n/a' if rw is None else f'{rw:.2f}x'} |")
+    uc_n, uw_n, fl = med(f"usual_clients_{n}_cold"), med(f"usual_clients_{n}_warm"), med(f"apt_floor_{n}")
+    w(f"| {n} | {fmt(c)} | {fmt(wm)} | {'n/a' if rc is None else f'{rc:.2f}x'} / {'n/a' if rw is None else f'{rw:.2f}x'} | "
+      f"{fmt(uc_n)} / {fmt(uw_n)} | {fmt(fl)} |")
+u1, u6 = med("usual_clients_1_cold"), med("usual_clients_6_cold")
+f1, f6 = med("apt_floor_1"), med("apt_floor_6")
+w("")
+w(
+    "Reference columns: *usual way* = tools/bench/usual_way/clients.yml (one apt task, nfs-common, no proof) on "
+    "fresh nodes; *apt-get alone* = `apt-get update && apt-get install` of the same packages as nfs_client, "
+    "run with docker exec on every fresh node at once, no Ansible: the lab's floor for installing packages on N "
+    f"nodes of this {os.cpu_count()}-core machine. 6 vs 1 node: usual way "
+    f"{'n/a' if ratio(u6, u1) is None else f'{ratio(u6, u1):.2f}x'}, apt-get alone "
+    f"{'n/a' if ratio(f6, f1) is None else f'{ratio(f6, f1):.2f}x'}. The six nodes share the machine's cores, "
+    "so per-node work that is parallel on real hosts is serialised here."
+)
 w("")
 
 # ---- k8s

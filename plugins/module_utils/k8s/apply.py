@@ -287,12 +287,18 @@ class Result:
         }
 
 
-def apply_object(client, desired, check_mode=False, force=True, live=None, live_known=False):
+def apply_object(client, desired, check_mode=False, force=True, live=None, live_known=False,
+                 namespace_pending=False):
     """Apply one manifest. Returns a :class:`Result`; sends no write when nothing would change.
 
     ``live``/``live_known`` let a caller that already read the object skip the GET.
+    ``namespace_pending``: check mode, and the object's namespace would be created first, so the
+    server cannot dry-run it (404); the object is reported as created from the manifest itself.
     """
     ref = Ref.of(desired)
+    if namespace_pending and check_mode:
+        return Result(ref, "create", True, None, sanitize(desired),
+                      f"namespace {ref.namespace} would be created first (not dry-run on the server)")
     if not live_known:
         live = client.get(ref)
     write, reason = needs_apply(desired, live)

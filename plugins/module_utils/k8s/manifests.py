@@ -248,6 +248,12 @@ def validate_provisioner_params(params, state="present"):
     return p
 
 
+def namespace_manifest(name):
+    """A Namespace labelled as created by this collection (create_namespace: true)."""
+    return {"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": name, "labels": {MANAGED_BY_LABEL: MANAGED_BY}}}
+
+
 def provisioner_labels(p):
     labels = {"app": p["name"], MANAGED_BY_LABEL: MANAGED_BY}
     labels.update(p.get("labels") or {})

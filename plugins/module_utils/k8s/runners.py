@@ -66,17 +66,31 @@ class Outcome:
         return out
 
 
-def ensure_namespace(client, namespace):
-    """Fail before any write when the namespace does not exist (403 on namespaces: skip the check)."""
+def ensure_namespace(client, namespace, create=False, check_mode=False, outcome=None):
+    """Make sure ``namespace`` exists before any write into it.
+
+    Missing and ``create`` false: fail with guidance. Missing and ``create`` true: create it
+    (server-side apply; dry run in check mode) and record the result in ``outcome``. An existing
+    namespace is never written to (its labels and annotations are not ours). A 403 on namespaces
+    skips the check. Returns True when the namespace is still missing because check mode only
+    pretended to create it (the caller cannot dry-run objects into it on the server).
+    """
     try:
         ns = client.get(Ref("Namespace", namespace))
     except ApiError as exc:
         if exc.status == 403:
-            return
+            return False
         raise
-    if ns is None:
-        raise InputError("namespace", f"namespace {namespace!r} does not exist; create it first (e.g. with"
-                                      " kubernetes.core.k8s) or choose an existing one")
+    if ns is not None:
+        return False
+    if not create:
+        raise InputError("namespace", f"namespace {namespace!r} does not exist; create it first, set"
+                                      " create_namespace: true, or choose an existing one")
+    manifest = mf.namespace_manifest(namespace)
+    result = apply_object(client, manifest, check_mode, live=None, live_known=True)
+    if outcome is not None:
+        outcome.add(result)
+    return check_mode
 
 
 def is_ours(obj):
@@ -98,7 +112,7 @@ def run_provisioner(client, params, check_mode=False, warn=None, clock=None, sle
         return _provisioner_absent(client, p, check_mode, outcome, clock, sleep)
 
     desired = mf.provisioner_manifests(p)
-    ensure_namespace(client, p["namespace"])
+    pending = ensure_namespace(client, p["namespace"], p.get("create_namespace", False), check_mode, outcome)
     sc_ref = Ref("StorageClass", p["storage_class_name"])
     live_sc = client.get(sc_ref)
     replace_sc = False
@@ -128,7 +142,8 @@ def run_provisioner(client, params, check_mode=False, warn=None, clock=None, sle
             outcome.add(res)
             continue
         kwargs = {"live": live_sc, "live_known": True} if ref == sc_ref else {}
-        outcome.add(apply_object(client, manifest, check_mode, p.get("force_conflicts", True), **kwargs))
+        outcome.add(apply_object(client, manifest, check_mode, p.get("force_conflicts", True),
+                                 namespace_pending=pending and ref.namespaced, **kwargs))
 
     dep_ref = Ref("Deployment", names["deployment"], p["namespace"])
     outcome.extra["provisioner_name"] = p["provisioner_name"]
@@ -191,7 +206,7 @@ def run_statefulset(client, params, check_mode=False, warn=None, clock=None, sle
 
     desired = mf.statefulset_manifests(p)
     sts_manifest = desired[-1]
-    ensure_namespace(client, p["namespace"])
+    pending = ensure_namespace(client, p["namespace"], p.get("create_namespace", False), check_mode, outcome)
 
     # storage classes of the claim templates
     if p.get("check_storage_class", True) and p["volume_claim_templates"]:
@@ -233,7 +248,7 @@ def run_statefulset(client, params, check_mode=False, warn=None, clock=None, sle
 
     force = p.get("force_conflicts", True)
     for manifest in desired[:-1]:
-        outcome.add(apply_object(client, manifest, check_mode, force))
+        outcome.add(apply_object(client, manifest, check_mode, force, namespace_pending=pending))
     if recreate:
         client.delete(sts_ref, propagation_policy="Orphan", dry_run=check_mode)
         if check_mode:
@@ -246,7 +261,8 @@ def run_statefulset(client, params, check_mode=False, warn=None, clock=None, sle
             res.reason = "immutable field(s) {} changed".format(", ".join(outcome.extra["recreated_because"]))
             outcome.add(res)
     else:
-        outcome.add(apply_object(client, sts_manifest, check_mode, force, live=live_sts, live_known=True))
+        outcome.add(apply_object(client, sts_manifest, check_mode, force, live=live_sts, live_known=True,
+                                 namespace_pending=pending))
 
     outcome.extra["statefulset"] = outcome.results[-1].after
     outcome.extra["pvc_names"] = ["{}-{}-{}".format(v["name"], p["name"], (p.get("ordinals_start") or 0) + i)

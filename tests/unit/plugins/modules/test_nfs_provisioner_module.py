@@ -196,3 +196,32 @@ def test_api_key_is_no_log(fake_api, capsys):
     finally:
         basic.AnsibleModule.__init__ = orig
     assert "s3cret" in seen["no_log_values"]
+
+
+def test_create_namespace_creates_it_first_then_leaves_it_alone(fake_api, capsys):
+    res = run_module(nfs_provisioner.main, args(fake_api, namespace="storage", create_namespace=True), capsys,
+                     diff=True)
+    assert res["changed"] is True, res
+    first = res["objects"][0]
+    assert (first["kind"], first["name"], first["action"]) == ("Namespace", "storage", "create")
+    ns = fake_api.get("Namespace", "storage")
+    assert ns["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "stateful.nfs"}
+    assert fake_api.get("Deployment", "nfs-client-provisioner", "storage") is not None
+    assert any(d["after_header"] == "Namespace storage (create)" for d in res["diff"])
+    fake_api.clear_log()
+    again = run_module(nfs_provisioner.main, args(fake_api, namespace="storage", create_namespace=True), capsys)
+    assert again["changed"] is False and fake_api.writes() == []
+    assert "Namespace" not in [o["kind"] for o in again["objects"]]
+
+
+def test_create_namespace_check_mode_reports_without_writing(fake_api, capsys):
+    res = run_module(nfs_provisioner.main, args(fake_api, namespace="storage", create_namespace=True), capsys,
+                     check_mode=True)
+    assert res["changed"] is True, res
+    kinds = [(o["kind"], o["action"]) for o in res["objects"]]
+    assert kinds[0] == ("Namespace", "create") and ("Deployment", "create") in kinds
+    # the namespaced objects cannot be dry-run on the server before their namespace exists
+    dep = next(o for o in res["objects"] if o["kind"] == "Deployment")
+    assert "namespace storage would be created first" in dep["reason"]
+    assert fake_api.get("Namespace", "storage") is None
+    assert [w for w in fake_api.writes() if w["query"].get("dryRun") != "All"] == []

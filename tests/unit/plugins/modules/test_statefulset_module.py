@@ -278,3 +278,22 @@ def test_info_other_names_and_ordinals(fake_api, capsys):
 def test_info_absent_statefulset(fake_api, capsys):
     res = run_module(statefulset_info.main, {"host": fake_api.url, "name": "nope"}, capsys)
     assert res["exists"] is False and res["pods"] == []
+
+
+def test_create_namespace_for_the_statefulset(fake_api, capsys):
+    missing = run_module(statefulset.main, args(fake_api, namespace="shop"), capsys)
+    assert missing["failed"] and "namespace 'shop' does not exist" in missing["msg"]
+    assert "create_namespace: true" in missing["msg"] and fake_api.writes() == []
+    res = run_module(statefulset.main, args(fake_api, namespace="shop", create_namespace=True), capsys)
+    assert res["changed"] is True
+    assert [(o["kind"], o["action"]) for o in res["objects"]][:1] == [("Namespace", "create")]
+    assert fake_api.get("StatefulSet", "web", "shop") is not None
+    fake_api.clear_log()
+    again = run_module(statefulset.main, args(fake_api, namespace="shop", create_namespace=True), capsys)
+    assert again["changed"] is False and fake_api.writes() == []
+
+
+def test_info_returns_the_server_version(fake_api, capsys):
+    res = run_module(statefulset_info.main, {"host": fake_api.url, "name": "web"}, capsys)
+    assert res["server_version"]["gitVersion"] == "v1.34.0-fake"
+    assert any(r["path"] == "/version" for r in fake_api.requests)
