@@ -101,6 +101,17 @@ options:
         and its manager.
     type: bool
     default: true
+  create_namespace:
+    description:
+      - Create O(namespace) (labelled C(app.kubernetes.io/managed-by=stateful.nfs)) when it does not
+        exist, as the first object of the run. An existing namespace is only read, never changed.
+      - When V(false), a missing namespace fails the module before any write.
+      - Ignored with O(state=absent); the namespace is never deleted.
+      - In check mode the namespace is dry-run on the server; the objects that would go into it cannot
+        be (their namespace does not exist yet), so they are reported from the module's input.
+    type: bool
+    default: false
+    version_added: 0.2.0
 notes:
   - Objects are written with server-side apply (field manager C(stateful.nfs)), so a field removed from
     the module's input is removed from the object on the next run (unless another manager also set it).

@@ -58,15 +58,6 @@ options:
       - Namespace of the namespaced objects. It must exist, unless O(create_namespace=true).
     type: str
     default: default
-  create_namespace:
-    description:
-      - Create O(namespace) (labelled C(app.kubernetes.io/managed-by=stateful.nfs)) when it does not
-        exist, as the first object of the run. An existing namespace is only read, never changed.
-      - When false, a missing namespace fails the module before any write.
-      - Ignored with O(state=absent); the namespace is never deleted.
-    type: bool
-    default: false
-    version_added: 0.2.0
   provisioner_name:
     description:
       - Name under which the provisioner serves claims; the StorageClass's C(provisioner) field and the
@@ -322,7 +313,6 @@ def main():
         state={"type": "str", "choices": ["present", "absent"], "default": "present"},
         name={"type": "str", "default": "nfs-client-provisioner"},
         namespace={"type": "str", "default": "default"},
-        create_namespace={"type": "bool", "default": False},
         provisioner_name={"type": "str", "default": mf.DEFAULT_PROVISIONER_NAME},
         nfs_server={"type": "str"},
         nfs_path={"type": "str"},

@@ -53,15 +53,6 @@ options:
     description: Namespace of the StatefulSet, its Service and its PVCs. It must exist, unless O(create_namespace=true).
     type: str
     default: default
-  create_namespace:
-    description:
-      - Create O(namespace) (labelled C(app.kubernetes.io/managed-by=stateful.nfs)) when it does not
-        exist, as the first object of the run. An existing namespace is only read, never changed.
-      - When false, a missing namespace fails the module before any write.
-      - Ignored with O(state=absent); the namespace is never deleted.
-    type: bool
-    default: false
-    version_added: 0.2.0
   service_name:
     description:
       - Name of the headless Service that governs the pods' DNS names (C(spec.serviceName)).
@@ -398,7 +389,6 @@ def main():
         state={"type": "str", "choices": ["present", "absent"], "default": "present"},
         name={"type": "str", "required": True},
         namespace={"type": "str", "default": "default"},
-        create_namespace={"type": "bool", "default": False},
         service_name={"type": "str"},
         create_service={"type": "bool", "default": True},
         replicas={"type": "int", "default": 1},

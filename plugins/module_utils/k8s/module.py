@@ -19,7 +19,8 @@ def argument_spec(**module_options):
     return spec
 
 
-APPLY_OPTIONS = {"force_conflicts": {"type": "bool", "default": True}}
+APPLY_OPTIONS = {"force_conflicts": {"type": "bool", "default": True},
+                 "create_namespace": {"type": "bool", "default": False}}
 
 
 def check_library(module):
