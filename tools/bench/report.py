@@ -275,6 +275,11 @@ w(
     "the bench network's subnet instead of the node list + gateway, because the scaling rows recreate "
     "nodes (new addresses). Nodes: bookworm, except every third (node-2, node-5) trixie, like the lab."
 )
+w(
+    "- **Lab images** carry the apt/dpkg settings of Debian's official container images (dpkg "
+    "`force-unsafe-io`, apt `Acquire::Languages \"none\"`; tests/lab/build-images.sh), for every row alike. "
+    "Cold rows measured on images without them (before stateful.nfs 0.2.0) are slower and not comparable."
+)
 w("- Bench lab containers are `bench-*` with label `io.stateful-nfs.bench=1`; removed at the end.")
 w("")
 
@@ -289,7 +294,7 @@ if missed:
             prof_rows += ["site_warm", "usual_site_warm"]
         elif row.startswith("clients_6"):
             ph = row.rsplit("_", 1)[1]
-            prof_rows += [f"clients_1_{ph}", f"clients_6_{ph}"]
+            prof_rows += [f"clients_1_{ph}", f"clients_6_{ph}", f"usual_clients_6_{ph}"]
         elif row.startswith("k8s_ours"):
             ph = row.rsplit("_", 1)[1]
             prof_rows += [f"k8s_ours_{ph}", f"k8s_usual_{ph}"]
