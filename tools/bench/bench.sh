@@ -77,7 +77,9 @@ want() { [[ " $ROWS " == *" $1 "* ]]; }
 # of role nfs_client), run in parallel with docker exec, no Ansible. Bounded by timeout.
 apt_floor() {
   local run="$1" row="$2" n="$3" i t0 t1 secs rc=0 pids=()
-  local pkgs="nfs-common netbase libnfs-utils rpcbind"
+  local pkgs
+  pkgs="$(python3 -c 'import sys, yaml; v = yaml.safe_load(open(sys.argv[1]))
+print(" ".join(v["__nfs_client_packages"] + v["__nfs_client_packages_nfsv3"]))' roles/nfs_client/vars/Debian.yml)"
   t0="$(date +%s.%N)"
   for i in $(seq 1 "$n"); do
     timeout --kill-after=10 "$PLAY_TIMEOUT" "$DOCKER" exec -e DEBIAN_FRONTEND=noninteractive "bench-node-$i" \
