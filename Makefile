@@ -1,12 +1,15 @@
 # stateful.nfs: build and test entry points (GNU make, root on Debian 12).
 #
-#   make demo       deps + images + lab-up, then `ansible-playbook site.yml -i inventory`
-#   make test       deps + images, then unit, lint, sanity, molecule (total wall time at the end)
+#   make demo       deps + images + lab-up, then `ansible-playbook site.yml -i tests/lab/inventory`
+#   make test       deps + images, then unit, lint, sanity, build, the lab, its smoke suite and
+#                   every molecule scenario (total wall time at the end)
 #   make deps       apt packages, dockerd, .venv, collections   (each step skipped when done)
-#   make images     lab images stateful-nfs-lab:{bookworm,trixie} (rebuilt only when the script changed)
-#   make lab-up     the lab: 1 NFS server + 3 node containers (+ the k8s test double)
+#   make images     the lab's images: Debian hosts, Kubernetes nodes and the pods' images, with
+#                   Kubernetes, etcd, CoreDNS and the provisioner built from their pinned sources
+#                   (first build: 15-25 minutes on 2 cores; cached in /var/cache/stateful-nfs-lab)
+#   make lab-up     the lab: an NFS server, a Kubernetes control plane and 3 nodes, all Ready
 #   make lab-status what the lab consists of right now
-#   make lab-down   removes every container/network/volume labelled io.stateful-nfs.lab=1
+#   make lab-down   removes what lab-up made (containers, network, volumes, PKI)
 #   make unit | lint | sanity | build | molecule [SCENARIOS="a b"]
 #   make bench      benchmark on a bench lab of its own -> results/bench/results.{md,png} (BENCH_RUNS=3)
 #
@@ -35,7 +38,7 @@ VENV        := $(CURDIR)/.venv
 LAB         := $(CURDIR)/.lab
 DOCKER      := /usr/bin/docker
 APT_PACKAGES := docker.io debootstrap python3 python3-venv libnfs-utils make git rsync \
-                iproute2 procps ca-certificates tar util-linux
+                iproute2 procps ca-certificates tar util-linux gcc libc6-dev
 # Bounds (seconds).
 APT_TIMEOUT      ?= 1200
 DOCKERD_TIMEOUT  ?= 60
@@ -93,8 +96,11 @@ collections: venv
 	@timeout 600 $(VENV)/bin/python tools/install_collections.py
 
 # ------------------------------------------------------------------------- images
-images: deps-docker
-	@tests/lab/build-images.sh
+# The Debian host images, then the Kubernetes programs (Go, from the pins in tests/lab/src/)
+# and the node and pod images; each step keeps what is current.
+images: deps-docker venv
+	@start=$$(date +%s); tests/lab/build-images.sh; tests/lab/build-k8s-images.sh; \
+	echo "== images: $$(( $$(date +%s) - start )) s"
 
 # ---------------------------------------------------------------------------- lab
 lab-up: deps images

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Tear the lab down: stop the Kubernetes test double (the recorded pid only),
-# remove every container, network and volume carrying the lab label, and the
-# lab's generated state (.lab/kubeconfig, .lab/cluster). Logs stay in .lab/.
-# Nothing else is touched: no images, no unlabelled container/volume/network.
+# Take the lab down: remove every container, network and volume carrying the lab label,
+# and the lab's generated state (.lab/kubeconfig, .lab/cluster: the PKI and credentials).
+# Logs stay in .lab/logs. Nothing else is touched: no image, no build cache, nothing
+# unlabelled.
 #
 # Environment:
 #   LAB_SELECTOR  docker label filter of what to remove (default
@@ -14,29 +14,16 @@ set -euo pipefail
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lab.sh"
 
 SELECTOR="${LAB_SELECTOR:-$LAB_INSTANCE_LABEL}"
-
-# The test double: only the recorded pid, and only if it is the double.
-if k8s_double_running; then
-  pid="$(cat "$K8S_DOUBLE_PID")"
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-  if kill -0 "$pid" 2>/dev/null; then
-    lab_log "k8s test double (pid $pid) ignored SIGTERM for 10 s: SIGKILL"
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-  fi
-  lab_log "k8s test double stopped (pid $pid)"
-fi
-rm -f "$K8S_DOUBLE_PID" "$K8S_KUBECONFIG"
-rm -rf "$K8S_DOUBLE_STATE"
+rm -rf "$LAB_KUBECONFIG" "$LAB_CLUSTER_DIR"
 
 if ! "$DOCKER" info >/dev/null 2>&1; then
   lab_log "docker daemon is not reachable: no containers to remove"
   exit 0
 fi
-
+# Containers first (the kubelet nodes' FUSE mounts and pods end with them), then what they used.
 mapfile -t containers < <("$DOCKER" ps -aq --filter "label=$SELECTOR")
 if [ "${#containers[@]}" -gt 0 ]; then
-  "$DOCKER" rm -f -v "${containers[@]}" >/dev/null
+  timeout 300 "$DOCKER" rm -f -v "${containers[@]}" >/dev/null
 fi
 mapfile -t networks < <("$DOCKER" network ls -q --filter "label=$SELECTOR")
 if [ "${#networks[@]}" -gt 0 ]; then

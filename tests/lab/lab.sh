@@ -1,45 +1,90 @@
-# Shared definitions for tests/lab/lab-up.sh, lab-down.sh and lab-status.sh (sourced).
+# Shared definitions of the lab scripts (tests/lab/*.sh source this file).
 # shellcheck shell=bash disable=SC2034  # variables used by the scripts that source this
 
 LAB_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DOCKER="${DOCKER:-/usr/bin/docker}"
 LAB_DIR="$LAB_REPO/.lab"
+# Build caches (Go builds, image archives) live outside the checkout, keyed by their pins.
+LAB_CACHE="${SNFS_LAB_CACHE:-/var/cache/stateful-nfs-lab}"
 LAB_LABEL="io.stateful-nfs.lab=1"
-# Second label: marks what `make lab-up` itself created (molecule scenarios and
-# prototypes may carry io.stateful-nfs.lab=1 too).
+# Second label: marks what `make lab-up` itself created (molecule scenarios carry the first).
 LAB_INSTANCE_LABEL="io.stateful-nfs.lab.instance=lab"
 LAB_NETWORK="stateful-nfs-lab"
 LAB_EXPORT_VOLUME="snfs-lab-nfs-export"
-# name image extra-docker-run-flags
-LAB_CONTAINERS=(
-  "snfs-lab-nfs|stateful-nfs-lab:bookworm|--cap-add DAC_READ_SEARCH -v $LAB_EXPORT_VOLUME:/srv/nfs"
-  "snfs-lab-node-1|stateful-nfs-lab:bookworm|"
-  "snfs-lab-node-2|stateful-nfs-lab:trixie|"
-  "snfs-lab-node-3|stateful-nfs-lab:bookworm|"
+
+# The hosts: name|image|role. "nfs" is a bare host for the nfs_server role; the control plane
+# runs etcd, kube-apiserver, kube-controller-manager and kube-scheduler as systemd units;
+# each node runs containerd, kubelet and kube-proxy. Node N's pods get 10.244.N.0/24.
+LAB_NFS="snfs-lab-nfs"
+LAB_CONTROL_PLANE="snfs-lab-control-plane"
+LAB_HOSTS=(
+  "$LAB_NFS|stateful-nfs-lab:bookworm|nfs"
+  "$LAB_CONTROL_PLANE|stateful-nfs-lab-node:bookworm|control-plane"
+  "snfs-lab-node-1|stateful-nfs-lab-node:bookworm|node"
+  "snfs-lab-node-2|stateful-nfs-lab-node:trixie|node"
+  "snfs-lab-node-3|stateful-nfs-lab-node:bookworm|node"
 )
-# The flags every lab container runs with (see docs/dev/CONVENTIONS.md,
-# "Lab platform snippet"). No --privileged: it fails on this host.
+LAB_POD_CIDR="10.244.0.0/16"
+LAB_SERVICE_CIDR="10.96.0.0/16"
+LAB_CLUSTER_DNS="10.96.0.10"
+LAB_CLUSTER_DOMAIN="cluster.local"
+
+# The flags of every lab container (docs/dev/CONVENTIONS.md, "Lab platform snippet").
+# No --privileged: it fails on this host.
 LAB_RUN_FLAGS=(
   --cap-add SYS_ADMIN --cap-add NET_ADMIN
   --tmpfs /run --tmpfs /run/lock
   --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw
   --stop-signal SIGRTMIN+3 --stop-timeout 10
 )
-K8S_DOUBLE_PKG="$LAB_REPO/tests/k8s_test_double"
-K8S_DOUBLE_PID="$LAB_DIR/k8s_test_double.pid"
-K8S_DOUBLE_LOG="$LAB_DIR/k8s_test_double.log"
-K8S_DOUBLE_STATE="$LAB_DIR/cluster"
-K8S_KUBECONFIG="$LAB_DIR/kubeconfig"
+# A Kubernetes host in a container, measured on this docker (20.10, cgroup v1): every
+# capability but SYS_RESOURCE (missing here, hence no --privileged) and the three docker
+# 20.10 does not know (BPF, PERFMON, CHECKPOINT_RESTORE); SYSLOG and /dev/kmsg for kubelet's
+# OOM watcher; /dev/fuse for the lab's NFS mount helper; no seccomp/apparmor profile and
+# unmasked /proc and /sys for runc, kubelet and kube-proxy; a private cgroup namespace, whose
+# hierarchies the image's entrypoint remounts read-write (node/rootfs/usr/local/sbin/lab-entrypoint):
+# the host's cgroup tree is out of reach.
+LAB_K8S_CAPS=(
+  AUDIT_CONTROL AUDIT_READ AUDIT_WRITE BLOCK_SUSPEND CHOWN DAC_OVERRIDE DAC_READ_SEARCH
+  FOWNER FSETID IPC_LOCK IPC_OWNER KILL LEASE LINUX_IMMUTABLE MAC_ADMIN MAC_OVERRIDE MKNOD
+  NET_ADMIN NET_BIND_SERVICE NET_BROADCAST NET_RAW SETFCAP SETGID SETPCAP SETUID SYS_ADMIN
+  SYS_BOOT SYS_CHROOT SYS_MODULE SYS_NICE SYS_PACCT SYS_PTRACE SYS_RAWIO SYS_TIME
+  SYS_TTY_CONFIG SYSLOG WAKE_ALARM
+)
+LAB_K8S_RUN_FLAGS=(
+  "${LAB_K8S_CAPS[@]/#/--cap-add=}"
+  --security-opt seccomp=unconfined --security-opt apparmor=unconfined
+  --security-opt systempaths=unconfined
+  --device /dev/fuse --device /dev/kmsg
+  --tmpfs /run --tmpfs /run/lock --tmpfs /tmp
+  --cgroupns=private
+  --stop-signal SIGRTMIN+3 --stop-timeout 30
+)
+LAB_KUBECONFIG="$LAB_DIR/kubeconfig"
+LAB_CLUSTER_DIR="$LAB_DIR/cluster"
+LAB_IMAGES_JSON="$LAB_DIR/images.json"
 
 lab_log() { printf '[lab] %s\n' "$*" >&2; }
 lab_die() { lab_log "ERROR: $*"; exit 1; }
 
-# True if the pid in $K8S_DOUBLE_PID is alive and really is the test double.
-k8s_double_running() {
-  local pid
-  [ -f "$K8S_DOUBLE_PID" ] || return 1
-  pid="$(cat "$K8S_DOUBLE_PID")"
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'tests.k8s_test_double'
+# lab_field SPEC N: field N (1-based) of a LAB_HOSTS entry.
+lab_field() { cut -d'|' -f"$2" <<<"$1"; }
+
+# lab_address NAME: the container's address on the lab network ("" when absent).
+lab_address() {
+  "$DOCKER" container inspect -f "{{ (index .NetworkSettings.Networks \"$LAB_NETWORK\").IPAddress }}" "$1" 2>/dev/null || true
+}
+
+# lab_nodes: the names of the kubelet nodes, one per line.
+lab_nodes() {
+  local spec
+  for spec in "${LAB_HOSTS[@]}"; do
+    [ "$(lab_field "$spec" 3)" = node ] && lab_field "$spec" 1
+  done
+  return 0
+}
+
+# lab_image_hash IMAGE: the io.stateful-nfs.lab-image.hash label of a local image ("" if none).
+lab_image_hash() {
+  "$DOCKER" image inspect -f '{{ index .Config.Labels "io.stateful-nfs.lab-image.hash" }}' "$1" 2>/dev/null || true
 }

@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Build the lab's Kubernetes images, without any registry (after build-images.sh, which
+# makes the Debian base images):
+#
+#   stateful-nfs-lab-node:{bookworm,trixie}  the node image of the control plane and the
+#       kubelet nodes (tests/lab/node/Dockerfile) with the lab's NFS mount helper
+#   the pods' images, tagged localhost/stateful-nfs-lab/<name>:<version> (localhost/: a
+#   name no registry serves, so nothing is ever pulled by mistake):
+#       pause     build/pause of the pinned Kubernetes release (the sandbox image)
+#       nginx     Debian 12's nginx, laid out like the upstream image
+#       busybox   Debian 12's busybox-static
+#       coredns   the pinned CoreDNS release
+#       nfs-subdir-provisioner-lab   the lab's provisioner stand-in
+#   and $LAB_CACHE/images/pods-<key>.tar, the pods' images in one `docker save` archive that
+#   lab-up.sh imports into every node's containerd; .lab/images.json names them.
+#
+# Idempotent: every image carries the label io.stateful-nfs.lab-image.hash, the sha256 of
+# what it is built from; a matching image is kept. Usage: tests/lab/build-k8s-images.sh
+set -euo pipefail
+# shellcheck source=tests/lab/lab.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lab.sh"
+
+HERE="$LAB_REPO/tests/lab"
+HASH_LABEL="io.stateful-nfs.lab-image.hash"
+PIP="$LAB_REPO/.venv/bin/pip"
+MIRROR="${SNFS_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+IMAGE_PREFIX="localhost/stateful-nfs-lab"
+BUILD_TIMEOUT="${SNFS_BUILD_TIMEOUT:-1800}"
+
+"$DOCKER" info >/dev/null 2>&1 || lab_die "docker daemon is not reachable (make deps starts it)"
+[ -x "$PIP" ] || lab_die "$PIP is missing (make deps)"
+mkdir -p "$LAB_CACHE/images" "$LAB_DIR/logs"
+exec 8>"$LAB_CACHE/build-k8s-images.lock"
+flock -w "$BUILD_TIMEOUT" 8 || lab_die "another build-k8s-images.sh holds $LAB_CACHE/build-k8s-images.lock"
+
+hash_of() { cat "$@" | sha256sum | cut -c1-16; }
+files_of() { find "$@" -type f | LC_ALL=C sort; }
+
+# run_logged NAME CMD...: run a build step, its output to .lab/logs/build-NAME.log.
+run_logged() {
+  local name="$1" log="$LAB_DIR/logs/build-$1.log"
+  shift
+  if ! timeout "$BUILD_TIMEOUT" "$@" >"$log" 2>&1; then
+    lab_die "building $name failed: $(grep -m1 -iE 'error|fail|denied|refused|unable' "$log" || tail -n 1 "$log"); log: $log"
+  fi
+}
+
+# --- the programs -------------------------------------------------------------------
+declare -A BIN
+while read -r component dir; do BIN[$component]="$dir"; done < <("$HERE/build-binaries.sh")
+K8S_VERSION="$(cat "${BIN[kubernetes]}/version")"
+PAUSE_VERSION="$(cat "${BIN[kubernetes]}/pause.version")"
+
+# --- node images --------------------------------------------------------------------
+wheels="$LAB_CACHE/mount-nfs-python-$(hash_of "$HERE/mount-nfs/requirements.txt")"
+if [ ! -f "$wheels/.complete" ]; then
+  lab_log "installing the NFS mount helper's libraries into $wheels"
+  rm -rf "$wheels"
+  run_logged mount-nfs-python "$PIP" install --quiet --no-deps --only-binary=:all: --require-hashes \
+    --target "$wheels" -r "$HERE/mount-nfs/requirements.txt"
+  touch "$wheels/.complete"
+fi
+
+build_node_image() {
+  local suite="$1" tag="stateful-nfs-lab-node:$1" base="stateful-nfs-lab:$1" base_id key ctx
+  base_id="$("$DOCKER" image inspect -f '{{.Id}}' "$base" 2>/dev/null)" || lab_die "image $base is missing: run 'make images'"
+  key="$( { echo "$base_id"; hash_of "$(readlink -f "${BASH_SOURCE[0]}")"; \
+            files_of "$HERE/node" "$HERE/mount-nfs" | xargs sha256sum; } | sha256sum | cut -c1-16)"
+  if [ "$(lab_image_hash "$tag")" = "$key" ]; then
+    lab_log "$tag is up to date"
+    return 0
+  fi
+  lab_log "building $tag (log .lab/logs/build-node-$suite.log)"
+  ctx="$(mktemp -d)"
+  cp -a "$HERE/node/." "$ctx/"
+  cp -a "$wheels" "$ctx/python"
+  rm -f "$ctx/python/.complete"
+  cp "$HERE/mount-nfs/mount_nfs_lab.py" "$ctx/"
+  run_logged "node-$suite" "$DOCKER" build --build-arg "BASE=$base" --label "$HASH_LABEL=$key" -t "$tag" "$ctx"
+  rm -rf "$ctx"
+}
+build_node_image bookworm
+build_node_image trixie
+
+# --- the pods' images ---------------------------------------------------------------
+# A minimal Debian 12 root (debootstrap minbase, no systemd) for nginx and busybox.
+MINBASE="$IMAGE_PREFIX/debian:bookworm-minbase"
+minbase_key="$(hash_of "$(readlink -f "${BASH_SOURCE[0]}")")"
+if [ "$(lab_image_hash "$MINBASE")" != "$minbase_key" ]; then
+  lab_log "building $MINBASE (debootstrap; log .lab/logs/build-minbase.log)"
+  root="$(mktemp -d /var/tmp/snfs-minbase.XXXXXX)"
+  mkdir -p "$LAB_CACHE/debootstrap/bookworm"
+  run_logged minbase debootstrap --variant=minbase --components=main \
+    --cache-dir="$LAB_CACHE/debootstrap/bookworm" \
+    --keyring=/usr/share/keyrings/debian-archive-keyring.gpg bookworm "$root" "$MIRROR"
+  printf 'Types: deb\nURIs: %s\nSuites: bookworm bookworm-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+    "$MIRROR" >"$root/etc/apt/sources.list.d/debian.sources"
+  rm -f "$root/etc/apt/sources.list"
+  printf 'force-unsafe-io\npath-exclude /usr/share/doc/*\npath-exclude /usr/share/man/*\npath-exclude /usr/share/locale/*\n' \
+    >"$root/etc/dpkg/dpkg.cfg.d/80stateful-nfs-lab"
+  rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/usr/share/doc/* \
+    "$root"/usr/share/man/* "$root"/usr/share/locale/* "$root"/var/log/* "$root"/tmp/*
+  find "$root/var/cache/apt/archives" -maxdepth 1 -name '*.deb' -delete
+  tar --numeric-owner -C "$root" -c . | "$DOCKER" import --change "LABEL $HASH_LABEL=$minbase_key" \
+    --change 'CMD ["bash"]' - "$MINBASE" >/dev/null
+  rm -rf --one-file-system "$root"
+fi
+
+# pod_image NAME TAG KEY CMD...: build unless the image with that tag has that key.
+pod_image() {
+  local name="$1" tag="$2" key="$3"
+  shift 3
+  if [ "$(lab_image_hash "$tag")" = "$key" ]; then
+    return 0
+  fi
+  lab_log "building $tag (log .lab/logs/build-image-$name.log)"
+  run_logged "image-$name" "$@"
+}
+
+# A single static program as the image's only file.
+static_image() {
+  local name="$1" program="$2" tag="$3" dir key
+  dir="$(dirname "$program")"
+  key="$(hash_of "$program")"
+  pod_image "$name" "$tag" "$key" bash -c "tar --numeric-owner --owner=0 --group=0 -C '$dir' -c '$(basename "$program")' \
+    | '$DOCKER' import --change 'LABEL $HASH_LABEL=$key' --change 'ENTRYPOINT [\"/$(basename "$program")\"]' - '$tag'"
+}
+static_image pause "${BIN[kubernetes]}/pause" "$IMAGE_PREFIX/pause:$PAUSE_VERSION"
+static_image coredns "${BIN[coredns]}/coredns" "$IMAGE_PREFIX/coredns:$(cat "${BIN[coredns]}/version")"
+static_image provisioner "${BIN[provisioner]}/nfs-subdir-provisioner-lab" \
+  "$IMAGE_PREFIX/nfs-subdir-provisioner-lab:$(cat "${BIN[provisioner]}/version")"
+
+# nginx and busybox: tagged with the upstream version of the Debian package they come from.
+# debian_image NAME VERSION-COMMAND (run in the built image; prints the Debian version).
+debian_image() {
+  local name="$1" version_command="$2" key version tag
+  key="$( { "$DOCKER" image inspect -f '{{.Id}}' "$MINBASE"; cat "$HERE/pod-images/$name".* "$HERE/pod-images/$name"-* 2>/dev/null; } | sha256sum | cut -c1-16)"
+  tag="$("$DOCKER" images --filter "label=$HASH_LABEL=$key" --format '{{.Repository}}:{{.Tag}}' "$IMAGE_PREFIX/$name" | head -n 1)"
+  if [ -z "$tag" ]; then
+    lab_log "building $IMAGE_PREFIX/$name (log .lab/logs/build-image-$name.log)"
+    run_logged "image-$name" "$DOCKER" build --build-arg "BASE=$MINBASE" --label "$HASH_LABEL=$key" \
+      -f "$HERE/pod-images/$name.Dockerfile" -t "$IMAGE_PREFIX/$name:building" "$HERE/pod-images"
+    version="$("$DOCKER" run --rm --entrypoint /bin/sh "$IMAGE_PREFIX/$name:building" -c "$version_command")"
+    version="${version#*:}"     # no epoch
+    version="${version%%-*}"    # no Debian revision
+    [ -n "$version" ] || lab_die "building $name: could not read its version"
+    tag="$IMAGE_PREFIX/$name:$version-debian12"
+    "$DOCKER" tag "$IMAGE_PREFIX/$name:building" "$tag"
+    "$DOCKER" rmi "$IMAGE_PREFIX/$name:building" >/dev/null
+  fi
+  printf '%s\n' "$tag"
+}
+NGINX_IMAGE="$(debian_image nginx "dpkg-query -W -f '\${Version}' nginx")"
+# "BusyBox v1.35.0 (Debian 1:1.35.0-4+deb12u1+b1) multi-call binary."
+BUSYBOX_IMAGE="$(debian_image busybox "busybox | sed -n '1s/^BusyBox v\\([0-9.]*\\).*/\\1/p'")"
+
+# --- one archive for the nodes, and the names for the inventory ---------------------------
+POD_IMAGES=(
+  "$IMAGE_PREFIX/pause:$PAUSE_VERSION"
+  "$IMAGE_PREFIX/coredns:$(cat "${BIN[coredns]}/version")"
+  "$IMAGE_PREFIX/nfs-subdir-provisioner-lab:$(cat "${BIN[provisioner]}/version")"
+  "$NGINX_IMAGE" "$BUSYBOX_IMAGE"
+)
+ids="$(for i in "${POD_IMAGES[@]}"; do "$DOCKER" image inspect -f '{{.Id}}' "$i"; done | sha256sum | cut -c1-16)"
+archive="$LAB_CACHE/images/pods-$ids.tar"
+if [ ! -f "$archive" ]; then
+  lab_log "saving the pods' images to $archive"
+  "$DOCKER" save "${POD_IMAGES[@]}" -o "$archive.tmp"
+  mv "$archive.tmp" "$archive"
+  find "$LAB_CACHE/images" -maxdepth 1 -name 'pods-*.tar' ! -name "pods-$ids.tar" -delete
+fi
+mkdir -p "$LAB_DIR"
+cat >"$LAB_IMAGES_JSON.tmp" <<EOF
+{
+  "kubernetes_version": "$K8S_VERSION",
+  "binaries": {"kubernetes": "${BIN[kubernetes]}", "etcd": "${BIN[etcd]}"},
+  "archive": "$archive",
+  "pause": "${POD_IMAGES[0]}",
+  "coredns": "${POD_IMAGES[1]}",
+  "provisioner": "${POD_IMAGES[2]}",
+  "nginx": "$NGINX_IMAGE",
+  "busybox": "$BUSYBOX_IMAGE"
+}
+EOF
+mv "$LAB_IMAGES_JSON.tmp" "$LAB_IMAGES_JSON"
+lab_log "images ready: ${POD_IMAGES[*]} (node images stateful-nfs-lab-node:{bookworm,trixie})"
