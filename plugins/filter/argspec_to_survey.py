@@ -132,7 +132,9 @@ _MARKUP = re.compile(r"\b([CVOMIBUEP])\(([^()]*)\)")
 _LINK = re.compile(r"\bL\(([^,()]*),[^()]*\)")
 BOOL_NOTE = "Answer true or false (AWX passes it as a string; the role reads it with | bool)."
 # Survey order (see DOCUMENTATION): target questions, the others, tuning knobs.
-TARGET, OTHER, TUNING = 0, 1, 2
+TARGET = 0
+OTHER = 1
+TUNING = 2
 TARGET_NAMES = ("context", "namespace", "name")
 TUNING_SUFFIXES = ("_retries", "_delay", "_timeout", "_interval")
 

@@ -26,4 +26,5 @@ RUN /usr/local/sbin/ansible-builder-apt install -y python3 python3-pip ca-certif
  && python3 -c 'import sys; assert sys.version_info >= (3, 11), sys.version' \
  && python3 -m pip --version
 
-LABEL io.stateful-nfs.ee-base=1
+# Everything `make ee` builds carries this label (the execution environment inherits it).
+LABEL io.stateful-nfs.ee=1
