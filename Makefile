@@ -12,6 +12,9 @@
 #   make lab-down   removes what lab-up made (containers, network, volumes, PKI)
 #   make unit | lint | sanity | build | molecule [SCENARIOS="a b"]
 #   make bench      benchmark on a bench lab of its own -> results/bench/results.{md,png} (BENCH_RUNS=3)
+#   make ee         execution environment stateful-nfs-ee:<version>, no registry, no Galaxy (EE_NO_CACHE=1)
+#   make ee-test    a job in it as AWX runs one, on a throwaway network (the k8s test double + one container)
+#   make ee-job     a job in it against the lab (EE_JOB_INVENTORY, EE_JOB_KUBECONFIG, EE_JOB_NETWORK, EE_JOB_PLAYBOOK)
 #
 # Every target is idempotent and safe to re-run. Everything generated goes to .lab/.
 
@@ -52,10 +55,10 @@ DEMO_TIMEOUT     ?= 3600
 SCENARIOS ?= $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 
 .PHONY: help deps deps-apt deps-docker venv collections images lab-up lab-down lab-status \
-        demo unit lint sanity build molecule test bench
+        demo unit lint sanity build molecule test bench ee ee-test ee-job
 
 help:
-	@sed -n '2,14p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
+	@sed -n '2,17p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
 
 # --------------------------------------------------------------------------- deps
 deps: deps-apt deps-docker venv collections
@@ -200,3 +203,31 @@ bench: deps images
 	@start=$$(date +%s); rc=0; \
 	BENCH_RUNS=$(BENCH_RUNS) timeout --kill-after=30 $(BENCH_TIMEOUT) tools/bench/bench.sh || rc=$$?; \
 	echo "== bench: $$(( $$(date +%s) - start )) s, exit $$rc (results/bench/results.md, results.png)"; exit $$rc
+
+# ----------------------------------------------------------- execution environment
+# Not part of `make test` (a fresh build takes minutes and most of a gigabyte of layers;
+# CI runs it as a job of its own, README "AWX / Automation Controller"). tools/ee/build.py
+# builds execution-environment.yml with ansible-builder on stateful-nfs-ee-base:bookworm (from
+# the lab's Debian image), the collections as local tarballs; tools/ee/job.py runs a job in it
+# the way an AWX job template does.
+EE_TIMEOUT        ?= 2400
+EE_NO_CACHE       ?=
+EE_JOB_INVENTORY  ?= $(CURDIR)/inventory
+EE_JOB_KUBECONFIG ?= $(LAB)/kubeconfig
+EE_JOB_NETWORK    ?= stateful-nfs-lab
+EE_JOB_PLAYBOOK   ?= playbooks/verify.yml
+# Launch-time extra vars, space-separated key=value (over the survey's defaults, as in AWX).
+EE_JOB_EXTRA_VARS ?=
+EE_JOB_TIMEOUT    ?= 3600
+
+ee: deps
+	@tests/lab/build-images.sh bookworm
+	@timeout --kill-after=30 $(EE_TIMEOUT) $(VENV)/bin/python tools/ee/build.py $(if $(EE_NO_CACHE),--no-cache)
+
+ee-test: ee
+	@timeout --kill-after=30 900 tests/ee/selftest.sh
+
+ee-job: ee
+	@$(VENV)/bin/python tools/ee/job.py --inventory $(EE_JOB_INVENTORY) --kubeconfig $(EE_JOB_KUBECONFIG) \
+	  --network $(EE_JOB_NETWORK) --playbook $(EE_JOB_PLAYBOOK) --job-timeout $(EE_JOB_TIMEOUT) \
+	  $(foreach v,$(EE_JOB_EXTRA_VARS),-e '$(v)')

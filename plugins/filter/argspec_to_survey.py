@@ -37,6 +37,17 @@ description:
     should choose at launch, see O(include) and O(exclude)). Defaults that are templates
     (contain C({{)) or C(null) are left out, and so is the default of a required option.
   - The first spec that defines a variable wins; later duplicates are ignored.
+  - "Question order, one rule for every survey: first the B(target) questions, where the job acts
+    and on what: the variables whose name, without its prefix (O(prefixes)), is C(context) (the
+    kubeconfig context), C(namespace) or C(name) (the object's C(metadata.namespace) and
+    C(metadata.name)); then every other question in the order of O(sources) and their C(include)
+    lists (else the spec's own order); B(tuning) knobs last. A tuning knob is an C(int) or C(float)
+    option whose name ends in C(_retries), C(_delay), C(_timeout) or C(_interval) (the words of
+    Ansible's C(retries)/C(delay) keywords and of kubernetes.core's C(wait_timeout))."
+  - "Tuning knobs are B(not) questions by default (O(tuning=omit)): a survey default is sent as an
+    extra var and would override the inventory's value, and how long to wait for a cluster or an
+    NFS server is a property of the environment, kept in the inventory. They are named in the
+    survey description, to be set in the inventory or as Extra Variables at launch."
 options:
   _input:
     description:
@@ -79,6 +90,11 @@ options:
     type: str
     choices: [omit, textarea]
     default: omit
+  tuning:
+    description: What to do with tuning knobs (see the order rule above); V(last) makes them the last questions.
+    type: str
+    choices: [omit, last]
+    default: omit
   prefixes:
     description:
       - Prefixes stripped from a variable name to build the question name; a dict maps each prefix to a
@@ -115,6 +131,12 @@ STRUCTURED_TYPES = ("list", "dict", "raw")
 _MARKUP = re.compile(r"\b([CVOMIBUEP])\(([^()]*)\)")
 _LINK = re.compile(r"\bL\(([^,()]*),[^()]*\)")
 BOOL_NOTE = "Answer true or false (AWX passes it as a string; the role reads it with | bool)."
+# Survey order (see DOCUMENTATION): target questions, the others, tuning knobs.
+TARGET = 0
+OTHER = 1
+TUNING = 2
+TARGET_NAMES = ("context", "namespace", "name")
+TUNING_SUFFIXES = ("_retries", "_delay", "_timeout", "_interval")
 
 
 def _plain(text):
@@ -128,15 +150,29 @@ def _plain(text):
     return " ".join(text.split())
 
 
-def _question_name(variable, prefixes):
-    """'k8s_statefulset_nginx_replicas' with {'k8s_statefulset_nginx_': 'StatefulSet'} -> 'StatefulSet: Replicas'."""
+def _strip_prefix(variable, prefixes):
+    """(name without its longest matching prefix, the prefix's label) for a list or dict of prefixes."""
     if not isinstance(prefixes, dict):
         prefixes = {p: "" for p in prefixes}
-    label, context = variable, ""
     for prefix in sorted(prefixes, key=len, reverse=True):
-        if prefix and label.startswith(prefix) and len(label) > len(prefix):
-            label, context = label[len(prefix):], prefixes[prefix] or ""
-            break
+        if prefix and variable.startswith(prefix) and len(variable) > len(prefix):
+            return variable[len(prefix):], prefixes[prefix] or ""
+    return variable, ""
+
+
+def survey_rank(variable, option, prefixes=()):
+    """TARGET, OTHER or TUNING: where the question goes in a survey (the rule in DOCUMENTATION)."""
+    otype = option.get("type", "str") if isinstance(option, dict) else None
+    if otype in ("int", "float") and variable.endswith(TUNING_SUFFIXES):
+        return TUNING
+    if _strip_prefix(variable, prefixes)[0].strip("_") in TARGET_NAMES:
+        return TARGET
+    return OTHER
+
+
+def _question_name(variable, prefixes):
+    """'k8s_statefulset_nginx_replicas' with {'k8s_statefulset_nginx_': 'StatefulSet'} -> 'StatefulSet: Replicas'."""
+    label, context = _strip_prefix(variable, prefixes)
     label = label.strip("_").replace("_", " ")
     label = label[:1].upper() + label[1:]
     return f"{context}: {label}" if context else label
@@ -283,17 +319,20 @@ def _sources(specs, sources, entry_point, include, exclude):
 
 
 def argspec_to_survey(specs, name="", description="", sources=None, entry_point="main", include=None, exclude=None,
-                      structured="omit", prefixes=None):
-    """Survey spec (dict) from argument spec documents."""
+                      structured="omit", prefixes=None, tuning="omit"):
+    """Survey spec (dict) from argument spec documents, questions in the order of survey_rank."""
     if structured not in ("omit", "textarea"):
         raise AnsibleFilterError(f"argspec_to_survey: structured must be 'omit' or 'textarea', got {structured!r}")
+    if tuning not in ("omit", "last"):
+        raise AnsibleFilterError(f"argspec_to_survey: tuning must be 'omit' or 'last', got {tuning!r}")
     global_exclude = set(exclude or [])
     prefixes = prefixes or {}
     if not isinstance(prefixes, dict) and not is_sequence(prefixes):
         raise AnsibleFilterError("argspec_to_survey: prefixes must be a list of prefixes or a dict of prefix to label")
 
-    questions = []
+    ranked = []
     left_out = []
+    tuning_left_out = []
     seen = set()
     for _where, options, inc, exc in _sources(specs, sources, entry_point, list(include or []), exclude):
         for variable in (inc or list(options)):
@@ -301,15 +340,21 @@ def argspec_to_survey(specs, name="", description="", sources=None, entry_point=
                 continue
             seen.add(variable)
             question = option_to_question(variable, options[variable], prefixes, structured)
+            rank = survey_rank(variable, options[variable], prefixes)
             if question is None:
                 left_out.append(variable)
+            elif rank == TUNING and tuning == "omit":
+                tuning_left_out.append(variable)
             else:
-                questions.append(question)
+                ranked.append((rank, len(ranked), question))
+    questions = [question for _rank, _position, question in sorted(ranked, key=lambda item: item[:2])]
 
-    text = description or ""
+    notes = [description] if description else []
     if left_out:
-        text = (text + " " if text else "") + "Set in Extra Variables (YAML) at launch if needed: {}.".format(", ".join(left_out))
-    return {"name": name or "", "description": text, "spec": questions}
+        notes.append("Set in Extra Variables (YAML) at launch if needed: {}.".format(", ".join(left_out)))
+    if tuning_left_out:
+        notes.append("Tuning, from the inventory or Extra Variables at launch: {}.".format(", ".join(tuning_left_out)))
+    return {"name": name or "", "description": " ".join(notes), "spec": questions}
 
 
 class FilterModule:

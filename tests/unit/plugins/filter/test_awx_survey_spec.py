@@ -27,7 +27,9 @@ import jsonschema
 import pytest
 import yaml
 from ansible_collections.stateful.nfs.plugins.filter.argspec_to_survey import (
+    TUNING,
     argspec_to_survey,
+    survey_rank,
 )
 
 REPO = Path(__file__).resolve().parents[4]
@@ -245,18 +247,33 @@ def _role_spec(role):
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("structured", ["omit", "textarea"])
 def test_every_option_of_a_real_role_gives_a_valid_survey(role, structured):
+    """With tuning=last every option is a question, in the spec's order within the order rule."""
     spec = _role_spec(role)
-    survey = argspec_to_survey(spec, name=role, structured=structured, prefixes=[role + "_"])
+    prefixes = [role + "_"]
+    survey = argspec_to_survey(spec, name=role, structured=structured, prefixes=prefixes, tuning="last")
     assert awx_survey_errors(survey) == []
     options = spec["argument_specs"]["main"]["options"]
     variables = [q["variable"] for q in survey["spec"]]
     structured_options = [v for v, o in options.items() if o.get("type") in ("list", "dict", "raw") and not o.get("choices")]
+    in_rule_order = sorted(options, key=lambda v: survey_rank(v, options[v], prefixes))  # stable: spec order within a rank
     if structured == "textarea":
-        assert variables == list(options)
+        assert variables == in_rule_order
     else:
-        assert variables == [v for v in options if v not in structured_options]
+        assert variables == [v for v in in_rule_order if v not in structured_options]
         for variable in structured_options:
             assert variable in survey["description"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_real_role_tuning_knobs_stay_out_by_default(role):
+    spec = _role_spec(role)
+    options = spec["argument_specs"]["main"]["options"]
+    tuning = [v for v in options if survey_rank(v, options[v], [role + "_"]) == TUNING]
+    survey = argspec_to_survey(spec, prefixes=[role + "_"])
+    assert awx_survey_errors(survey) == []
+    assert not {q["variable"] for q in survey["spec"]} & set(tuning)
+    for variable in tuning:
+        assert variable in survey["description"]
 
 
 @pytest.mark.parametrize("role", ROLES)
