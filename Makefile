@@ -55,7 +55,7 @@ DEMO_TIMEOUT     ?= 3600
 SCENARIOS ?= $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 
 .PHONY: help deps deps-apt deps-docker venv collections images lab-up lab-down lab-status \
-        demo unit lint sanity build molecule test bench ee ee-test ee-job
+        demo unit lint sanity build cluster-test molecule test bench ee ee-test ee-job
 
 help:
 	@sed -n '2,17p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
@@ -106,29 +106,29 @@ images: deps-docker venv
 	echo "== images: $$(( $$(date +%s) - start )) s"
 
 # ---------------------------------------------------------------------------- lab
+LAB_INVENTORY := $(CURDIR)/tests/lab/inventory
 lab-up: deps images
 	@start=$$(date +%s); tests/lab/lab-up.sh; tests/lab/lab-status.sh; \
-	echo "lab-up: $$(( $$(date +%s) - start )) s"
+	echo "== lab-up: $$(( $$(date +%s) - start )) s"
 
 lab-status:
 	@tests/lab/lab-status.sh
 
-# LAB_SELECTOR=io.stateful-nfs.lab.instance=lab limits it to what lab-up created.
+# LAB_SELECTOR=io.stateful-nfs.lab=1 widens it to every lab-labelled leftover.
 lab-down:
-	@start=$$(date +%s); tests/lab/lab-down.sh; echo "lab-down: $$(( $$(date +%s) - start )) s"
+	@start=$$(date +%s); tests/lab/lab-down.sh; echo "== lab-down: $$(( $$(date +%s) - start )) s"
 
 # --------------------------------------------------------------------------- demo
 demo:
 	@start=$$(date +%s); \
 	$(MAKE) --no-print-directory deps images lab-up; \
-	[ -f site.yml ] || { echo "demo: site.yml not found at $(CURDIR)/site.yml" >&2; exit 1; }; \
 	play=$$(date +%s); rc=0; \
-	timeout $(DEMO_TIMEOUT) ansible-playbook site.yml -i inventory || rc=$$?; \
+	timeout $(DEMO_TIMEOUT) ansible-playbook site.yml -i $(LAB_INVENTORY) || rc=$$?; \
 	end=$$(date +%s); \
-	echo; echo "== demo: what was set up"; tests/lab/lab-status.sh || true; \
-	echo "inventory: $(CURDIR)/inventory   kubeconfig: $(LAB)/kubeconfig   logs: $(LAB)/"; \
+	echo; echo "inventory: $(LAB_INVENTORY)   kubeconfig: $(LAB)/kubeconfig   logs: $(LAB)/logs"; \
 	for r in $(LAB)/report/*-identity.md; do [ -f "$$r" ] || continue; \
-	  echo; echo "== demo: identity table ($$r)"; sed -n '/^Target:/p; /^## Identity table/,/^## Checks passed/p' "$$r" | sed '/^## Checks passed/d'; \
+	  echo; echo "== demo: identity table, read from the cluster ($$r)"; \
+	  sed -n '/^Target:/p; /^## Identity table/,/^## Readiness timeline/p' "$$r" | sed '/^## Readiness timeline/d'; \
 	done; \
 	echo "== demo: set-up $$(( play - start )) s, site.yml $$(( end - play )) s (exit $$rc), total $$(( end - start )) s"; \
 	exit $$rc
@@ -185,12 +185,24 @@ molecule:
 	echo "== molecule: per-scenario wall time"; printf '%s' "$$summary"; \
 	if [ -n "$$failed" ]; then echo "== molecule: FAILED:$$failed" >&2; exit 1; fi
 
-# deps and images must succeed; then unit, lint, sanity and molecule all run (-k)
-# and the target fails if any of them failed.
+# The suites that run against the lab cluster (it must be up: make lab-up): the cluster's
+# smoke suite and the Kubernetes modules' integration tests.
+CLUSTER_TEST_TIMEOUT ?= 2400
+cluster-test:
+	@start=$$(date +%s); rc=0; \
+	timeout $(CLUSTER_TEST_TIMEOUT) python -m pytest -v -p no:cacheprovider --durations=10 \
+	  tests/cluster_smoke tests/integration || rc=$$?; \
+	echo "== cluster-test: $$(( $$(date +%s) - start )) s, exit $$rc"; exit $$rc
+
+# deps and images must succeed; then unit, lint, sanity, build, the lab, its suites and every
+# molecule scenario all run (-k), the lab is taken down, and the target fails if any failed.
 test:
 	@start=$$(date +%s); rc=0; \
 	$(MAKE) --no-print-directory deps images || rc=$$?; \
-	if [ $$rc = 0 ]; then $(MAKE) --no-print-directory -k unit lint sanity build molecule || rc=$$?; fi; \
+	if [ $$rc = 0 ]; then \
+	  $(MAKE) --no-print-directory -k unit lint sanity build lab-up cluster-test molecule || rc=$$?; \
+	  $(MAKE) --no-print-directory lab-down || rc=$$?; \
+	fi; \
 	echo "== make test: total wall time $$(( $$(date +%s) - start )) s, exit $$rc"; exit $$rc
 
 # ------------------------------------------------------------------------- bench
@@ -212,7 +224,7 @@ bench: deps images
 # the way an AWX job template does.
 EE_TIMEOUT        ?= 2400
 EE_NO_CACHE       ?=
-EE_JOB_INVENTORY  ?= $(CURDIR)/inventory
+EE_JOB_INVENTORY  ?= $(LAB_INVENTORY)
 EE_JOB_KUBECONFIG ?= $(LAB)/kubeconfig
 EE_JOB_NETWORK    ?= stateful-nfs-lab
 EE_JOB_PLAYBOOK   ?= playbooks/verify.yml

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-LAB_DIR = REPO / ".lab"
+# The lab's generated state; SNFS_LAB_DIR points a second checkout (a git worktree) at the
+# lab another checkout brought up.
+LAB_DIR = Path(os.environ.get("SNFS_LAB_DIR") or REPO / ".lab")
 DOCKER = "/usr/bin/docker"
 INVENTORY = REPO / "tests" / "lab" / "inventory"
 NFS_HOST = "snfs-lab-nfs"
