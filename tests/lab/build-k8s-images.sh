@@ -7,7 +7,8 @@
 #   the pods' images, tagged localhost/stateful-nfs-lab/<name>:<version> (localhost/: a
 #   name no registry serves, so nothing is ever pulled by mistake):
 #       pause     build/pause of the pinned Kubernetes release (the sandbox image)
-#       nginx     Debian 12's nginx, laid out like the upstream image
+#       nginx     Debian 12's nginx, laid out like the upstream image (and Debian 13's, a
+#                 newer release for rolling updates)
 #       busybox   Debian 12's busybox-static
 #       coredns   the pinned CoreDNS release
 #       nfs-subdir-provisioner-lab   the lab's provisioner stand-in
@@ -83,28 +84,32 @@ build_node_image bookworm
 build_node_image trixie
 
 # --- the pods' images ---------------------------------------------------------------
-# A minimal Debian 12 root (debootstrap minbase, no systemd) for nginx and busybox.
-MINBASE="$IMAGE_PREFIX/debian:bookworm-minbase"
-minbase_key="$(hash_of "$(readlink -f "${BASH_SOURCE[0]}")")"
-if [ "$(lab_image_hash "$MINBASE")" != "$minbase_key" ]; then
-  lab_log "building $MINBASE (debootstrap; log .lab/logs/build-minbase.log)"
-  root="$(mktemp -d /var/tmp/snfs-minbase.XXXXXX)"
-  mkdir -p "$LAB_CACHE/debootstrap/bookworm"
-  run_logged minbase debootstrap --variant=minbase --components=main \
-    --cache-dir="$LAB_CACHE/debootstrap/bookworm" \
-    --keyring=/usr/share/keyrings/debian-archive-keyring.gpg bookworm "$root" "$MIRROR"
-  printf 'Types: deb\nURIs: %s\nSuites: bookworm bookworm-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-    "$MIRROR" >"$root/etc/apt/sources.list.d/debian.sources"
-  rm -f "$root/etc/apt/sources.list"
-  printf 'force-unsafe-io\npath-exclude /usr/share/doc/*\npath-exclude /usr/share/man/*\npath-exclude /usr/share/locale/*\n' \
-    >"$root/etc/dpkg/dpkg.cfg.d/80stateful-nfs-lab"
-  rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/usr/share/doc/* \
-    "$root"/usr/share/man/* "$root"/usr/share/locale/* "$root"/var/log/* "$root"/tmp/*
-  find "$root/var/cache/apt/archives" -maxdepth 1 -name '*.deb' -delete
-  tar --numeric-owner -C "$root" -c . | "$DOCKER" import --change "LABEL $HASH_LABEL=$minbase_key" \
-    --change 'CMD ["bash"]' - "$MINBASE" >/dev/null
-  rm -rf --one-file-system "$root"
-fi
+# Minimal Debian roots (debootstrap minbase, no systemd) for nginx and busybox.
+minbase_image() {
+  local suite="$1" tag="$IMAGE_PREFIX/debian:$1-minbase" key root
+  # Keyed by this function (what it builds and how), the suite and the mirror.
+  key="$( { declare -f minbase_image; echo "$suite $MIRROR"; } | sha256sum | cut -c1-16)"
+  if [ "$(lab_image_hash "$tag")" != "$key" ]; then
+    lab_log "building $tag (debootstrap; log .lab/logs/build-minbase-$suite.log)"
+    root="$(mktemp -d /var/tmp/snfs-minbase.XXXXXX)"
+    mkdir -p "$LAB_CACHE/debootstrap/$suite"
+    run_logged "minbase-$suite" debootstrap --variant=minbase --components=main \
+      --cache-dir="$LAB_CACHE/debootstrap/$suite" \
+      --keyring=/usr/share/keyrings/debian-archive-keyring.gpg "$suite" "$root" "$MIRROR"
+    printf 'Types: deb\nURIs: %s\nSuites: %s %s-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+      "$MIRROR" "$suite" "$suite" >"$root/etc/apt/sources.list.d/debian.sources"
+    rm -f "$root/etc/apt/sources.list"
+    printf 'force-unsafe-io\npath-exclude /usr/share/doc/*\npath-exclude /usr/share/man/*\npath-exclude /usr/share/locale/*\n' \
+      >"$root/etc/dpkg/dpkg.cfg.d/80stateful-nfs-lab"
+    rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/usr/share/doc/* \
+      "$root"/usr/share/man/* "$root"/usr/share/locale/* "$root"/var/log/* "$root"/tmp/*
+    find "$root/var/cache/apt/archives" -maxdepth 1 -name '*.deb' -delete
+    tar --numeric-owner -C "$root" -c . | "$DOCKER" import --change "LABEL $HASH_LABEL=$key" \
+      --change 'CMD ["bash"]' - "$tag" >/dev/null
+    rm -rf --one-file-system "$root"
+  fi
+  printf '%s\n' "$tag"
+}
 
 # pod_image NAME TAG KEY CMD...: build unless the image with that tag has that key.
 pod_image() {
@@ -131,35 +136,40 @@ static_image provisioner "${BIN[provisioner]}/nfs-subdir-provisioner-lab" \
   "$IMAGE_PREFIX/nfs-subdir-provisioner-lab:$(cat "${BIN[provisioner]}/version")"
 
 # nginx and busybox: tagged with the upstream version of the Debian package they come from.
-# debian_image NAME VERSION-COMMAND (run in the built image; prints the Debian version).
+# debian_image NAME SUITE VERSION-COMMAND (run in the built image; prints the Debian version).
+declare -A DEBIAN_RELEASE=([bookworm]=debian12 [trixie]=debian13)
 debian_image() {
-  local name="$1" version_command="$2" key version tag
-  key="$( { "$DOCKER" image inspect -f '{{.Id}}' "$MINBASE"; cat "$HERE/pod-images/$name".* "$HERE/pod-images/$name"-* 2>/dev/null; } | sha256sum | cut -c1-16)"
+  local name="$1" suite="$2" version_command="$3" base key version tag
+  base="$(minbase_image "$suite")"
+  key="$( { "$DOCKER" image inspect -f '{{.Id}}' "$base"; cat "$HERE/pod-images/$name".* "$HERE/pod-images/$name"-* 2>/dev/null; } | sha256sum | cut -c1-16)"
   tag="$("$DOCKER" images --filter "label=$HASH_LABEL=$key" --format '{{.Repository}}:{{.Tag}}' "$IMAGE_PREFIX/$name" | head -n 1)"
   if [ -z "$tag" ]; then
-    lab_log "building $IMAGE_PREFIX/$name (log .lab/logs/build-image-$name.log)"
-    run_logged "image-$name" "$DOCKER" build --build-arg "BASE=$MINBASE" --label "$HASH_LABEL=$key" \
+    lab_log "building $IMAGE_PREFIX/$name from Debian $suite (log .lab/logs/build-image-$name-$suite.log)"
+    run_logged "image-$name-$suite" "$DOCKER" build --build-arg "BASE=$base" --label "$HASH_LABEL=$key" \
       -f "$HERE/pod-images/$name.Dockerfile" -t "$IMAGE_PREFIX/$name:building" "$HERE/pod-images"
     version="$("$DOCKER" run --rm --entrypoint /bin/sh "$IMAGE_PREFIX/$name:building" -c "$version_command")"
     version="${version#*:}"     # no epoch
     version="${version%%-*}"    # no Debian revision
     [ -n "$version" ] || lab_die "building $name: could not read its version"
-    tag="$IMAGE_PREFIX/$name:$version-debian12"
+    tag="$IMAGE_PREFIX/$name:$version-${DEBIAN_RELEASE[$suite]}"
     "$DOCKER" tag "$IMAGE_PREFIX/$name:building" "$tag"
     "$DOCKER" rmi "$IMAGE_PREFIX/$name:building" >/dev/null
   fi
   printf '%s\n' "$tag"
 }
-NGINX_IMAGE="$(debian_image nginx "dpkg-query -W -f '\${Version}' nginx")"
+NGINX_VERSION_COMMAND="dpkg-query -W -f '\${Version}' nginx"
+NGINX_IMAGE="$(debian_image nginx bookworm "$NGINX_VERSION_COMMAND")"
+# A second, newer nginx (Debian 13's) for rolling updates: upgrade.yml's canary and the like.
+NGINX_UPGRADE_IMAGE="$(debian_image nginx trixie "$NGINX_VERSION_COMMAND")"
 # "BusyBox v1.35.0 (Debian 1:1.35.0-4+deb12u1+b1) multi-call binary."
-BUSYBOX_IMAGE="$(debian_image busybox "busybox | sed -n '1s/^BusyBox v\\([0-9.]*\\).*/\\1/p'")"
+BUSYBOX_IMAGE="$(debian_image busybox bookworm "busybox | sed -n '1s/^BusyBox v\\([0-9.]*\\).*/\\1/p'")"
 
 # --- one archive for the nodes, and the names for the inventory ---------------------------
 POD_IMAGES=(
   "$IMAGE_PREFIX/pause:$PAUSE_VERSION"
   "$IMAGE_PREFIX/coredns:$(cat "${BIN[coredns]}/version")"
   "$IMAGE_PREFIX/nfs-subdir-provisioner-lab:$(cat "${BIN[provisioner]}/version")"
-  "$NGINX_IMAGE" "$BUSYBOX_IMAGE"
+  "$NGINX_IMAGE" "$BUSYBOX_IMAGE" "$NGINX_UPGRADE_IMAGE"
 )
 ids="$(for i in "${POD_IMAGES[@]}"; do "$DOCKER" image inspect -f '{{.Id}}' "$i"; done | sha256sum | cut -c1-16)"
 archive="$LAB_CACHE/images/pods-$ids.tar"
@@ -179,6 +189,7 @@ cat >"$LAB_IMAGES_JSON.tmp" <<EOF
   "coredns": "${POD_IMAGES[1]}",
   "provisioner": "${POD_IMAGES[2]}",
   "nginx": "$NGINX_IMAGE",
+  "nginx_upgrade": "$NGINX_UPGRADE_IMAGE",
   "busybox": "$BUSYBOX_IMAGE"
 }
 EOF
