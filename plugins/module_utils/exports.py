@@ -377,7 +377,7 @@ class ExportsFile:
             lineno = self._next_lineno()
             new = Export(export.path, export.items, comment=_marked_comment('', marker))
             self.spans.append(Span(render_line(new) + '\n', lineno, new))
-            return [f'{path}: added as line {lineno}: {render_line(new)}']
+            return [f'{path}: added as line {lineno}: {_without_comment(new)}']
 
         defaults = [i for i in export.items if isinstance(i, Defaults)]
         first_line = {}
@@ -434,7 +434,7 @@ class ExportsFile:
             if export is not None and has_marker(export, marker) and normalize_path(export.path) not in keep:
                 self.spans.remove(span)
                 changes.append(f'{normalize_path(export.path)} line {span.lineno}: removed '
-                               f'(marked "# {marker}" and no longer listed): {render_line(export)}')
+                               f'(marked "# {marker}" and no longer listed): {_without_comment(export)}')
         return changes
 
     def apply(self, exports, marker=None, exclusive=False):
@@ -496,6 +496,11 @@ def _marked_comment(comment, marker):
     return (comment.rstrip() if comment.strip() else '') + f'  # {marker}'
 
 
+def _without_comment(export):
+    """The export line as rendered, without its trailing comment (for change descriptions)."""
+    return render_line(Export(export.path, export.items, raw_path=export.raw_path, sep=export.sep))
+
+
 def _defaults_text(export):
     return ' '.join(render_item(i) for i in export.items if isinstance(i, Defaults)) or '(none)'
 
@@ -519,7 +524,7 @@ def _line_changes(old, new, kept_on, lineno):
         if client.host not in new_hosts:
             out.append(f'client {render_client(client)} removed{_still_on(client, kept_on, lineno)}')
     if not out:
-        out.append(f'rewritten as {render_line(new)}')
+        out.append(f'rewritten as {_without_comment(new)}')
     return out
 
 

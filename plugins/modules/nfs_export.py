@@ -13,7 +13,7 @@ short_description: Manage exports in an NFS exports(5) file
 version_added: "0.1.0"
 description:
   - Adds, updates or removes the lines that export a directory in C(/etc/exports) or in a
-    file under C(/etc/exports.d/): one directory (O(path)) or several at once (O(exports)).
+    file under C(/etc/exports.d/), for one directory (O(path)) or several at once (O(exports)).
   - The file is parsed with the same rules as C(exportfs) (comments, blank lines, backslash
     line continuation, double-quoted paths, C(\ooo) octal escapes, C(-option) defaults,
     several clients per line, the same path on several lines). Only the lines of the managed
@@ -165,8 +165,8 @@ attributes:
     platforms: posix
 notes:
   - The lines of one path are one export, as exportfs reads them (exports(5) allows
-    C(/srv hostA(rw)) and C(/srv hostB(ro)) on two lines). The module keeps that layout:
-    a client stays on the first line that names its host, a new client joins the line of
+    C(/srv hostA(rw)) and C(/srv hostB(ro)) on two lines). The module keeps that layout.
+    A client stays on the first line that names its host, a new client joins the line of
     the client listed before it (the first line when it is listed first), every line of
     the path gets the O(default_options), and a line left without a client (for example an
     identical copy of another line) is removed. Clients keep the order of O(clients) within
@@ -460,7 +460,7 @@ def run(module):
         else:
             for path in wanted:
                 removed = exports.remove_export(path)
-                result['changes'].extend(f'{path} line {s.lineno}: removed: {render_line(s.export)}' for s in removed)
+                result['changes'].extend(f'{path} line {s.lineno}: removed' for s in removed)
                 described.append({'path': path, 'lines': [render_line(s.export) for s in removed], 'clients': []})
     except ExportsError as exc:
         module.fail_json(msg=f'{dest}: {to_native(exc)}', **result)
