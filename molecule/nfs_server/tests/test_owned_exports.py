@@ -223,6 +223,8 @@ def test_check_mode_diff_shows_the_dropped_export_and_nothing_changes(dropped):
 def test_dropped_export_leaves_ganesha_and_its_config(dropped):
     rc, data, text = dropped["real"]
     assert rc == 0, text
+    for server, result in task_results(data, CONFIG_TASK).items():
+        assert result["changed"] is True, (server, result)
     for server in SERVERS:
         text = conf(server)
         assert 'Path = "%s";' % DROPPED not in text
