@@ -385,7 +385,7 @@ class ExportsFile:
             for client in span.export.clients:
                 if client.host:
                     first_line.setdefault(client.host, index)
-        assigned = [[] for _ in spans]
+        assigned = [[] for span in spans]
         index = 0
         for client in export.clients:
             index = first_line.get(client.host, index)

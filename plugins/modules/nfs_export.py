@@ -103,6 +103,16 @@ options:
         description: As O(clients); required when O(state=present).
         type: list
         elements: dict
+        suboptions:
+          host:
+            description: As O(clients[].host).
+            type: str
+            required: true
+          options:
+            description: As O(clients[].options).
+            type: list
+            elements: str
+            default: []
       default_options:
         description: As O(default_options).
         type: list

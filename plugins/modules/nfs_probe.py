@@ -25,7 +25,7 @@ description:
   - C(auto) method (the default) is the C(kernel) proof, because kubelet can only use a node
     that mounts NFS. When the mount fails because of the node itself (C(mount_helper_missing),
     C(kernel_client_missing), C(mount_not_permitted)), the probe fails with that reason and then
-    runs the C(userspace) round trip only to say in the message (and RV(details.userspace))
+    runs the C(userspace) round trip only to say in the message (and in C(userspace) of RV(details))
     whether the server side works from this node. C(auto) never passes a node through the
     user-space path.
   - Before the round trip it resolves the server name, sends RPC NULL calls for NFSv4 and NFSv3 to
