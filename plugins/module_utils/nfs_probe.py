@@ -657,6 +657,10 @@ def probe(server, export, node, method='auto', version='auto', timeout=10, write
         return result
     result['ok'] = True
     result['reason'] = 'ok'
+    if result['method'] == 'kernel' and facts is not None and not facts.get('kernel_nfs', True):
+        # A mount helper that brings its own client (FUSE, for example) mounted it.
+        result['method_reason'] += (f"; mounted through the node's mount helper "
+                                    f"({facts.get('mount_helper') or 'mount.nfs'}), which does not need it")
     what = 'round trip (write, read back, remove)' if write else 'read-only check (check mode)'
     result['message'] = f"NFSv{result['version']} {what} via {result['method']}"
     return result

@@ -522,6 +522,17 @@ def test_auto_on_a_capable_node_proves_the_kernel_mount(network_ok, tmp_path, mo
     assert not tmp_path.exists()  # the temporary mount point is removed
 
 
+def test_a_mount_helper_with_its_own_client_passes_and_says_so(network_ok, tmp_path, monkeypatch):
+    """A node whose /sbin/mount.nfs needs no kernel client (a FUSE helper) can be used by
+    kubelet: auto passes it through the mount, and the reason says how."""
+    monkeypatch.setattr(np.tempfile, 'mkdtemp', lambda prefix: str(tmp_path))
+    facts = dict(FACTS_LAB, mount_helper='/sbin/mount.nfs')
+    result = _probe(MountingTools(), method='auto', capability=facts['capability'], facts=facts)
+    assert result['ok'] and result['method'] == 'kernel', result['message']
+    assert result['method_reason'].endswith(
+        "; mounted through the node's mount helper (/sbin/mount.nfs), which does not need it")
+
+
 def test_kernel_path_file_errors_are_classified_not_raised(network_ok, tmp_path, monkeypatch):
     """The kernel paths fail with a message, never a traceback (here: the mount point is read-only)."""
     monkeypatch.setattr(np.tempfile, 'mkdtemp', lambda prefix: str(tmp_path))
