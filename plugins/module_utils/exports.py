@@ -326,18 +326,22 @@ def parse_line(content, lineno=None, comment=''):
 
 
 class ExportsFile:
-    """An exports file as a list of spans; ``render()`` gives back the exact text."""
+    """An exports file as a list of spans; ``render()`` gives back the exact text.
+
+    The lines of one path are one export, as for exportfs: ``set_export`` edits them
+    together and keeps their layout. With a ``marker``, every line of a managed path
+    ends with the comment ``# <marker>``: that is how a caller (role nfs_server) later
+    finds the lines it owns and removes those whose path it no longer lists
+    (``remove_marked``), while lines without the mark are never touched.
+    Editing methods return a list of one-line descriptions of what changed.
+    """
 
     def __init__(self, spans):
         self.spans = list(spans)
 
     @classmethod
     def parse(cls, text):
-        spans = []
-        for lineno, chunk in split_logical_lines(text):
-            content, comment = _split_comment(chunk)
-            spans.append(Span(chunk, lineno, parse_line(content, lineno, comment)))
-        return cls(spans)
+        return cls(_parse_span(chunk, lineno) for lineno, chunk in split_logical_lines(text))
 
     def render(self):
         return ''.join(s.text for s in self.spans)
@@ -351,39 +355,68 @@ class ExportsFile:
         want = normalize_path(path)
         return [s for s in self.spans if s.export is not None and normalize_path(s.export.path) == want]
 
-    def set_export(self, export):
-        """Make ``export`` the line for its path. Return True when the text changed.
+    def set_export(self, export, marker=None):
+        """Make the lines of ``export.path`` export exactly ``export``. Return the changes.
 
-        The first existing line for the path is replaced in place (keeping its path
-        spelling, the blanks after the path, its trailing comment and line ending) unless
-        it already says the same thing. Several lines for the path are an error, unless
-        they are identical: then the first is kept and the others removed.
+        A path without a line gets one at the end of the file. A path on one or more
+        lines keeps them: each client stays on the first line that already names its
+        host, a new client joins the line of the client listed before it (the first
+        line when there is none), each line gets the default options of ``export``
+        followed by its clients in the order of ``export``, and a line left without a
+        client is removed. A line whose content does not change is not rewritten; a
+        rewritten line keeps its path spelling, the blanks after the path, its trailing
+        comment and its line ending. With ``marker``, each line of the path ends with
+        the comment ``# <marker>`` (appended to an existing comment).
         """
-        spans = self.find(export.path)
-        if len(spans) > 1:
-            first = spans[0].export
-            if any(s.export.items != first.items for s in spans[1:]):
-                raise ExportsError(
-                    '{} is exported on several lines with different clients or options (lines {}); '
-                    'merge them into one line first'.format(export.path, ', '.join(str(s.lineno) for s in spans)))
+        path = normalize_path(export.path)
+        spans = self.find(path)
         if not spans:
             text = self.render()
             if text and not text.endswith('\n'):
                 self.spans[-1].text += '\n'
-            self.spans.append(Span(render_line(export) + '\n', self._next_lineno(), export))
-            return True
-        changed = False
-        for extra in spans[1:]:
-            self.spans.remove(extra)
-            changed = True
-        span = spans[0]
-        old = span.export
-        if old.items == export.items:
-            return changed
-        new = Export(export.path, export.items, raw_path=old.raw_path, comment=old.comment, sep=old.sep)
-        span.text = render_line(new) + _line_ending(span.text)
-        span.export = new
-        return True
+            lineno = self._next_lineno()
+            new = Export(export.path, export.items, comment=_marked_comment('', marker))
+            self.spans.append(Span(render_line(new) + '\n', lineno, new))
+            return [f'{path}: added as line {lineno}: {_without_comment(new)}']
+
+        defaults = [i for i in export.items if isinstance(i, Defaults)]
+        first_line = {}
+        for index, span in enumerate(spans):
+            for client in span.export.clients:
+                if client.host:
+                    first_line.setdefault(client.host, index)
+        assigned = [[] for span in spans]
+        index = 0
+        for client in export.clients:
+            index = first_line.get(client.host, index)
+            assigned[index].append(client)
+        kept_on = {c.host: spans[i].lineno for i, clients in enumerate(assigned) for c in clients}
+
+        changes = []
+        for span, clients in zip(spans, assigned):
+            old = span.export
+            where = f'{path} line {span.lineno}'
+            if not clients:
+                self.spans.remove(span)
+                changes.append(f'{where}: removed ({_removed_line_reason(old, kept_on)})')
+                continue
+            items = defaults + clients
+            comment = _marked_comment(old.comment, marker)
+            if items == old.items:
+                if comment != old.comment:
+                    # Only the mark is new: append it and keep the line as it is written.
+                    body = span.text[:len(span.text) - len(_line_ending(span.text))]
+                    span.text = body.rstrip(' \t') + comment[len(old.comment.rstrip()):] + _line_ending(span.text)
+                    span.export = _parse_span(span.text, span.lineno).export
+                    changes.append(f'{where}: marked with "# {marker}"')
+                continue
+            new = Export(old.path, items, raw_path=old.raw_path, comment=comment, sep=old.sep)
+            span.text = render_line(new) + _line_ending(span.text)
+            span.export = new
+            changes.extend(f'{where}: {change}' for change in _line_changes(old, new, kept_on, span.lineno))
+            if comment != old.comment:
+                changes.append(f'{where}: marked with "# {marker}"')
+        return changes
 
     def remove_export(self, path):
         """Remove every line for ``path``. Return the removed spans."""
@@ -392,8 +425,122 @@ class ExportsFile:
             self.spans.remove(span)
         return spans
 
+    def remove_marked(self, marker, keep=()):
+        """Remove the lines marked ``# <marker>`` whose path is not in ``keep``. Return the changes."""
+        keep = {normalize_path(p) for p in keep}
+        changes = []
+        for span in list(self.spans):
+            export = span.export
+            if export is not None and has_marker(export, marker) and normalize_path(export.path) not in keep:
+                self.spans.remove(span)
+                changes.append(f'{normalize_path(export.path)} line {span.lineno}: removed '
+                               f'(marked "# {marker}" and no longer listed): {_without_comment(export)}')
+        return changes
+
+    def apply(self, exports, marker=None, exclusive=False):
+        """``set_export`` each of ``exports``; with ``exclusive``, then ``remove_marked``.
+
+        Paths must be unique in ``exports``. Return the changes.
+        """
+        if exclusive and not marker:
+            raise ExportsError('exclusive needs a marker: only marked lines are ever removed')
+        seen = {}
+        for number, export in enumerate(exports, 1):
+            key = normalize_path(export.path)
+            if key in seen:
+                raise ExportsError(f'export {key} is listed twice (#{seen[key]} and #{number}); list each path once')
+            seen[key] = number
+        changes = []
+        for export in exports:
+            changes.extend(self.set_export(export, marker))
+        if exclusive:
+            changes.extend(self.remove_marked(marker, keep=seen))
+        return changes
+
     def _next_lineno(self):
         return self.render().count('\n') + 1
+
+
+def _parse_span(chunk, lineno):
+    content, comment = _split_comment(chunk)
+    return Span(chunk, lineno, parse_line(content, lineno, comment))
+
+
+# --------------------------------------------------------------------------------------
+# Ownership marks and change descriptions
+# --------------------------------------------------------------------------------------
+
+def validate_marker(marker):
+    """Check a marker (the comment text that marks managed lines); return it."""
+    if not isinstance(marker, str) or not marker.strip():
+        raise ExportsError('marker must be a non-empty string')
+    bad = [c for c in marker if c in '\n\r\0']
+    if bad:
+        raise ExportsError(f'marker {marker!r} contains {bad[0]!r}; it must fit on one line')
+    if marker != marker.strip():
+        raise ExportsError(f'marker {marker!r} must not start or end with blanks')
+    return marker
+
+
+def has_marker(export, marker):
+    """True when the line of ``export`` ends with the comment ``# <marker>``."""
+    if not marker or not export.comment:
+        return False
+    return re.search(r'#[ \t]*' + re.escape(marker) + r'[ \t]*$', export.comment) is not None
+
+
+def _marked_comment(comment, marker):
+    """``comment`` (a trailing comment with its leading blanks, or '') ending with ``# <marker>``."""
+    if not marker or has_marker(Export('', (), comment=comment), marker):
+        return comment
+    return (comment.rstrip() if comment.strip() else '') + f'  # {marker}'
+
+
+def _without_comment(export):
+    """The export line as rendered, without its trailing comment (for change descriptions)."""
+    return render_line(Export(export.path, export.items, raw_path=export.raw_path, sep=export.sep))
+
+
+def _defaults_text(export):
+    return ' '.join(render_item(i) for i in export.items if isinstance(i, Defaults)) or '(none)'
+
+
+def _line_changes(old, new, kept_on, lineno):
+    """What differs between two versions of one line, client by client."""
+    out = []
+    if _defaults_text(old) != _defaults_text(new):
+        out.append(f'default options {_defaults_text(old)} -> {_defaults_text(new)}')
+    old_clients = {}
+    for client in old.clients:
+        old_clients.setdefault(client.host, client)
+    new_hosts = {c.host for c in new.clients}
+    for client in new.clients:
+        before = old_clients.get(client.host)
+        if before is None:
+            out.append(f'client {render_client(client)} added')
+        elif before != client:
+            out.append(f'client {render_client(before)} -> {render_client(client)}')
+    for client in old.clients:
+        if client.host not in new_hosts:
+            out.append(f'client {render_client(client)} removed{_still_on(client, kept_on, lineno)}')
+    if not out:
+        out.append(f'rewritten as {_without_comment(new)}')
+    return out
+
+
+def _still_on(client, kept_on, lineno):
+    line = kept_on.get(client.host)
+    return f' (it stays on line {line})' if line is not None and line != lineno else ''
+
+
+def _removed_line_reason(old, kept_on):
+    parts = []
+    for client in old.clients:
+        if client.host in kept_on:
+            parts.append(f'client {render_client(client)} stays on line {kept_on[client.host]}')
+        else:
+            parts.append(f'client {render_client(client)} removed')
+    return '; '.join(parts) or 'no client'
 
 
 def parse_exports(text):

@@ -2,13 +2,20 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Prove from an NFS client node that an export is usable.
 
-The probe picks the strongest method the node allows:
+Methods:
 
-* ``kernel``: mount the export with the kernel NFS client, write a file named
-  after the node, read it back, remove it, unmount (the walkthrough's test);
+* ``kernel``: ``mount -t nfs`` the export on a temporary directory, as kubelet
+  mounts NFS volumes (through the node's ``/sbin/mount.nfs`` helper), write a
+  file named after the node, read it back, remove it, unmount (the
+  walkthrough's test);
 * ``userspace``: the same round trip with the libnfs tools (``nfs-cp``,
-  ``nfs-cat``) and ``nfs_unlink`` from libnfs through ctypes, for nodes whose
-  kernel has no NFS client or which may not mount (containers).
+  ``nfs-cat``) and ``nfs_unlink`` from libnfs through ctypes. It proves the
+  server, the network and the export's client list from this node, not that
+  the node can mount NFS;
+* ``auto``: the ``kernel`` proof, because that is what kubelet needs. When the
+  node itself cannot mount (no mount helper, no kernel NFS client, no right to
+  mount), the probe fails with that reason and runs the ``userspace`` round
+  trip only to say whether the server side would work from this node.
 
 Before the round trip it resolves the server name, connects to the NFS port,
 sends RPC NULL calls for NFSv3/NFSv4 and lists the exports (``showmount -e``),
@@ -47,11 +54,37 @@ REASONS = {
     'permission_denied': 'the export is mounted but this client may not write to it',
     'read_mismatch': 'the probe file read back differs from what was written',
     'tool_missing': 'a client tool needed for the probe is not installed',
+    'mount_helper_missing': ('the node has no NFS mount helper (/sbin/mount.nfs), so mount -t nfs, '
+                             'and kubelet with it, cannot mount NFS there'),
+    'kernel_client_missing': "the node's kernel has no NFS client, so NFS cannot be mounted there",
+    'mount_not_permitted': 'the probe may not mount on the node (not root, or no CAP_SYS_ADMIN)',
     'error': 'another error (see details)',
 }
 
+# Failures that come from the node, not from the server or the network: the node cannot
+# mount NFS, whatever the server does. What to do about each, in kubelet's terms.
+NODE_REASONS = {
+    'mount_helper_missing': ('kubelet mounts NFS volumes the same way (mount -t nfs), so pods on this node '
+                             'could not mount the export: install the NFS client (nfs-common on Debian, '
+                             'nfs-utils on the RHEL family)'),
+    'kernel_client_missing': ('kubelet mounts NFS volumes with the kernel client too, so pods on this node '
+                              'could not mount the export: use a kernel with NFS client support (module nfs)'),
+    'mount_not_permitted': ('kubelet mounts as root: run the probe as root (become: true) with '
+                            'CAP_SYS_ADMIN to prove what kubelet can do'),
+}
+
 # Patterns over tool output, checked in order. (regex, reason)
+# mount(8) and mount.nfs (util-linux 2.38, nfs-utils 2.6, measured in a container): without a
+# helper mount(8) calls mount(2) itself and says "bad option ... helper program" (kernel with
+# NFS) or "unknown filesystem type 'nfs'" (kernel without, so both are missing); with the
+# helper on a kernel without NFS, "mount.nfs: No such device" (nfs-utils 2.8, Debian 13:
+# "mount.nfs: failed to prepare mount: No such device"); without CAP_SYS_ADMIN,
+# "mount.nfs: Operation not permitted" or "mount: <dir>: permission denied.".
 _CLASSIFIERS = [
+    (r'you might need a /sbin/mount\.\S+ helper program|unknown filesystem type .nfs4?.', 'mount_helper_missing'),
+    (r'mount(\.nfs4?)?: (failed to prepare mount: )?No such device', 'kernel_client_missing'),
+    ((r'mount\.nfs4?: Operation not permitted|mount: [^\n]*: permission denied|only root can|'
+      r'must be superuser'), 'mount_not_permitted'),
     ((r'Can not resolv|Name or service not known|Unknown host|'
      r'Temporary failure in name resolution|could not resolve|nodename nor servname'), 'dns'),
     (r'Connection refused|ECONNREFUSED|errno 111\b', 'connection_refused'),
@@ -176,12 +209,22 @@ def _read(path):
         return ''
 
 
-def node_kernel_capability():
+def node_facts():
+    """What this node offers for a kernel mount: {kernel_nfs, mount_helper, cap_sys_admin, capability}.
+
+    ``capability`` is ``kernel_capability``'s (bool, reason) over the same facts.
+    """
     release = os.uname()[2]
     module_available = bool(glob.glob(f'/lib/modules/{release}/kernel/fs/nfs/nfs.ko*'))
+    filesystems, status = _read('/proc/filesystems'), _read('/proc/self/status')
     helper = _which('mount.nfs')
-    return kernel_capability(_read('/proc/filesystems'), _read('/proc/self/status'),
-                             helper, module_available)
+    return {'kernel_nfs': bool(kernel_nfs_types(filesystems)) or module_available,
+            'mount_helper': helper, 'cap_sys_admin': has_cap_sys_admin(status),
+            'capability': kernel_capability(filesystems, status, helper, module_available)}
+
+
+def node_kernel_capability():
+    return node_facts()['capability']
 
 
 def _which(name):
@@ -354,7 +397,7 @@ def _step(steps, name, rc, out, err, ok):
                   'output': (out.strip() + '\n' + err.strip()).strip()[-2000:]})
 
 
-def _fail_from(step, rc, out, err, what):
+def _fail_from(step, rc, out, err, what, facts=None):
     text = (err + '\n' + out).strip()
     if rc is None:
         reason = 'timeout'
@@ -362,7 +405,30 @@ def _fail_from(step, rc, out, err, what):
         reason = 'tool_missing'
     else:
         reason = classify(text)
-    raise ProbeFailure(reason, '{} failed: {}'.format(what, telling_line(text) or f'rc={rc}'), step)
+    message = '{} failed: {}'.format(what, telling_line(text) or f'rc={rc}')
+    if step == 'mount' and facts is not None and rc not in (None, 127):
+        reason, message = _node_side(reason, message, facts)
+    raise ProbeFailure(reason, message, step)
+
+
+def _node_side(reason, message, facts):
+    """Refine a failed mount with what the node lacks; add what that means for kubelet."""
+    if reason == 'error':
+        if not facts.get('mount_helper'):
+            reason = 'mount_helper_missing'
+        elif not facts.get('cap_sys_admin', True):
+            reason = 'mount_not_permitted'
+    if reason not in NODE_REASONS:
+        return reason, message
+    missing = []
+    if not facts.get('mount_helper'):
+        missing.append('no mount.nfs helper is installed')
+    if not facts.get('kernel_nfs', True):
+        missing.append('the kernel lists no NFS file system (/proc/filesystems) and has no nfs module')
+    if not facts.get('cap_sys_admin', True):
+        missing.append('this process lacks CAP_SYS_ADMIN')
+    found = f" (on this node: {'; '.join(missing)})" if missing else ''
+    return reason, f'{message.rstrip(".")}{found}. {NODE_REASONS[reason]}.'
 
 
 def telling_line(text):
@@ -412,9 +478,15 @@ def userspace_round_trip(server, export, node, version, timeout, write, python, 
         os.unlink(local)
 
 
-def kernel_round_trip(server, export, node, version, timeout, write, options, steps, runner=run):
-    """mount, write, read back, remove, umount. Raises ProbeFailure."""
-    mountpoint = tempfile.mkdtemp(prefix='nfs-probe-')
+def kernel_round_trip(server, export, node, version, timeout, write, options, steps, runner=run, facts=None):
+    """mount, write, read back, remove, umount. Raises ProbeFailure (never OSError).
+
+    ``facts`` (``node_facts()``) explains a failed mount that comes from the node.
+    """
+    try:
+        mountpoint = tempfile.mkdtemp(prefix='nfs-probe-')
+    except OSError as exc:
+        raise ProbeFailure('error', f'cannot create a temporary mount point: {exc}', 'mount') from exc
     opts = ['soft', f'timeo={max(10, int(timeout * 10))}', 'retrans=1']
     if not write:
         opts.append('ro')
@@ -426,33 +498,30 @@ def kernel_round_trip(server, export, node, version, timeout, write, options, st
     source = f'{host}:{export}'
     mounted = False
     try:
+        # As kubelet's in-tree nfs volume does: mount -t nfs [-o opts] server:/path dir.
         rc, out, err = runner([_which('mount') or 'mount', '-t', 'nfs', '-o', ','.join(opts),
                                source, mountpoint], timeout + 5)
         _step(steps, f'mount {source}', rc, out, err, rc == 0)
         if rc != 0:
-            _fail_from('mount', rc, out, err, f'mounting {source}')
+            _fail_from('mount', rc, out, err, f'mounting {source}', facts)
         mounted = True
         if not write:
-            os.listdir(mountpoint)
+            _kernel_io('list', f'listing {source}', os.listdir, mountpoint)
+            steps.append({'step': 'list (check mode, no write)', 'rc': 0, 'ok': True, 'output': ''})
             return
         name = probe_file_name(node)
         content = probe_content(node)
         path = os.path.join(mountpoint, name)
         try:
-            try:
-                with open(path, 'w') as handle:
-                    handle.write(content)
-            except OSError as exc:
-                raise ProbeFailure(classify_os_error(exc), f'writing {name} failed: {exc}', 'write')
+            _kernel_io('write', f'writing {name}', _write_text, path, content)
             steps.append({'step': f'write {name}', 'rc': 0, 'ok': True, 'output': ''})
-            with open(path) as handle:
-                back = handle.read()
+            back = _kernel_io('read', f'reading {name} back', _read_text, path)
             steps.append({'step': f'read {name}', 'rc': 0, 'ok': back == content, 'output': ''})
             if back != content:
                 raise ProbeFailure('read_mismatch', f'read back {back[:80]!r}, wrote {content!r}', 'read')
         finally:
             if os.path.lexists(path):
-                os.unlink(path)
+                _kernel_io('remove', f'removing {name}', os.unlink, path)
                 steps.append({'step': f'remove {name}', 'rc': 0, 'ok': True, 'output': ''})
     finally:
         if mounted:
@@ -464,6 +533,24 @@ def kernel_round_trip(server, export, node, version, timeout, write, options, st
             os.rmdir(mountpoint)
         except OSError:
             pass
+
+
+def _kernel_io(step, what, function, *args):
+    """Run a file operation on the mounted export; an OSError becomes a classified ProbeFailure."""
+    try:
+        return function(*args)
+    except OSError as exc:
+        raise ProbeFailure(classify_os_error(exc), f'{what} failed: {exc}', step) from exc
+
+
+def _write_text(path, content):
+    with open(path, 'w') as handle:
+        handle.write(content)
+
+
+def _read_text(path):
+    with open(path) as handle:
+        return handle.read()
 
 
 def classify_os_error(exc):
@@ -485,19 +572,33 @@ def _export_listed(exports, export):
 
 
 def probe(server, export, node, method='auto', version='auto', timeout=10, write=True,
-          known_exports=None, mount_options='', python='python3', capability=None, runner=run):
-    """Run the whole probe. Returns a result dict (never raises ProbeFailure)."""
+          known_exports=None, mount_options='', python='python3', capability=None, runner=run,
+          facts=None):
+    """Run the whole probe. Returns a result dict (never raises ProbeFailure or OSError).
+
+    ``method``: ``kernel`` proves what kubelet needs (``mount -t nfs``); ``userspace`` proves
+    the export from this node with libnfs; ``auto`` is ``kernel``, and when the node itself
+    cannot mount (a reason of ``NODE_REASONS``) it fails with that reason after a
+    ``userspace`` round trip that tells whether the server side works from this node.
+    ``facts`` and ``capability`` default to this node's (``node_facts()``).
+    """
     steps = []
     result = {'ok': False, 'server': server, 'export': export, 'node': node,
               'method': None, 'method_reason': None, 'version': None, 'reason': None,
               'message': '', 'exports': None, 'details': {'steps': steps}}
-    capable, why = capability if capability is not None else node_kernel_capability()
+    if facts is None and (capability is None or method != 'userspace'):
+        facts = node_facts()
+    why = (capability if capability is not None else facts['capability'])[1]
     if method == 'auto':
-        result['method'] = 'kernel' if capable else 'userspace'
-        result['method_reason'] = why if capable else f'kernel mount not possible: {why}'
+        result['method'] = 'kernel'
+        result['method_reason'] = f'auto: a kernel mount (mount -t nfs), the way kubelet mounts NFS volumes; {why}'
+    elif method == 'kernel':
+        result['method'] = 'kernel'
+        result['method_reason'] = f'requested (method=kernel); kernel check: {why}'
     else:
-        result['method'] = method
-        result['method_reason'] = f'requested (method={method}); kernel check: {why}'
+        result['method'] = 'userspace'
+        result['method_reason'] = (f'requested (method=userspace): proves the server, the network and the '
+                                   f'export from this node, not that the node can mount NFS; kernel check: {why}')
     try:
         if known_exports is not None and not _export_listed(
                 [{'path': p} for p in known_exports], export):
@@ -522,11 +623,19 @@ def probe(server, export, node, method='auto', version='auto', timeout=10, write
         if exports is None and chosen == 4:
             result['details']['export_listing'] += '; NFSv4 RPC NULL answered instead'
         if result['method'] == 'kernel':
-            kernel_round_trip(server, export, node, chosen if version != 'auto' else None,
-                              timeout, write, mount_options, steps, runner)
+            try:
+                kernel_round_trip(server, export, node, chosen if version != 'auto' else None,
+                                  timeout, write, mount_options, steps, runner, facts)
+            except ProbeFailure as exc:
+                if method == 'auto' and exc.reason in NODE_REASONS:
+                    exc.message += ' ' + _userspace_diagnosis(server, export, node, chosen, timeout, write,
+                                                              python, runner, result['details'])
+                raise
         else:
             userspace_round_trip(server, export, node, chosen, timeout, write, python, steps, runner)
-    except ProbeFailure as exc:
+    except (ProbeFailure, OSError) as exc:
+        if not isinstance(exc, ProbeFailure):
+            exc = ProbeFailure(classify_os_error(exc), f'{exc}', 'error')
         reason, message = exc.reason, exc.message
         exports = result.get('exports')
         if reason in ('export_not_allowed', 'export_not_found') and exports is not None:
@@ -548,6 +657,27 @@ def probe(server, export, node, method='auto', version='auto', timeout=10, write
         return result
     result['ok'] = True
     result['reason'] = 'ok'
+    if result['method'] == 'kernel' and facts is not None and not facts.get('kernel_nfs', True):
+        # A mount helper that brings its own client (FUSE, for example) mounted it.
+        result['method_reason'] += (f"; mounted through the node's mount helper "
+                                    f"({facts.get('mount_helper') or 'mount.nfs'}), which does not need it")
     what = 'round trip (write, read back, remove)' if write else 'read-only check (check mode)'
     result['message'] = f"NFSv{result['version']} {what} via {result['method']}"
     return result
+
+
+def _userspace_diagnosis(server, export, node, version, timeout, write, python, runner, details):
+    """After a node-side mount failure (method auto): does the export work from here in user space?
+
+    Records ``details['userspace']`` and returns a sentence for the message. The verdict stays
+    the node's failure: kubelet cannot use the user-space path.
+    """
+    steps = []
+    try:
+        userspace_round_trip(server, export, node, version, timeout, write, python, steps, runner)
+    except ProbeFailure as exc:
+        details['userspace'] = {'ok': False, 'reason': exc.reason, 'message': exc.message, 'steps': steps}
+        return f'The user-space round trip (libnfs) from this node failed too: {exc.reason}: {exc.message}.'
+    details['userspace'] = {'ok': True, 'reason': 'ok', 'message': 'round trip passed', 'steps': steps}
+    return ('The server side is fine: the user-space round trip (libnfs) from this node passed, so only '
+            "this node's NFS client is missing.")

@@ -9,19 +9,23 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: nfs_export
-short_description: Manage one export line in an NFS exports(5) file
+short_description: Manage exports in an NFS exports(5) file
 version_added: "0.1.0"
 description:
-  - Adds, updates or removes the line that exports one directory in C(/etc/exports) or in a
-    file under C(/etc/exports.d/).
+  - Adds, updates or removes the lines that export a directory in C(/etc/exports) or in a
+    file under C(/etc/exports.d/), for one directory (O(path)) or several at once (O(exports)).
   - The file is parsed with the same rules as C(exportfs) (comments, blank lines, backslash
     line continuation, double-quoted paths, C(\ooo) octal escapes, C(-option) defaults,
-    several clients per line). Only the line of O(path) is rewritten; every other byte of the
-    file, including comments, spacing and order, is kept as it was.
+    several clients per line, the same path on several lines). Only the lines of the managed
+    paths are rewritten; every other byte of the file, including comments, spacing and order,
+    is kept as it was.
   - Client hosts and export options are validated before anything is written. Unknown
     options, contradicting options (for example C(rw) with C(ro)), bad C(anonuid), C(fsid) or
     C(sec=) values and malformed networks fail the task with a message naming the client and
     option; the file is then left untouched.
+  - With O(marker), the lines the task manages carry the comment C(# <marker>); with
+    O(exclusive=true) the marked lines of paths that are no longer listed are removed, so a
+    caller owns exactly the exports it lists and never touches a line it did not mark.
   - The module does not reload the NFS server. It returns RV(reload_needed) so that a handler
     can run C(exportfs -ra).
 author:
@@ -34,13 +38,13 @@ options:
         C(/srv/nfs/) manages the line written as C(/srv/nfs).
       - Must not contain a newline, a NUL byte, a double quote, or C(.)/C(..) components.
         Blanks, C(#) and backslashes are written as octal escapes (C(\040) for a space).
+      - Exactly one of O(path) and O(exports) is required.
     type: str
-    required: true
   clients:
     description:
-      - The clients the directory is exported to, in order. The line of O(path) gets exactly
-        these clients; clients already on the line but not listed here are removed.
-      - Required (and must not be empty) when O(state=present).
+      - The clients O(path) is exported to, in order. The lines of O(path) get exactly
+        these clients; clients already there but not listed here are removed.
+      - Required (and must not be empty) when O(path) is given and O(state=present).
     type: list
     elements: dict
     suboptions:
@@ -76,16 +80,65 @@ options:
         default: []
   default_options:
     description:
-      - Options written once after the path as C(-option,...); exportfs applies them to every
-        client on the line, and a client's own options override them.
-      - The line gets exactly these defaults; an empty list removes existing ones.
+      - Options written once after the path as C(-option,...) on each line of O(path);
+        exportfs applies them to every client on the line, and a client's own options
+        override them.
+      - The lines get exactly these defaults; an empty list removes existing ones.
     type: list
     elements: str
     default: []
+  exports:
+    description:
+      - Several exports managed in one task (one read, one write, one diff), instead of
+        O(path), O(clients) and O(default_options). Each path may be listed once.
+      - An empty list is allowed; with O(exclusive=true) it removes every marked line.
+    type: list
+    elements: dict
+    suboptions:
+      path:
+        description: As O(path).
+        type: str
+        required: true
+      clients:
+        description: As O(clients); required when O(state=present).
+        type: list
+        elements: dict
+        suboptions:
+          host:
+            description: As O(clients[].host).
+            type: str
+            required: true
+          options:
+            description: As O(clients[].options).
+            type: list
+            elements: str
+            default: []
+      default_options:
+        description: As O(default_options).
+        type: list
+        elements: str
+        default: []
+  marker:
+    description:
+      - Text that marks the lines this task manages. Every line of a managed path ends with
+        the comment C(# <marker>) (appended after a comment the line already has, so a line
+        written by someone else is adopted when its path is managed).
+      - A line counts as marked when its comment ends with C(# <marker>).
+      - One line of text, without leading or trailing blanks, for example
+        C(managed by stateful.nfs.nfs_server).
+    type: str
+  exclusive:
+    description:
+      - Remove every line marked with O(marker) whose path is not managed by this task
+        (not O(path), not in O(exports)). Lines without the mark are never removed, so
+        exports written by hand or by other tools stay.
+      - Needs O(marker) and O(state=present).
+    type: bool
+    default: false
   state:
     description:
-      - V(present) makes the line of O(path) export it to exactly O(clients).
-      - V(absent) removes every line of O(path) from O(dest).
+      - V(present) makes the lines of each managed path export it to exactly its clients.
+      - V(absent) removes every line of each managed path from O(dest).
     type: str
     choices: [present, absent]
     default: present
@@ -117,21 +170,26 @@ attributes:
     support: full
   diff_mode:
     support: full
+    details: The diff shows the file before and after, followed by one comment line per change (RV(changes)).
   platform:
     platforms: posix
 notes:
-  - Several lines for the same path in O(dest) are handled this way. If they are identical,
-    the first one is managed and the other copies are removed. If they differ, the task fails
-    and names the lines, because it cannot tell which one is meant; merge them by hand first.
+  - The lines of one path are one export, as exportfs reads them (exports(5) allows
+    C(/srv hostA(rw)) and C(/srv hostB(ro)) on two lines). The module keeps that layout.
+    A client stays on the first line that names its host, a new client joins the line of
+    the client listed before it (the first line when it is listed first), every line of
+    the path gets the O(default_options), and a line left without a client (for example an
+    identical copy of another line) is removed. Clients keep the order of O(clients) within
+    a line; the lines keep their order in the file.
   - A line that is changed is written on one physical line, keeping its path spelling, the
     blanks after the path and a trailing comment. An unchanged line is never rewritten, even
     when its spacing differs from what the module would write.
   - The whole file must follow exports(5) syntax (for example no unterminated double quote);
-    options of lines other than O(path) are not validated, so newer options elsewhere in the
-    file do not fail the task.
+    options of lines other than the managed paths are not validated, so newer options
+    elsewhere in the file do not fail the task.
   - C(host (rw)) with a blank before the parenthesis exports to C(host) with default options and
-    to every host with C(rw). The module warns when the line of O(path) contains such a
-    host-less option list, and when C(*) is combined with C(no_root_squash).
+    to every host with C(rw). The module warns when a managed line contains such a host-less
+    option list, and when C(*) is combined with C(no_root_squash).
   - The file is written atomically; owner, group, mode and SELinux context of an existing file
     are kept.
 seealso:
@@ -172,6 +230,17 @@ EXAMPLES = r"""
       - host: web2.example.com
         options: [ro]
 
+- name: Own exactly these exports; what leaves the list leaves the file, unmarked lines stay
+  stateful.nfs.nfs_export:
+    exports:
+      - path: /srv/nfs
+        clients: [{host: 10.0.0.0/24, options: [rw, sync, no_subtree_check]}]
+      - path: /srv/backup
+        clients: [{host: backup.example.com, options: [ro, sync]}]
+    marker: managed by my-playbook
+    exclusive: true
+  notify: Reload NFS exports
+
 - name: Remove an export, keeping a backup of the file
   stateful.nfs.nfs_export:
     path: /srv/old
@@ -189,23 +258,23 @@ EXAMPLES = r"""
 RETURN = r"""
 line:
   description:
-    - The export line of O(path) as it is in the file after the task (without line ending).
+    - The first export line of O(path) as it is in the file after the task (without line
+      ending); RV(lines) has them all.
     - For O(state=absent), the first line that was removed, or null when there was none.
-  returned: always
+  returned: when O(path) is given
   type: str
   sample: /srv/nfs 10.0.0.0/24(rw,sync,no_subtree_check,no_root_squash)
-reload_needed:
-  description:
-    - Whether O(dest) changed (or would change in check mode), so the NFS server must re-read
-      its exports with C(exportfs -ra).
-  returned: always
-  type: bool
-  sample: true
+lines:
+  description: Every export line of O(path) after the task (for O(state=absent), the removed ones).
+  returned: when O(path) is given
+  type: list
+  elements: str
+  sample: ["/srv/nfs 10.0.0.0/24(rw,sync)"]
 clients:
   description:
-    - The clients on the line of O(path) after the task, as parsed from the file. Empty for
-      O(state=absent).
-  returned: always
+    - The clients of O(path) after the task, over all its lines, as parsed from the file.
+      Empty for O(state=absent).
+  returned: when O(path) is given
   type: list
   elements: dict
   contains:
@@ -227,6 +296,32 @@ clients:
     - host: 10.0.0.0/24
       options: [rw, sync]
       effective_options: [rw, sync]
+exports:
+  description: For each item of O(exports), its RV(lines) and RV(clients) after the task.
+  returned: when O(exports) is given
+  type: list
+  elements: dict
+  sample:
+    - path: /srv/nfs
+      lines: ["/srv/nfs 10.0.0.0/24(rw,sync)  # managed by stateful.nfs.nfs_server"]
+      clients: [{host: 10.0.0.0/24, options: [rw, sync], effective_options: [rw, sync]}]
+changes:
+  description:
+    - One line per change, naming the path and the line number in the file before the task
+      (empty when nothing changed). Also shown after the diff in diff mode.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "/exports line 2: client hostB(ro) -> hostB(rw)"
+    - "/srv/old line 5: removed (marked \"# managed by stateful.nfs.nfs_server\" and no longer listed): /srv/old *(ro)"
+reload_needed:
+  description:
+    - Whether O(dest) changed (or would change in check mode), so the NFS server must re-read
+      its exports with C(exportfs -ra).
+  returned: always
+  type: bool
+  sample: true
 dest:
   description: The exports file that was examined.
   returned: always
@@ -234,7 +329,7 @@ dest:
   sample: /etc/exports
 path:
   description: The export path, normalised (repeated and trailing slashes removed).
-  returned: always
+  returned: when O(path) is given
   type: str
   sample: /srv/nfs
 backup_file:
@@ -243,7 +338,7 @@ backup_file:
   type: str
   sample: /etc/exports.12345.2025-01-01@10:00:00~
 diff:
-  description: Content of O(dest) before and after, when run with C(--diff).
+  description: Content of O(dest) before and after, when run with C(--diff), and the RV(changes).
   returned: when diff mode is on
   type: dict
   sample:
@@ -251,6 +346,7 @@ diff:
     after: "/srv/nfs 10.0.0.0/24(rw,sync)\n"
     before_header: /etc/exports
     after_header: /etc/exports
+    prepared: "# /srv/nfs line 1: client 10.0.0.0/24(ro) -> 10.0.0.0/24(rw,sync)\n"
 """
 
 import os
@@ -266,8 +362,14 @@ from ansible_collections.stateful.nfs.plugins.module_utils.exports import (
     parse_exports,
     render_line,
     validate_dest,
+    validate_marker,
     validate_path,
 )
+
+_CLIENT_SPEC = {
+    'host': {'type': 'str', 'required': True},
+    'options': {'type': 'list', 'elements': 'str', 'default': []},
+}
 
 
 def _read(dest):
@@ -288,18 +390,58 @@ def _write(module, dest, text):
             os.unlink(tmp)
 
 
+def _requested(params):
+    """The managed exports as [(path, clients, default_options)], from path or exports."""
+    if params['path'] is not None:
+        return [(params['path'], params['clients'], params['default_options'])]
+    return [(item['path'], item['clients'], item['default_options']) for item in params['exports']]
+
+
+def _validate(params):
+    """Every check that can refuse the run; returns (dest, marker, [Export or path])."""
+    state = params['state']
+    dest = validate_dest(params['dest'])
+    marker = validate_marker(params['marker']) if params['marker'] is not None else None
+    if params['exclusive'] and marker is None:
+        raise ExportsError('exclusive=true needs a marker: only lines marked by this task are ever removed')
+    if params['exports'] is not None and params['default_options']:
+        raise ExportsError('default_options belongs in each item of exports when exports is used')
+    if params['exclusive'] and state != 'present':
+        raise ExportsError('exclusive=true needs state=present')
+    wanted = []
+    for number, (path, clients, default_options) in enumerate(_requested(params), 1):
+        if state == 'absent':
+            wanted.append(validate_path(path))
+            continue
+        if clients is None:
+            if params['path'] is not None:
+                raise ExportsError('state is present but all of the following are missing: clients')
+            raise ExportsError(f'exports[{number - 1}] ({path}): state is present but clients is missing')
+        wanted.append(build_export(path, clients, default_options))
+    return dest, marker, wanted
+
+
+def _describe(exports, path):
+    spans = exports.find(path)
+    lines = [render_line(s.export) for s in spans]
+    clients = []
+    for span in spans:
+        clients.extend(client_dicts(span.export))
+    return {'path': path, 'lines': lines, 'clients': clients}
+
+
 def run(module):
     params = module.params
     state = params['state']
-    result = {'changed': False, 'reload_needed': False, 'line': None, 'clients': [], 'dest': params['dest']}
+    result = {'changed': False, 'reload_needed': False, 'changes': [], 'dest': params['dest']}
+    single = params['path'] is not None
+    if single:
+        result.update(line=None, lines=[], clients=[])
 
     try:
-        dest = validate_dest(params['dest'])
-        path = validate_path(params['path'])
-        result['path'] = path
-        desired = None
-        if state == 'present':
-            desired = build_export(path, params['clients'] or [], params['default_options'])
+        if single:
+            result['path'] = validate_path(params['path'])
+        dest, marker, wanted = _validate(params)
     except ExportsError as exc:
         module.fail_json(msg=to_native(exc), **result)
 
@@ -314,21 +456,31 @@ def run(module):
     except OSError as exc:
         module.fail_json(msg=f'cannot read {dest}: {to_native(exc)}', **result)
 
+    described = []
     try:
         exports = parse_exports(before)
         if state == 'present':
-            exports.set_export(desired)
-            span = exports.find(path)[0]
-            result['line'] = render_line(span.export)
-            result['clients'] = client_dicts(span.export)
-            for warning in export_warnings(span.export):
-                module.warn(warning)
+            result['changes'] = exports.apply(wanted, marker=marker, exclusive=params['exclusive'])
+            for export in wanted:
+                spans = exports.find(export.path)
+                for span in spans:
+                    for warning in export_warnings(span.export, span.lineno if len(spans) > 1 else None):
+                        module.warn(warning)
+                described.append(_describe(exports, export.path))
         else:
-            removed = exports.remove_export(path)
-            if removed:
-                result['line'] = render_line(removed[0].export)
+            for path in wanted:
+                removed = exports.remove_export(path)
+                result['changes'].extend(f'{path} line {s.lineno}: removed' for s in removed)
+                described.append({'path': path, 'lines': [render_line(s.export) for s in removed], 'clients': []})
     except ExportsError as exc:
         module.fail_json(msg=f'{dest}: {to_native(exc)}', **result)
+
+    if single:
+        result['lines'] = described[0]['lines']
+        result['line'] = result['lines'][0] if result['lines'] else None
+        result['clients'] = described[0]['clients']
+    else:
+        result['exports'] = described
 
     after = exports.render()
     changed = after != before or (state == 'present' and not exists)
@@ -340,6 +492,8 @@ def run(module):
             'before_header': dest if exists else f'{dest} (absent)',
             'after_header': dest,
         }
+        if result['changes']:
+            result['diff']['prepared'] = ''.join(f'# {change}\n' for change in result['changes'])
 
     if changed and not module.check_mode:
         if not exists:
@@ -364,18 +518,23 @@ def run(module):
 def main():
     module = AnsibleModule(
         argument_spec={
-            'path': {'type': 'str', 'required': True},
-            'clients': {'type': 'list', 'elements': 'dict', 'options': {
-                'host': {'type': 'str', 'required': True},
-                'options': {'type': 'list', 'elements': 'str', 'default': []},
-            }},
+            'path': {'type': 'str'},
+            'clients': {'type': 'list', 'elements': 'dict', 'options': _CLIENT_SPEC},
             'default_options': {'type': 'list', 'elements': 'str', 'default': []},
+            'exports': {'type': 'list', 'elements': 'dict', 'options': {
+                'path': {'type': 'str', 'required': True},
+                'clients': {'type': 'list', 'elements': 'dict', 'options': _CLIENT_SPEC},
+                'default_options': {'type': 'list', 'elements': 'str', 'default': []},
+            }},
+            'marker': {'type': 'str'},
+            'exclusive': {'type': 'bool', 'default': False},
             'state': {'type': 'str', 'choices': ['present', 'absent'], 'default': 'present'},
             'dest': {'type': 'path', 'default': '/etc/exports'},
             'create': {'type': 'bool', 'default': True},
             'backup': {'type': 'bool', 'default': False},
         },
-        required_if=[('state', 'present', ['clients'])],
+        required_one_of=[('path', 'exports')],
+        mutually_exclusive=[('path', 'exports'), ('exports', 'clients')],
         supports_check_mode=True,
     )
     run(module)

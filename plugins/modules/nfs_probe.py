@@ -12,20 +12,32 @@ module: nfs_probe
 short_description: Prove from a client node that an NFS export can be used
 version_added: 0.1.0
 description:
-  - Runs on an NFS client node and proves that it can use an export of an NFS server, by the
-    strongest method the node allows, and says which method it used and why.
-  - C(kernel) method (when the kernel has an NFS client, C(mount.nfs) is installed and the process
-    holds CAP_SYS_ADMIN) mounts the export on a temporary directory, writes a file named after
-    the node, reads it back, removes it and unmounts.
-  - C(userspace) method (otherwise, for example in a container on a kernel without NFS) does the
-    same round trip with the libnfs tools C(nfs-cp) and C(nfs-cat) and removes the file with
-    C(nfs_unlink) from the libnfs shared library.
+  - Runs on an NFS client node (a Kubernetes node) and proves that it can use an export of an
+    NFS server, and says how it proved it and, on failure, why not.
+  - C(kernel) method mounts the export with C(mount -t nfs) on a temporary directory, as
+    kubelet mounts NFS volumes (through the node's C(/sbin/mount.nfs) helper, whatever client
+    that helper uses), writes a file named after the node, reads it back, removes it and
+    unmounts.
+  - C(userspace) method does the same round trip with the libnfs tools C(nfs-cp) and
+    C(nfs-cat) and removes the file with C(nfs_unlink) from the libnfs shared library. It proves
+    the server, the network and the export's client list from this node, B(not) that the node
+    can mount NFS, so it must be asked for explicitly.
+  - C(auto) method (the default) is the C(kernel) proof, because kubelet can only use a node
+    that mounts NFS. When the mount fails because of the node itself (C(mount_helper_missing),
+    C(kernel_client_missing), C(mount_not_permitted)), the probe fails with that reason and then
+    runs the C(userspace) round trip only to say in the message (and in C(userspace) of RV(details))
+    whether the server side works from this node. C(auto) never passes a node through the
+    user-space path.
   - Before the round trip it resolves the server name, sends RPC NULL calls for NFSv4 and NFSv3 to
     port 2049 (this is the export probe for NFSv4-only servers) and lists the exports with
     C(showmount -e) where the server offers the MOUNT protocol.
   - A failure is classified in RV(reason) as C(dns), C(connection_refused), C(unreachable),
     C(timeout), C(export_not_found), C(export_not_allowed), C(permission_denied),
-    C(read_mismatch), C(tool_missing) or C(error).
+    C(read_mismatch), C(tool_missing), C(mount_helper_missing) (no C(/sbin/mount.nfs), mount says
+    "you might need a /sbin/mount.<type> helper program"), C(kernel_client_missing) (the
+    kernel has no NFS client, mount.nfs says "No such device"), C(mount_not_permitted) (not root
+    or no CAP_SYS_ADMIN) or C(error). The message keeps the line of the tool's output that explains
+    the failure, and for the node-side reasons says what it means for kubelet and how to fix it.
   - The module is a check. It never reports a change; the probe file it writes is removed before it
     returns.
 options:
@@ -44,8 +56,12 @@ options:
     type: str
   method:
     description:
-      - C(auto) picks C(kernel) when possible, else C(userspace).
-      - C(kernel) or C(userspace) force a method.
+      - V(auto) proves what kubelet needs, a kernel mount (C(mount -t nfs)); a node that cannot
+        mount fails, with a user-space check of the server side in the message (see the description).
+      - V(kernel) is the kernel mount alone.
+      - V(userspace) is the libnfs round trip alone, the choice for nodes that are not meant to
+        mount NFS (for example test containers on a kernel without an NFS client); the result
+        says that it did not prove a mount.
     type: str
     choices: [auto, kernel, userspace]
     default: auto
@@ -84,8 +100,9 @@ notes:
   - "Check mode: the probe still runs, but read-only: the network checks and the export listing
     run, the kernel method mounts read-only and lists the export, the userspace method lists it
     with C(nfs-ls). Nothing is written to the share."
-  - The kernel method needs C(mount.nfs) (C(nfs-common) or C(nfs-utils)); the userspace method
-    needs C(libnfs-utils). C(showmount) (C(nfs-common)/C(nfs-utils)) is optional.
+  - The kernel method needs C(mount.nfs) (C(nfs-common) or C(nfs-utils)), a kernel with an NFS
+    client (or a mount helper that brings its own) and root with CAP_SYS_ADMIN; the userspace
+    method needs C(libnfs-utils). C(showmount) (C(nfs-common)/C(nfs-utils)) is optional.
   - On minimal Debian images the RPC tools need C(netbase) (C(/etc/protocols)).
 attributes:
   check_mode:
@@ -120,6 +137,14 @@ EXAMPLES = r'''
 - name: Show how it was proven
   ansible.builtin.debug:
     msg: "{{ proof.method }} ({{ proof.method_reason }}): {{ proof.message }}"
+
+# A test container on a kernel without an NFS client cannot mount NFS at all: prove the
+# server and the export from it in user space, and say so.
+- name: Prove the export from a container that is not meant to mount NFS
+  stateful.nfs.nfs_probe:
+    server: nfs1.example.org
+    export: /home/nfs
+    method: userspace
 '''
 
 RETURN = r'''
@@ -129,17 +154,17 @@ ok:
   type: bool
   sample: true
 method:
-  description: The method used, C(kernel) or C(userspace).
+  description: The method whose result is RV(ok), C(kernel) (also for O(method=auto)) or C(userspace).
   returned: always
   type: str
-  sample: userspace
+  sample: kernel
 method_reason:
-  description: Why this method was used; for C(userspace), why a kernel mount was not possible.
+  description: Why this method was used, and what the node offers for a kernel mount.
   returned: always
   type: str
   sample: >-
-    kernel mount not possible: the kernel has no NFS client (/proc/filesystems lists neither
-    nfs nor nfs4 and no nfs module exists for the running kernel)
+    auto: a kernel mount (mount -t nfs), the way kubelet mounts NFS volumes; the kernel supports
+    NFS, mount.nfs is installed and CAP_SYS_ADMIN is held
 reason:
   description: C(ok) or the failure class (see the description).
   returned: always
@@ -176,7 +201,9 @@ node:
 details:
   description: >-
     Resolved C(address), RPC NULL answers per C(versions), C(export_listing) source, the
-    C(steps) run with their output, and C(failed_step) on failure.
+    C(steps) run with their output, C(failed_step) on failure, and C(userspace) (C(ok),
+    C(reason), C(message), C(steps)) when O(method=auto) checked the server side after a
+    node-side mount failure.
   returned: always
   type: dict
 '''

@@ -8,6 +8,7 @@ the other nodes are still reported, and that nothing was mounted or written.
 import os
 import subprocess
 
+import pytest
 import testinfra
 from conftest import NODES, SERVER, failures, task_results
 
@@ -59,6 +60,27 @@ def test_node_not_in_client_list_fails_once_naming_it(host, run_role):
     for node in NODES[:2]:
         assert node not in msg, msg
     assert _share_entries(host, '/srv/nfs/restricted') == []
+
+
+def test_auto_fails_every_node_that_kubelet_could_not_mount_on(host, run_role):
+    """Issue 13, case 4, role level: with the default proof (auto) these nodes, which cannot
+    mount NFS (kernel without an NFS client), fail once, each named with the reason, instead of
+    passing through the user-space path."""
+    if 'nfs' in host.file('/proc/filesystems').content_string.split():
+        pytest.skip('this kernel has an NFS client: the nodes can mount, nothing to refuse')
+    rc, data, text = run_role(dict(QUICK, nfs_client_proof_method='auto'))
+    assert rc != 0, text[-3000:]
+    lines = _summary_lines(data)
+    for node in NODES:
+        line = _line(lines, node)
+        assert line.startswith(node + ': FAILED, method kernel: kernel_client_missing: '), line
+        assert 'The server side is fine' in line, line
+    failed = failures(data)
+    assert len(failed) == 1, failed
+    assert 'failed on 3 of 3 node(s)' in failed[0][2]
+    for node in NODES:
+        assert node + ' (kernel_client_missing: mounting ' in failed[0][2], failed[0][2]
+    assert _share_entries(host, '/srv/nfs/share') == []
 
 
 def test_stopped_server_names_every_node_with_connection_refused(host, run_role):

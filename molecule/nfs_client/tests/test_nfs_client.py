@@ -17,39 +17,81 @@ def test_client_package_installed(host, name):
     assert host.package(name).is_installed
 
 
-def _expected_method(host):
-    """What the node's kernel allows: kernel when it lists nfs/nfs4, else userspace."""
+def kernel_has_nfs_client(host):
     filesystems = host.file('/proc/filesystems').content_string.split()
-    return 'kernel' if ('nfs' in filesystems or 'nfs4' in filesystems) else 'userspace'
+    return 'nfs' in filesystems or 'nfs4' in filesystems
 
 
-def _probe(host, check):
+def _probe(host, check, method):
     return host.ansible('stateful.nfs.nfs_probe',
-                        f'server={SERVER} export={SHARE} node={host.backend.get_hostname()} fail_on_error=false',
+                        f'server={SERVER} export={SHARE} node={host.backend.get_hostname()} '
+                        f'method={method} fail_on_error=false',
                         check=check)
 
 
-def test_proof_succeeds_by_the_method_the_kernel_allows(host):
-    result = _probe(host, check=False)
+def test_userspace_proof_succeeds_and_says_what_it_proves(host):
+    result = _probe(host, check=False, method='userspace')
     assert result['ok'], result.get('message')
     assert result['reason'] == 'ok'
     assert result['changed'] is False
-    method = _expected_method(host)
-    assert result['method'] == method, result['method_reason']
-    if method == 'userspace':
-        assert 'kernel mount not possible' in result['method_reason']
-        assert 'the kernel has no NFS client' in result['method_reason']
+    assert result['method'] == 'userspace', result['method_reason']
+    assert 'not that the node can mount NFS' in result['method_reason']
     steps = [step['step'].split()[0] for step in result['details']['steps']]
-    assert steps[:3] == ['write', 'read', 'remove'] or steps[:4] == ['mount', 'write', 'read', 'remove'], steps
+    assert steps[:3] == ['write', 'read', 'remove'], steps
     assert all(step['ok'] for step in result['details']['steps']), result['details']['steps']
     assert result['version'] in (3, 4)
 
 
 def test_proof_in_check_mode_writes_nothing(host):
-    result = _probe(host, check=True)
+    result = _probe(host, check=True, method='userspace')
     assert result['ok'], result.get('message')
     assert 'read-only check' in result['message']
     assert not any(step['step'].startswith('write') for step in result['details']['steps'])
+
+
+def test_auto_proves_what_kubelet_needs(host):
+    """Issue 13, case 4: `auto` used to pass these nodes through the user-space path although
+    no NFS mount (kubelet's) can work on them. It must fail them, saying why, and say that the
+    server side is fine from there."""
+    result = _probe(host, check=False, method='auto')
+    assert result['method'] == 'kernel'
+    assert result['method_reason'].startswith('auto: a kernel mount (mount -t nfs), the way kubelet mounts')
+    if kernel_has_nfs_client(host):
+        assert result['ok'], result['message']
+        return
+    assert not result['ok']
+    # nfs-common is installed (mount.nfs), the kernel has no NFS client
+    assert result['reason'] == 'kernel_client_missing', result['message']
+    # Debian 12 "mount.nfs: No such device", Debian 13 "mount.nfs: failed to prepare mount: No such device"
+    assert 'mount.nfs: ' in result['message'] and 'No such device' in result['message']
+    assert 'kubelet mounts NFS volumes with the kernel client too' in result['message']
+    assert 'dmesg' not in result['message'] and 'Traceback' not in result['message']
+    assert result['details']['userspace']['ok'] is True, result['details']['userspace']
+    assert 'The server side is fine' in result['message']
+
+
+def test_kernel_method_without_the_mount_helper(host):
+    """Issue 13, case 4: no /sbin/mount.nfs is a reason of its own, and the message keeps
+    mount's line that explains it (not the "dmesg(1) may have more information" line)."""
+    helper = host.check_output('command -v mount.nfs || ls /sbin/mount.nfs')
+    host.run_expect([0], f'mv {helper} {helper}.moved-by-test')
+    try:
+        kernel = _probe(host, check=False, method='kernel')
+        auto = _probe(host, check=False, method='auto')
+    finally:
+        host.run_expect([0], f'mv {helper}.moved-by-test {helper}')
+    for result in (kernel, auto):
+        assert not result['ok']
+        assert result['reason'] == 'mount_helper_missing', result['message']
+        # With an NFS client in the kernel mount says "bad option; ... you might need a
+        # /sbin/mount.<type> helper program"; without one (here) "unknown filesystem type".
+        assert ('/sbin/mount.<type> helper program' in result['message']
+                or "unknown filesystem type 'nfs'" in result['message']), result['message']
+        assert 'no mount.nfs helper is installed' in result['message']
+        assert 'install the NFS client (nfs-common on Debian' in result['message']
+        assert 'dmesg' not in result['message'] and 'Traceback' not in result['message']
+    assert 'userspace' not in kernel['details']
+    assert auto['details']['userspace']['ok'] is True
 
 
 def test_nothing_left_on_the_share():

@@ -13,11 +13,13 @@ from ansible_collections.stateful.nfs.plugins.module_utils.exports import (
     client_dicts,
     encode_path,
     export_warnings,
+    has_marker,
     normalize_path,
     parse_exports,
     render_line,
     validate_dest,
     validate_host,
+    validate_marker,
     validate_options,
     validate_path,
 )
@@ -223,10 +225,42 @@ def test_remove_only_the_managed_line():
     assert f.remove_export('/srv/none') == []
 
 
-def test_conflicting_duplicate_lines_fail_naming_them():
+def test_different_lines_of_one_path_are_one_export():
     f = parse_exports('/srv a(rw)\n# x\n/srv b(ro)\n')
-    with pytest.raises(ExportsError, match=r'lines 1, 3'):
-        f.set_export(build_export('/srv', [{'host': 'a', 'options': 'rw'}]))
+    changes = f.set_export(build_export('/srv', [{'host': 'a', 'options': 'rw'}, {'host': 'b', 'options': 'rw'}]))
+    assert changes == ['/srv line 3: client b(ro) -> b(rw)']
+    assert f.render() == '/srv a(rw)\n# x\n/srv b(rw)\n'
+    assert not f.set_export(build_export('/srv', [{'host': 'a', 'options': 'rw'}, {'host': 'b', 'options': 'rw'}]))
+
+
+def test_marker_is_appended_after_an_existing_comment_and_recognised():
+    f = parse_exports('/srv a(rw)   # mine\n/other b(ro)\n')
+    assert f.set_export(build_export('/srv', [{'host': 'a', 'options': 'rw'}]), marker='owned') == \
+        ['/srv line 1: marked with "# owned"']
+    assert f.render() == '/srv a(rw)   # mine  # owned\n/other b(ro)\n'
+    (span,) = f.find('/srv')
+    assert has_marker(span.export, 'owned')
+    assert not has_marker(f.find('/other')[0].export, 'owned')
+    assert not has_marker(parse_exports('/x a # not owned\n').exports[0], 'owned')
+    assert f.remove_marked('owned', keep=['/srv/']) == []
+    assert len(f.remove_marked('owned')) == 1
+    assert f.render() == '/other b(ro)\n'
+
+
+def test_apply_refuses_exclusive_without_marker_and_duplicate_paths():
+    f = parse_exports('/srv a(rw)\n')
+    with pytest.raises(ExportsError, match='exclusive needs a marker'):
+        f.apply([], exclusive=True)
+    export = build_export('/srv', [{'host': 'a', 'options': 'rw'}])
+    with pytest.raises(ExportsError, match='listed twice'):
+        f.apply([export, export])
+    assert f.render() == '/srv a(rw)\n'
+
+
+@pytest.mark.parametrize('marker, match', [('', 'non-empty'), ('a\nb', 'one line'), (' a', 'blanks'), (None, 'non-empty')])
+def test_bad_markers(marker, match):
+    with pytest.raises(ExportsError, match=match):
+        validate_marker(marker)
 
 
 def test_identical_duplicate_lines_are_collapsed():

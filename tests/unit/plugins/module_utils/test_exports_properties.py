@@ -9,6 +9,8 @@ from ansible_collections.stateful.nfs.plugins.module_utils.exports import (
     Export,
     build_export,
     encode_path,
+    has_marker,
+    normalize_path,
     parse_exports,
     render_item,
     render_line,
@@ -115,4 +117,35 @@ def test_set_export_changes_only_the_managed_span(sample, pick, opts):
     assert not after.set_export(desired)
     # and removing it leaves every other span exactly
     after.remove_export(path)
+    assert [s.text.rstrip('\r\n') for s in after.spans] == [t.rstrip('\r\n') for t in others_before]
+
+
+MARK = 'managed by a property test'
+
+
+@SETTINGS
+@given(exports_files(), st.integers(min_value=0, max_value=20),
+       st.lists(st.sampled_from(['h1', 'h2', '10.0.0.0/24', '*']), min_size=1, max_size=3, unique=True))
+def test_owned_export_on_any_number_of_lines(sample, pick, hosts_wanted):
+    """Issue 13 (cases 1 and 5): the lines of one path are one export; the marked lines of
+    an unlisted path go; every other line stays byte for byte."""
+    _model, text = sample
+    parsed = parse_exports(text)
+    existing = sorted({e.path for e in parsed.exports if '\\' not in e.path})
+    path = existing[pick % len(existing)] if existing and pick % 3 else '/brand/new'
+    desired = build_export(path, [{'host': h, 'options': ['rw']} for h in hosts_wanted])
+    others_before = [s.text for s in parsed.spans if s.export is None or normalize_path(s.export.path) != path]
+    parsed.apply([desired], marker=MARK, exclusive=True)
+    after = parse_exports(parsed.render())
+    others_after = [s.text for s in after.spans if s.export is None or normalize_path(s.export.path) != path]
+    # the generated comments never carry the mark, so nothing else is removed
+    assert [t.rstrip('\r\n') for t in others_after] == [t.rstrip('\r\n') for t in others_before]
+    managed = after.find(path)
+    assert managed and all(has_marker(s.export, MARK) for s in managed)
+    clients = [c for s in managed for c in s.export.clients]
+    assert sorted(c.host for c in clients) == sorted(hosts_wanted)
+    assert all(c.options == ('rw',) for c in clients)
+    assert not after.apply([desired], marker=MARK, exclusive=True)
+    # dropped from the list: its lines go, and only they
+    assert after.apply([], marker=MARK, exclusive=True)
     assert [s.text.rstrip('\r\n') for s in after.spans] == [t.rstrip('\r\n') for t in others_before]

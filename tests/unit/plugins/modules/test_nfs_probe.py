@@ -42,6 +42,19 @@ TOOL_OUTPUT = [
      'NFS4ERR_ROFS(-30)"'), 'permission_denied'),
     (('Failed to creat file /pp: creat call failed with "NFS: CREATE of /pp failed with '
      'NFS3ERR_ACCES(-13)"'), 'permission_denied'),
+    # mount(8) without /sbin/mount.nfs on a kernel with NFS (issue 13, case 4) ...
+    (('mount: /tmp/nfs-probe-x: bad option; for several filesystems (e.g. nfs, cifs) you might need a '
+      '/sbin/mount.<type> helper program.\n       dmesg(1) may have more information after failed mount '
+      'system call.'), 'mount_helper_missing'),
+    # ... and on a kernel without (measured: Debian 12 container, util-linux 2.38)
+    ("mount: /mnt/x: unknown filesystem type 'nfs'.\n       dmesg(1) may have more information after "
+     "failed mount system call.", 'mount_helper_missing'),
+    ('mount.nfs: No such device', 'kernel_client_missing'),
+    ('mount.nfs4: No such device', 'kernel_client_missing'),
+    ('mount.nfs: failed to prepare mount: No such device', 'kernel_client_missing'),   # Debian 13
+    ('mount.nfs: Operation not permitted', 'mount_not_permitted'),
+    ('mount: /mnt/x: permission denied.\n       dmesg(1) may have more information after failed mount '
+     'system call.', 'mount_not_permitted'),
     ('something nobody has seen before', 'error'),
     ('', 'error'),
 ]
@@ -277,7 +290,9 @@ NO_KERNEL = (False, 'the kernel has no NFS client (...)')
 
 
 def _probe(tools, **kwargs):
-    args = {'server': 'srv', 'export': '/srv/nfs', 'node': 'node1', 'capability': NO_KERNEL, 'runner': tools}
+    """The user-space round trip unless the test asks for another method."""
+    args = {'server': 'srv', 'export': '/srv/nfs', 'node': 'node1', 'capability': NO_KERNEL, 'runner': tools,
+            'method': 'userspace'}
     args.update(kwargs)
     return np.probe(**args)
 
@@ -287,7 +302,8 @@ def test_userspace_round_trip_ok(network_ok):
     result = _probe(tools)
     assert result['ok'] and result['reason'] == 'ok'
     assert result['method'] == 'userspace'
-    assert result['method_reason'] == 'kernel mount not possible: the kernel has no NFS client (...)'
+    assert result['method_reason'].startswith('requested (method=userspace): proves the server, the network '
+                                              'and the export from this node, not that the node can mount NFS')
     assert result['version'] == 4
     assert [s['step'].split()[0] for s in result['details']['steps']] == ['write', 'read', 'remove']
     assert tools.calls[1][2] == 'nfs://srv/srv/nfs/.nfs-probe-node1?version=4'
@@ -391,8 +407,148 @@ def test_kernel_method_when_capable(network_ok, monkeypatch):
     def kernel(*args):
         seen.append(args)
     monkeypatch.setattr(np, 'kernel_round_trip', kernel)
-    result = _probe(FakeTools(), capability=(True, 'the kernel supports NFS'))
+    result = _probe(FakeTools(), method='auto', capability=(True, 'the kernel supports NFS'), facts=FACTS_CAPABLE)
     assert result['ok'] and result['method'] == 'kernel' and seen
+
+
+# ------------------------------------------- a node that cannot mount (issue 13, case 4)
+FACTS_CAPABLE = {'kernel_nfs': True, 'mount_helper': '/sbin/mount.nfs', 'cap_sys_admin': True,
+                 'capability': (True, 'the kernel supports NFS')}
+FACTS_NO_HELPER = dict(FACTS_CAPABLE, mount_helper=None, capability=(False, 'mount.nfs is not installed'))
+FACTS_LAB = dict(FACTS_CAPABLE, kernel_nfs=False, capability=NO_KERNEL)   # nfs-common, kernel without NFS
+HELPER_MISSING = ('mount: /tmp/nfs-probe-q: bad option; for several filesystems (e.g. nfs, cifs) you might '
+                  'need a /sbin/mount.<type> helper program.\n'
+                  '       dmesg(1) may have more information after failed mount system call.\n')
+
+
+class MountingTools(FakeTools):
+    """FakeTools plus mount(8) answering with ``mount`` = (rc, out, err), and umount."""
+
+    def __init__(self, mount=(0, '', ''), **kwargs):
+        super().__init__(**kwargs)
+        self.mount = mount
+
+    def __call__(self, cmd, timeout, data=None):
+        tool = cmd[0].rsplit('/', 1)[-1]
+        if tool == 'mount':
+            self.calls.append(cmd)
+            return self.mount
+        if tool == 'umount':
+            self.calls.append(cmd)
+            return 0, '', ''
+        return super().__call__(cmd, timeout, data)
+
+
+def _tools_run(tools):
+    return [c[0].rsplit('/', 1)[-1] for c in tools.calls]
+
+
+def test_kernel_method_without_mount_helper_says_so(network_ok):
+    """mount's "bad option ... helper program" used to be a generic error whose message kept
+    only the dmesg line."""
+    tools = MountingTools(mount=(32, '', HELPER_MISSING))
+    result = _probe(tools, method='kernel', capability=FACTS_NO_HELPER['capability'], facts=FACTS_NO_HELPER)
+    assert not result['ok']
+    assert result['reason'] == 'mount_helper_missing'
+    assert 'you might need a /sbin/mount.<type> helper program' in result['message']
+    assert 'dmesg' not in result['message']
+    assert 'no mount.nfs helper is installed' in result['message']
+    assert 'kubelet mounts NFS volumes the same way (mount -t nfs)' in result['message']
+    assert 'nfs-common' in result['message']
+    assert result['details']['failed_step'] == 'mount'
+    # method kernel does not look further
+    assert _tools_run(tools) == ['showmount', 'mount'] and 'userspace' not in result['details']
+
+
+def test_auto_does_not_pass_a_node_without_mount_helper(network_ok):
+    """It used to report the node fine through the user-space path."""
+    tools = MountingTools(mount=(32, '', HELPER_MISSING))
+    result = _probe(tools, method='auto', capability=FACTS_NO_HELPER['capability'], facts=FACTS_NO_HELPER)
+    assert not result['ok']
+    assert result['method'] == 'kernel' and result['reason'] == 'mount_helper_missing'
+    assert result['method_reason'].startswith('auto: a kernel mount (mount -t nfs), the way kubelet mounts')
+    # The server side was checked from the node in user space, and the message says it is fine.
+    assert _tools_run(tools) == ['showmount', 'mount', 'nfs-cp', 'nfs-cat', 'python3']
+    assert result['details']['userspace']['ok'] is True
+    assert "The server side is fine: the user-space round trip (libnfs) from this node passed, so only this " \
+           "node's NFS client is missing." in result['message']
+
+
+def test_auto_names_both_problems_when_the_server_side_fails_too(network_ok):
+    tools = MountingTools(mount=(32, '', HELPER_MISSING), write=(10, '', (
+        'Failed to mount nfs share : mount_cb: RPC error: Mount failed with error MNT3ERR_ACCES(13) '
+        'Permission denied(13)')))
+    result = _probe(tools, method='auto', version='3', capability=FACTS_NO_HELPER['capability'], facts=FACTS_NO_HELPER)
+    assert result['reason'] == 'mount_helper_missing'
+    assert result['details']['userspace']['reason'] == 'export_not_allowed'
+    assert 'The user-space round trip (libnfs) from this node failed too: export_not_allowed' in result['message']
+
+
+@pytest.mark.parametrize('mount, facts, reason, says', [
+    # kernel without NFS, no helper either: mount(8) tries mount(2) itself
+    ((32, '', "mount: /tmp/x: unknown filesystem type 'nfs'.\n       dmesg(1) may have more information "
+      "after failed mount system call.\n"), dict(FACTS_NO_HELPER, kernel_nfs=False), 'mount_helper_missing',
+     ["unknown filesystem type 'nfs'", 'no mount.nfs helper is installed', 'the kernel lists no NFS file system']),
+    # nfs-common installed, kernel without NFS: this lab's nodes
+    ((32, '', 'mount.nfs: No such device\n'), FACTS_LAB, 'kernel_client_missing',
+     ['mount.nfs: No such device', 'use a kernel with NFS client support']),
+    # no CAP_SYS_ADMIN (or not root)
+    ((32, '', 'mount.nfs: Operation not permitted\n'), dict(FACTS_CAPABLE, cap_sys_admin=False),
+     'mount_not_permitted', ['Operation not permitted', 'this process lacks CAP_SYS_ADMIN', 'become: true']),
+    ((32, '', 'mount.nfs: failed to apply fstab options\n'), dict(FACTS_CAPABLE, cap_sys_admin=False),
+     'mount_not_permitted', ['failed to apply fstab options']),
+    # a server-side failure stays the server's, with or without what the node lacks
+    ((32, '', 'mount.nfs: access denied by server while mounting srv:/srv/nfs\n'), FACTS_LAB,
+     'export_not_allowed', ['access denied by server']),
+])
+def test_node_side_mount_failures_are_reasons_of_their_own(network_ok, mount, facts, reason, says):
+    tools = MountingTools(mount=mount)
+    result = _probe(tools, method='kernel', capability=facts['capability'], facts=facts)
+    assert result['reason'] == reason, result['message']
+    for text in says:
+        assert text in result['message']
+    assert 'dmesg' not in result['message']
+
+
+def test_auto_on_a_capable_node_proves_the_kernel_mount(network_ok, tmp_path, monkeypatch):
+    """A node with a working mount passes through the kernel path; nothing in user space runs."""
+    monkeypatch.setattr(np.tempfile, 'mkdtemp', lambda prefix: str(tmp_path))
+    tools = MountingTools()
+    result = _probe(tools, method='auto', capability=FACTS_CAPABLE['capability'], facts=FACTS_CAPABLE)
+    assert result['ok'], result['message']
+    assert result['method'] == 'kernel' and result['message'] == 'NFSv4 round trip (write, read back, remove) via kernel'
+    assert _tools_run(tools) == ['showmount', 'mount', 'umount']
+    assert [s['step'].split()[0] for s in result['details']['steps']] == ['mount', 'write', 'read', 'remove', 'umount']
+    assert not tmp_path.exists()  # the temporary mount point is removed
+
+
+def test_a_mount_helper_with_its_own_client_passes_and_says_so(network_ok, tmp_path, monkeypatch):
+    """A node whose /sbin/mount.nfs needs no kernel client (a FUSE helper) can be used by
+    kubelet: auto passes it through the mount, and the reason says how."""
+    monkeypatch.setattr(np.tempfile, 'mkdtemp', lambda prefix: str(tmp_path))
+    facts = dict(FACTS_LAB, mount_helper='/sbin/mount.nfs')
+    result = _probe(MountingTools(), method='auto', capability=facts['capability'], facts=facts)
+    assert result['ok'] and result['method'] == 'kernel', result['message']
+    assert result['method_reason'].endswith(
+        "; mounted through the node's mount helper (/sbin/mount.nfs), which does not need it")
+
+
+def test_kernel_path_file_errors_are_classified_not_raised(network_ok, tmp_path, monkeypatch):
+    """The kernel paths fail with a message, never a traceback (here: the mount point is read-only)."""
+    monkeypatch.setattr(np.tempfile, 'mkdtemp', lambda prefix: str(tmp_path))
+
+    def read_only(path, content):
+        raise OSError(errno.EROFS, 'Read-only file system', path)
+    monkeypatch.setattr(np, '_write_text', read_only)
+    result = _probe(MountingTools(), method='kernel', capability=FACTS_CAPABLE['capability'], facts=FACTS_CAPABLE)
+    assert result['reason'] == 'permission_denied' and 'Read-only file system' in result['message']
+    assert result['details']['failed_step'] == 'write'
+
+    def no_tmp(prefix):
+        raise OSError(errno.ENOSPC, 'No space left on device')
+    monkeypatch.setattr(np.tempfile, 'mkdtemp', no_tmp)
+    result = _probe(MountingTools(), method='kernel', capability=FACTS_CAPABLE['capability'], facts=FACTS_CAPABLE)
+    assert not result['ok'] and 'cannot create a temporary mount point' in result['message']
 
 
 # ---------------------------------------------------------------- the module

@@ -1,0 +1,284 @@
+"""Role nfs_server, Ganesha backend: the role owns exactly the exports it lists (issue 13, case 1).
+
+Each test runs the role (tests/play_nfs_server.yml) on both servers with other variables:
+an export dropped from nfs_server_exports leaves ganesha.conf and Ganesha (check mode shows
+it in the diff first, changing nothing), an EXPORT block written by hand outside the role's
+marked block stays byte for byte, the remaining export keeps its Export_Id, the 0.1.0
+whole-file configuration is taken over, and an export by hand of one of the role's paths
+stops the role before any change. The last test restores the scenario's configuration.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import pytest
+from conftest import SERVERS, docker_host
+
+# These tests drive ansible-playbook themselves; run them once, not per host.
+testinfra_hosts = ["docker://" + SERVERS[0]]
+
+SCENARIO_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONF = "/etc/ganesha/ganesha.conf"
+MARK = "managed by stateful.nfs.nfs_server"
+KEPT, DROPPED = "/srv/nfs", "/srv/nfs/squashed"
+CONFIG_TASK = "Write the role's block of /etc/ganesha/ganesha.conf"
+# The scenario's list (molecule.yml) without /srv/nfs/squashed.
+ONLY_KEPT = {"nfs_server_exports": [{"path": KEPT}]}
+PLAYBOOK_TIMEOUT = 600
+
+# An export written by hand, outside the role's block.
+BY_HAND = """# written by hand, not by the role
+EXPORT {
+    Export_Id = 100;
+    Path = "/srv/nfs/by-hand";
+    Pseudo = "/srv/nfs/by-hand";
+    Access_Type = None;
+    FSAL {
+        Name = VFS;
+    }
+    CLIENT {
+        Clients = 127.0.0.1;
+        Access_Type = RO;
+    }
+}
+"""
+
+# What role nfs_server 0.1.0 wrote: the whole file, without marker lines (its template
+# rendered for the scenario's two exports).
+LEGACY_0_1_0 = """#
+# Ansible managed
+#
+#
+# NFS-Ganesha configuration rendered from nfs_server_exports (the same list the
+# kernel backend writes to /etc/exports). exports(5) options map to Ganesha as:
+#   rw/ro -> Access_Type RW/RO; root_squash/no_root_squash/all_squash -> Squash;
+#   anonuid/anongid -> Anonymous_Uid/Gid (default 65534 as in exports(5)); secure/insecure -> PrivilegedPort true/false;
+#   sec= -> SecType. Options without an equivalent (sync, no_subtree_check, ...) are
+#   ignored by Ganesha.
+
+NFS_CORE_PARAM {
+    Protocols = 3, 4;
+}
+
+NFSV4 {
+    Graceless = true;
+    Minor_Versions = 1;
+}
+
+EXPORT {
+    Export_Id = 1;
+    Path = "/srv/nfs";
+    Pseudo = "/srv/nfs";
+    Protocols = 3, 4;
+    Transports = TCP;
+    SecType = sys;
+    # Only the clients below have access.
+    Access_Type = None;
+    Squash = Root_Squash;
+
+    FSAL {
+        Name = VFS;
+    }
+
+    # 10.0.0.0/24(rw,sync,no_root_squash)
+    CLIENT {
+        Clients = 10.0.0.0/24;
+        Access_Type = RW;
+        Squash = No_Root_Squash;
+        PrivilegedPort = true;
+        # exports(5) squashes to 65534 unless anonuid/anongid say otherwise (Ganesha: -2).
+        Anonymous_Uid = 65534;
+        Anonymous_Gid = 65534;
+    }
+}
+
+EXPORT {
+    Export_Id = 2;
+    Path = "/srv/nfs/squashed";
+    Pseudo = "/srv/nfs/squashed";
+    Protocols = 3, 4;
+    Transports = TCP;
+    SecType = sys;
+    # Only the clients below have access.
+    Access_Type = None;
+    Squash = Root_Squash;
+
+    FSAL {
+        Name = VFS;
+    }
+
+    # 10.0.0.0/24(rw,root_squash)
+    CLIENT {
+        Clients = 10.0.0.0/24;
+        Access_Type = RW;
+        Squash = Root_Squash;
+        PrivilegedPort = true;
+        # exports(5) squashes to 65534 unless anonuid/anongid say otherwise (Ganesha: -2).
+        Anonymous_Uid = 65534;
+        Anonymous_Gid = 65534;
+    }
+}
+
+"""
+
+
+def run_role(extra_vars, check=False):
+    """ansible-playbook play_nfs_server.yml with extra vars; returns (rc, json result, text)."""
+    inventory = os.environ.get("MOLECULE_INVENTORY_FILE")
+    if not inventory:
+        pytest.skip("needs MOLECULE_INVENTORY_FILE: run through `molecule verify`")
+    project = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.path.dirname(os.path.dirname(SCENARIO_DIR)))
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1",
+               ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_PIPELINING="True",
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(project, ".collections"))
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(extra_vars, handle)
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory,
+           "-e", "@" + handle.name, os.path.join(SCENARIO_DIR, "tests", "play_nfs_server.yml")]
+    if check:
+        cmd += ["--check", "--diff"]
+    try:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=PLAYBOOK_TIMEOUT, check=False)
+    finally:
+        os.unlink(handle.name)
+    try:
+        data = json.loads(proc.stdout)
+    except ValueError:
+        data = None
+    return proc.returncode, data, proc.stdout[-6000:] + proc.stderr[-3000:]
+
+
+def task_results(data, name_part):
+    """{host: result} of the last task whose name contains name_part."""
+    found = {}
+    for play in data["plays"]:
+        for task in play["tasks"]:
+            if name_part in task["task"]["name"]:
+                found = task["hosts"]
+    return found
+
+
+def conf(server):
+    return docker_host(server).file(CONF).content_string
+
+
+def write_conf(server, text):
+    docker_host(server).check_output("printf %s " + _quote(text) + " > " + CONF)
+
+
+def _quote(text):
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def export_id(text, path):
+    """The Export_Id of the EXPORT block whose Path is ``path`` in ``text``."""
+    block = text.split('Path = "%s";' % path)[0].rsplit("EXPORT {", 1)[1]
+    return int(block.split("Export_Id = ", 1)[1].split(";", 1)[0])
+
+
+def showmount(server):
+    out = docker_host(server).check_output("timeout 30 showmount --no-headers -e 127.0.0.1")
+    return {line.split()[0] for line in out.splitlines() if line.strip()}
+
+
+def ganesha_pid(server):
+    return docker_host(server).check_output("systemctl show --property MainPID --value nfs-ganesha")
+
+
+@pytest.fixture(scope="module")
+def dropped():
+    """Seed a hand-written export, then drop /srv/nfs/squashed: in check mode, for real, again."""
+    seeded = {}
+    for server in SERVERS:
+        docker_host(server).check_output("mkdir -p /srv/nfs/by-hand")
+        seeded[server] = BY_HAND + conf(server)
+        write_conf(server, seeded[server])
+    ids_before = {server: export_id(conf(server), KEPT) for server in SERVERS}
+    check = run_role(ONLY_KEPT, check=True)
+    after_check = {server: conf(server) for server in SERVERS}
+    real = run_role(ONLY_KEPT)
+    again = run_role(ONLY_KEPT)
+    return {"seeded": seeded, "ids_before": ids_before, "check": check, "after_check": after_check,
+            "real": real, "again": again}
+
+
+def test_check_mode_diff_shows_the_dropped_export_and_nothing_changes(dropped):
+    rc, data, text = dropped["check"]
+    assert rc == 0, text
+    results = task_results(data, CONFIG_TASK)
+    assert sorted(results) == sorted(SERVERS), results
+    for server, result in results.items():
+        assert result["changed"] is True, result
+        diff = result["diff"][0] if isinstance(result["diff"], list) else result["diff"]
+        assert 'Path = "%s";' % DROPPED in diff["before"]
+        assert 'Path = "%s";' % DROPPED not in diff["after"]
+        assert 'Path = "%s";' % KEPT in diff["after"]
+        assert diff["after"].startswith(BY_HAND)
+        assert dropped["after_check"][server] == dropped["seeded"][server], "check mode wrote " + CONF
+
+
+def test_dropped_export_leaves_ganesha_and_its_config(dropped):
+    rc, data, text = dropped["real"]
+    assert rc == 0, text
+    for server, result in task_results(data, CONFIG_TASK).items():
+        assert result["changed"] is True, (server, result)
+    for server in SERVERS:
+        text = conf(server)
+        assert 'Path = "%s";' % DROPPED not in text
+        assert text.count("# BEGIN " + MARK + "\n") == 1 and text.count("# END " + MARK + "\n") == 1
+        # The export written by hand is untouched, and the role's remaining export keeps its id.
+        assert text.startswith(BY_HAND)
+        assert export_id(text, KEPT) == dropped["ids_before"][server]
+        exported = showmount(server)
+        assert DROPPED not in exported and KEPT in exported and "/srv/nfs/by-hand" in exported, exported
+        # The data of the dropped export stays.
+        assert docker_host(server).file(DROPPED).is_directory
+
+
+def test_run_after_the_drop_changes_nothing(dropped):
+    rc, data, text = dropped["again"]
+    assert rc == 0, text
+    for server in SERVERS:
+        assert data["stats"][server]["changed"] == 0, text
+
+
+def test_an_export_by_hand_of_a_managed_path_stops_the_role_before_any_change():
+    clash = BY_HAND.replace("/srv/nfs/by-hand", KEPT).replace("Export_Id = 100", "Export_Id = 101")
+    before = {}
+    for server in SERVERS:
+        before[server] = (clash + conf(server), ganesha_pid(server))
+        write_conf(server, before[server][0])
+    try:
+        rc, data, text = run_role(ONLY_KEPT)
+        assert rc != 0, text
+        failed = task_results(data, "Check that no export outside the role's block clashes")
+        assert sorted(failed) == sorted(SERVERS), text
+        for server, result in failed.items():
+            assert result["failed"]
+            assert "(outside the lines marked \"%s\") already exports %s" % (MARK, KEPT) in result["msg"], result["msg"]
+            assert "Nothing was changed" in result["msg"]
+            assert (conf(server), ganesha_pid(server)) == before[server]
+    finally:
+        for server in SERVERS:
+            write_conf(server, before[server][0][len(clash):])
+
+
+def test_the_whole_file_of_0_1_0_is_taken_over_and_the_scenario_restored():
+    """The 0.1.0 file has no marker lines: it is the role's, replaced by the block, ids kept."""
+    for server in SERVERS:
+        write_conf(server, LEGACY_0_1_0)
+    rc, data, text = run_role({})
+    assert rc == 0, text
+    for server in SERVERS:
+        text = conf(server)
+        assert text.startswith("# BEGIN " + MARK + "\n") and text.endswith("# END " + MARK + "\n"), text
+        assert "Ansible managed" not in text and "/srv/nfs/by-hand" not in text
+        assert (export_id(text, KEPT), export_id(text, DROPPED)) == (1, 2)
+        assert {KEPT, DROPPED} <= showmount(server)
+    rc, data, text = run_role({})
+    assert rc == 0, text
+    for server in SERVERS:
+        assert data["stats"][server]["changed"] == 0, text
