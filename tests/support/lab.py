@@ -24,6 +24,8 @@ NFS_HOST = "snfs-lab-nfs"
 CONTROL_PLANE = "snfs-lab-control-plane"
 NODES = ("snfs-lab-node-1", "snfs-lab-node-2", "snfs-lab-node-3")
 EXPORT_DIR = "/srv/nfs"
+ADMIN_USER = "kubernetes-admin"  # the user of .lab/kubeconfig (kubeadm's admin.conf)
+WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
 
 
 class LabNotUp(RuntimeError):
@@ -96,6 +98,11 @@ class Lab:
             for number, line in enumerate(lines):
                 if number >= since_line and line.strip():
                     yield json.loads(line)
+
+    def api_writes(self, since: int, user: str = ADMIN_USER) -> list[str]:
+        """The write requests ``user`` sent since audit mark ``since``, as "verb uri" lines."""
+        return [f"{e['verb']} {e['requestURI']}" for e in self.audit_events(since)
+                if e.get("verb") in WRITE_VERBS and e.get("user", {}).get("username") == user]
 
     def audit_mark(self) -> int:
         """The current length (in lines) of the audit log: pass it to ``audit_events`` later."""

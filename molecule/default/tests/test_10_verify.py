@@ -15,7 +15,8 @@ def test_verify_read_only_checks(play):
     assert result["pod_restart"].startswith("not run")
     checks = " | ".join(result["checks_passed"])
     for words in ("headless Service web", "StorageClass managed-nfs-storage", "Bound to distinct PVs",
-                  "read back through NFS", "DNS: each pod name resolves"):
+                  "hostname inside each pod (exec) = pod name", "written into its volume through exec",
+                  "each pod serves its own line over HTTP", "each pod name resolves to its pod IP"):
         assert words in checks, checks
 
 
@@ -27,6 +28,8 @@ def test_verify_pod_restart_keeps_identity_and_storage(play, api, nfs_host):
     restart = run.day2["pod_restart"]
     assert restart["pod"] == "web-1"
     assert restart["uid_before"] == uids_before["web-1"] != restart["uid_after"]
+    # A new pod, a new IP (the walkthrough: "pod IPs change, names do not").
+    assert restart["pod_ip_after"] and restart["pod_ip_after"] != restart["pod_ip_before"], restart
     assert restart["hostname"] == "web-1"
     assert restart["dns_name"] == "web-1.web.default.svc.cluster.local"
     assert restart["pvc"] == "nginx-pvc-web-1" and restart["pvc_uid"] == claims_before["nginx-pvc-web-1"]

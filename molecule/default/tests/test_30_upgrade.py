@@ -3,29 +3,28 @@ from __future__ import annotations
 
 from conftest import pods_by_name, pvc_uids
 
-NEW_IMAGE = "nginx:1.27.4"
-
-
-def test_upgrade_with_canary(play, api):
+def test_upgrade_with_canary(play, api, images):
+    """From the lab's nginx (Debian 12's) to a real newer release (Debian 13's), a canary first."""
     import kubernetes.client as k
 
+    old_image, new_image = images["nginx"], images["nginx_upgrade"]
     claims = pvc_uids(api)
     before = {n: p.metadata.uid for n, p in pods_by_name(api).items()}
-    run = play("playbooks/upgrade.yml", image=NEW_IMAGE, partition=2)
+    run = play("playbooks/upgrade.yml", image=new_image, partition=2)
     assert run.rc == 0, run.failure()
     r = run.day2
-    assert r["image_before"] == "nginx:1.27.3"
-    assert r["canary"]["images"] == {"web-0": "nginx:1.27.3", "web-1": "nginx:1.27.3", "web-2": NEW_IMAGE}
+    assert r["image_before"] == old_image
+    assert r["canary"]["images"] == {"web-0": old_image, "web-1": old_image, "web-2": new_image}
     assert r["canary"]["revisions"]["web-2"] == r["canary"]["update_revision"]
     assert r["canary"]["revisions"]["web-0"] == r["canary"]["current_revision"] != r["canary"]["update_revision"]
     assert r["pods_replaced_in_order"] == ["web-2", "web-1", "web-0"]
-    assert r["images"] == {p: NEW_IMAGE for p in ("web-0", "web-1", "web-2")}
+    assert r["images"] == {p: new_image for p in ("web-0", "web-1", "web-2")}
     assert [row["name"] for row in r["identity"]] == ["web-0", "web-1", "web-2"]
     assert [row["pvc"] for row in r["identity"]] == ["nginx-pvc-web-0", "nginx-pvc-web-1", "nginx-pvc-web-2"]
     after = pods_by_name(api)
     assert sorted(after) == sorted(before)
     assert all(after[n].metadata.uid != before[n] for n in before), "every pod was replaced"
-    assert {n: p.spec.containers[0].image for n, p in after.items()} == {n: NEW_IMAGE for n in before}
+    assert {n: p.spec.containers[0].image for n, p in after.items()} == {n: new_image for n in before}
     assert pvc_uids(api) == claims
     sts = k.AppsV1Api(api).read_namespaced_stateful_set("web", "default")
     assert sts.spec.update_strategy.rolling_update.partition in (0, None)

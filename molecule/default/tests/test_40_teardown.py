@@ -4,10 +4,14 @@ from __future__ import annotations
 import pytest
 from conftest import nfs_cat, pods_by_name, pvc_uids
 
-# The image upgrade.yml rolled out; site.yml is re-run with it (as a user records the
-# upgrade in the inventory), else the re-run would roll the pods back.
-SITE_VARS = {"k8s_statefulset_nginx_image": "nginx:1.27.4"}
 STATE: dict = {}
+
+
+@pytest.fixture(scope="module")
+def site_vars(images) -> dict:
+    """The image upgrade.yml rolled out: site.yml is re-run with it (as a user records the
+    upgrade in the inventory), else the re-run would roll the pods back."""
+    return {"k8s_statefulset_nginx_image": images["nginx_upgrade"]}
 
 
 def _sts(api):
@@ -39,10 +43,10 @@ def test_orphan_keeps_pods_running(play, api):
     STATE["orphaned"] = pods
 
 
-def test_site_rerun_adopts_the_orphans(play, api):
+def test_site_rerun_adopts_the_orphans(play, api, site_vars):
     if "orphaned" not in STATE:
         pytest.skip("orphan teardown failed")
-    run = play("site.yml", **SITE_VARS)
+    run = play("site.yml", **site_vars)
     assert run.rc == 0, run.failure()
     sts = _sts(api)
     assert sts is not None
@@ -72,10 +76,10 @@ def test_background_deletes_pods_keeps_pvcs_and_data(play, api, nfs_host):
     STATE["claims"] = claims
 
 
-def test_site_rerun_rebinds_the_same_pvcs_and_data(play, api, nfs_host):
+def test_site_rerun_rebinds_the_same_pvcs_and_data(play, api, nfs_host, site_vars):
     if "volumes" not in STATE:
         pytest.skip("background teardown failed")
-    run = play("site.yml", **SITE_VARS)
+    run = play("site.yml", **site_vars)
     assert run.rc == 0, run.failure()
     assert sorted(pods_by_name(api)) == ["web-0", "web-1", "web-2"]
     assert pvc_uids(api) == STATE["claims"]

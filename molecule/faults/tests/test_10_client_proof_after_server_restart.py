@@ -1,4 +1,4 @@
-"""Issue 6, faults: after the NFS server is stopped and started again, a re-run of the
+"""After the NFS server is stopped and started again, a re-run of the
 client proof (role nfs_client, site.yml --tags nfs_client) converges with no manual step.
 
 (The failure while the server is down is covered by molecule/nfs_client/tests/

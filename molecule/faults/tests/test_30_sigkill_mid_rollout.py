@@ -1,4 +1,4 @@
-"""Issue 6, faults: a run killed (SIGKILL, whole process group) in the middle of the
+"""A run killed (SIGKILL, whole process group) in the middle of the
 StatefulSet rollout; the next run converges with no duplicate objects, no orphaned
 PVCs or PVs or NFS directories, and the right identity table; the one after is changed=0.
 """
@@ -7,10 +7,9 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 
-from conftest import (NAMESPACE, TEMPLATE, apps, claims, core, dexec, names, pods, ready, remove, statefulset,
-                      volumes, wait_for)
+from conftest import (NAMESPACE, REPORT_DIR, TEMPLATE, apps, claims, core, dexec, names, pods, ready, remove,
+                      statefulset, volumes, wait_for)
 
 STS = "killed"
 REPLICAS = 4
@@ -20,7 +19,7 @@ STAGES = "statefulset,verify,report"
 VARS = names(STS, k8s_statefulset_nginx_replicas=REPLICAS)
 
 
-def test_sigkill_mid_rollout_then_rerun_converges(play, start_play, api, nfs_name, ephemeral):
+def test_sigkill_mid_rollout_then_rerun_converges(play, start_play, api, nfs_name):
     try:
         proc = start_play("site.yml", tags="statefulset", **VARS)
 
@@ -39,7 +38,6 @@ def test_sigkill_mid_rollout_then_rerun_converges(play, start_play, api, nfs_nam
         proc.wait(timeout=30)
         assert proc.returncode == -signal.SIGKILL
         assert at_kill["ready"] < REPLICAS
-        time.sleep(1)  # let the controller of the test double act on what it has
 
         rerun = play("site.yml", tags=STAGES, **VARS)
         assert rerun.rc == 0, rerun.failure()
@@ -76,7 +74,7 @@ def test_sigkill_mid_rollout_then_rerun_converges(play, start_play, api, nfs_nam
         assert mine == sorted(f"{NAMESPACE}-{pvc}-{v['pv']}" for pvc, v in vols.items())
 
         # Identity table of the re-run.
-        report = json.loads((ephemeral / "report" / f"{STS}-identity.json").read_text())
+        report = json.loads((REPORT_DIR / f"{STS}-identity.json").read_text())
         rows = report["identity"]
         assert [r["name"] for r in rows] == PODS
         assert [r["ordinal"] for r in rows] == list(range(REPLICAS))

@@ -1,4 +1,4 @@
-"""Issue 6, faults: data safety. 4 KiB of random bytes, different for each pod, are
+"""Data safety. 4 KiB of random bytes, different for each pod, are
 written THROUGH NFS (libnfs nfs-cp from the node container) into each pod's volume, and
 read back byte for byte THROUGH NFS (nfs-cat from the node) after each step: pod
 deletion, cascade delete of the StatefulSet (stateful.nfs.statefulset state=absent
@@ -10,14 +10,13 @@ from __future__ import annotations
 import hashlib
 import os
 
-from conftest import (TEMPLATE, claims, core, names, nfs_read, nfs_write, pods, ready, remove, statefulset,
+from conftest import (NAMESPACE, TEMPLATE, claims, core, names, nfs_read, nfs_write, pods, ready, remove, statefulset,
                       volumes, wait_for)
 
 STS = "safe"
 PODS = [f"{STS}-{i}" for i in range(3)]
 PVCS = [f"{TEMPLATE}-{p}" for p in PODS]
 FILE = "fault-data.bin"
-UPGRADED = "nginx:1.27.4"
 
 
 def _digest(data: bytes) -> str:
@@ -46,7 +45,7 @@ def _rollout(play, api, step: str, **more) -> None:
              lambda: len(pods(api, STS)) == want and all(ready(p) for p in pods(api, STS).values()), timeout=60)
 
 
-def test_data_survives_every_lifecycle_step(play, api, node_name):
+def test_data_survives_every_lifecycle_step(play, api, node_name, images):
     try:
         _rollout(play, api, "create")
         written = {}
@@ -61,7 +60,7 @@ def test_data_survives_every_lifecycle_step(play, api, node_name):
         # 1. Every pod deleted: the controller recreates them (new uids) on the same claims.
         before = {n: p.metadata.uid for n, p in pods(api, STS).items()}
         for name in PODS:
-            core(api).delete_namespaced_pod(name, "default")
+            core(api).delete_namespaced_pod(name, NAMESPACE)
         wait_for("the pods to be recreated and ready",
                  lambda: sorted(pods(api, STS)) == PODS
                  and all(p.metadata.uid != before[n] and ready(p) for n, p in pods(api, STS).items()),
@@ -84,8 +83,9 @@ def test_data_survives_every_lifecycle_step(play, api, node_name):
         _check(api, node_name, written, "scale up", PODS)
 
         # 4. Image upgrade: every pod replaced with the new image, data unchanged.
-        _rollout(play, api, "image upgrade", k8s_statefulset_nginx_image=UPGRADED)
-        assert {p.spec.containers[0].image for p in pods(api, STS).values()} == {UPGRADED}
+        upgraded = images["nginx_upgrade"]
+        _rollout(play, api, "image upgrade", k8s_statefulset_nginx_image=upgraded)
+        assert {p.spec.containers[0].image for p in pods(api, STS).values()} == {upgraded}
         _check(api, node_name, written, "image upgrade", PODS)
         assert sorted(claims(api, STS)) == PVCS
     finally:

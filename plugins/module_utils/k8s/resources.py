@@ -2,8 +2,7 @@
 """Static map of the kinds this collection touches to their REST paths.
 
 All of them are core, GA kinds whose group/version/plural have not changed
-since Kubernetes 1.22, so there is no discovery round trip (one less request,
-and one less thing a test double has to emulate).
+since Kubernetes 1.22, so there is no discovery round trip (one less request).
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ KINDS = {
     "ServiceAccount": ("v1", "serviceaccounts", True),
     "Service": ("v1", "services", True),
     "Pod": ("v1", "pods", True),
+    "Node": ("v1", "nodes", False),
     "PersistentVolumeClaim": ("v1", "persistentvolumeclaims", True),
     "PersistentVolume": ("v1", "persistentvolumes", False),
     "Event": ("v1", "events", True),

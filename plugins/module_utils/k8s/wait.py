@@ -114,6 +114,8 @@ def pod_diagnostics(client, pod, vct_names=()):
         if not state.get("waiting") and not state.get("terminated") and not cs.get("ready"):
             info["containers"].append({"name": cs.get("name"), "state": "running", "reason": "NotReady",
                                        "message": "readiness probe not passing yet"})
+    if info["node"] and not info["ready"]:
+        info["node_ready"] = node_ready_condition(client, info["node"])
     for vct in vct_names:
         pvc_name = f"{vct}-{name}"
         try:
@@ -128,8 +130,29 @@ def pod_diagnostics(client, pod, vct_names=()):
     return info
 
 
+def node_ready_condition(client, node_name):
+    """The Ready condition of a node as ``{status, reason, message}``; ``{status: Missing}`` when
+    the node does not exist. A pod bound to a node whose kubelet stopped reporting stays Pending
+    with no event of its own: the node's condition says why."""
+    try:
+        node = client.get(Ref("Node", node_name))
+    except K8sError:
+        return None
+    if node is None:
+        return {"status": "Missing", "reason": "NodeNotFound", "message": ""}
+    cond = _cond(node, "Ready") or {}
+    return {"status": cond.get("status", "Unknown"), "reason": cond.get("reason"), "message": cond.get("message")}
+
+
 def format_pod_diagnostics(info):
     parts = ["phase %s" % (info.get("phase") or "unknown")]
+    if info.get("node"):
+        node = "on node {}".format(info["node"])
+        ready = info.get("node_ready")
+        if ready and ready.get("status") != "True":
+            node += " (node Ready={}{}{})".format(ready.get("status"), " " + ready["reason"] if ready.get("reason") else "",
+                                                  ": " + ready["message"] if ready.get("message") else "")
+        parts.append(node)
     if info.get("problem"):
         parts.insert(0, info["problem"])
     if info.get("terminating"):

@@ -21,12 +21,16 @@ per uid/gid pair), so root_squash, all_squash and file ownership behave as with 
 kernel client; with ``default_permissions`` the kernel checks mode bits first, as the
 kernel client does. Options (nfs(5)): ``vers``/``nfsvers`` 3, 4, 4.0, 4.1 (4.2 is served
 as 4.1), ``port``,
-``mountport``, ``ro``/``rw``, ``timeo`` (tenths of a second per operation, default 600)
-and ``retrans`` (extra tries after a timeout, default 2). Every other nfs(5) option is
+``mountport``, ``ro``/``rw``, ``timeo`` (tenths of a second per operation; default 100 here,
+600 in the kernel: an outage in a lab test must end in seconds, not minutes) and ``retrans``
+(extra tries after a timeout, default 2). Every other nfs(5) option is
 accepted and logged as not applied. Differences from the kernel client: no version means
 NFSv3, where the kernel negotiates 4.2 first (nfs-rs 0.8.7's NFSv4 client cannot read the root
 of an NFS-Ganesha 4.3 export: NFS4ERR_BADNAME; below the root it works); a "hard" mount
-gives up after retrans tries (EIO) instead of blocking forever, there is no
+gives up after retrans tries (EIO) instead of blocking forever; after a lost connection the
+helper mounts the export again, so a server restarted with a changed Export_Id goes unnoticed
+where the kernel returns ESTALE (a handle that goes stale while connected, e.g. a re-created
+directory, is ESTALE as with the kernel); there is no
 close-to-open page cache (attributes are cached for 1 s), no locks, no ACLs.
 
 Logs go to the journal with the identifier ``lab-mount.nfs``
@@ -121,7 +125,7 @@ def client_settings(spec: str, options: dict[str, str | None], program: str) -> 
                 "4.1": ["4.1"], "4.2": ["4.1"]}.get(vers)
     if versions is None:
         raise Usage(f"NFS version {vers} is not supported (3, 4, 4.0, 4.1, 4.2)")
-    timeo = int(options.get("timeo") or 600) / 10
+    timeo = int(options.get("timeo") or 100) / 10
     retrans = int(options.get("retrans") or 2)
     settings = {
         "url": f"nfs://{host}{path}",

@@ -1,0 +1,70 @@
+"""Fixtures of the k8s_real scenario's verify suite (run by verify.yml): the report the role
+wrote, the cluster (the official client, with the inventory's kubeconfig), the NFS server
+(testinfra over docker exec in the lab; another cluster's inventory names its own host)."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import testinfra
+import yaml
+
+REPO = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(REPO))
+
+from tests.support.playbook import Player  # noqa: E402
+
+SCENARIO = Path(__file__).resolve().parents[1]
+
+
+def _env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        pytest.fail(f"{name} is not set: run this suite through `molecule verify -s k8s_real`")
+    return value
+
+
+@pytest.fixture(scope="session")
+def ephemeral() -> Path:
+    return Path(_env("K8S_REAL_EPHEMERAL"))
+
+
+@pytest.fixture(scope="session")
+def scenario_vars() -> dict:
+    return yaml.safe_load((SCENARIO / "vars.yml").read_text())
+
+
+@pytest.fixture(scope="session")
+def variant_vars() -> dict:
+    return yaml.safe_load((SCENARIO / "variant.yml").read_text())
+
+
+@pytest.fixture(scope="session")
+def player():
+    runner = Player(_env("K8S_REAL_INVENTORY_DIR"))
+    yield runner
+    runner.close()
+
+
+@pytest.fixture(scope="session")
+def nfs_host():
+    """The NFS server the inventory names (a lab container, reached with docker exec)."""
+    return testinfra.get_host(f"docker://{_env('K8S_REAL_NFS_HOST')}")
+
+
+@pytest.fixture(scope="session")
+def api():
+    import kubernetes.config
+
+    client = kubernetes.config.new_client_from_config(config_file=os.environ.get("K8S_REAL_KUBECONFIG") or None)
+    yield client
+    client.close()
+
+
+def load_report(report_dir: Path, statefulset: str) -> dict:
+    path = report_dir / f"{statefulset}-identity.json"
+    assert path.is_file(), f"role did not write {path}"
+    return json.loads(path.read_text())
