@@ -1,3 +1,5 @@
+#!/usr/bin/python
+# Copyright: stateful.nfs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
@@ -167,7 +169,12 @@ options:
     description: Whether PVCs of the class may grow. Unset leaves the field out of the class.
     type: bool
   mount_options:
-    description: NFS mount options of the volumes, for example V(nfsvers=4.1) or V(hard).
+    description:
+      - NFS mount options of the volumes, one per item, for example V(nfsvers=4.1) or V(hard).
+      - Checked against nfs(5) and mount(8) before anything is written (unknown names, values a
+        flag does not take, values nfs(5) does not allow such as V(nfsvers=5)); names starting
+        with V(x-) pass as they are. Role C(stateful.nfs.nfs_client) checks its mounts with the
+        same table.
     type: list
     elements: str
   replace_storage_class:
@@ -292,74 +299,13 @@ diff:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s import manifests as mf
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import K8sError
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.module import (
-    APPLY_OPTIONS,
-    argument_spec,
-    connect,
-    fail,
-    fail_with_outcome,
-)
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s.runners import (
-    Outcome,
-    run_provisioner,
+    run_module,
 )
 
 
 def main():
-    spec = argument_spec(
-        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
-        name={"type": "str", "default": "nfs-client-provisioner"},
-        namespace={"type": "str", "default": "default"},
-        provisioner_name={"type": "str", "default": mf.DEFAULT_PROVISIONER_NAME},
-        nfs_server={"type": "str"},
-        nfs_path={"type": "str"},
-        image={"type": "str", "default": mf.DEFAULT_PROVISIONER_IMAGE},
-        image_pull_policy={"type": "str", "choices": ["Always", "IfNotPresent", "Never"],
-                           "default": "IfNotPresent"},
-        replicas={"type": "int", "default": 1},
-        labels={"type": "dict"},
-        resources={"type": "dict"},
-        node_selector={"type": "dict"},
-        tolerations={"type": "list", "elements": "dict"},
-        image_pull_secrets={"type": "list", "elements": "str", "no_log": False},
-        security_context={"type": "dict"},
-        pod_security_context={"type": "dict"},
-        storage_class_name={"type": "str", "default": "managed-nfs-storage"},
-        default_class={"type": "bool", "default": False},
-        archive_on_delete={"type": "bool", "default": True},
-        on_delete={"type": "str", "choices": ["delete", "retain"]},
-        path_pattern={"type": "str"},
-        reclaim_policy={"type": "str", "choices": ["Delete", "Retain"], "default": "Delete"},
-        volume_binding_mode={"type": "str", "choices": ["Immediate", "WaitForFirstConsumer"],
-                             "default": "Immediate"},
-        allow_volume_expansion={"type": "bool"},
-        mount_options={"type": "list", "elements": "str"},
-        replace_storage_class={"type": "bool", "default": False},
-        wait={"type": "bool", "default": True},
-        wait_timeout={"type": "int", "default": 300},
-        **APPLY_OPTIONS
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
-                           required_if=[("state", "present", ("nfs_server", "nfs_path"))])
-    try:
-        mf.validate_provisioner_params(module.params, module.params["state"])
-    except K8sError as exc:
-        fail(module, exc)
-    if module.params["wait_timeout"] < 1:
-        module.fail_json(msg=f"wait_timeout: must be >= 1, got {module.params['wait_timeout']}")
-    client = connect(module)
-    outcome = Outcome(module.warn)
-    try:
-        run_provisioner(client, module.params, check_mode=module.check_mode, outcome=outcome)
-    except K8sError as exc:
-        fail_with_outcome(module, exc, outcome)
-    result = outcome.module_result()
-    if not module._diff:
-        result.pop("diff")
-    module.exit_json(**result)
+    run_module("nfs_provisioner")
 
 
 if __name__ == "__main__":

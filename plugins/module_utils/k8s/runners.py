@@ -1,11 +1,13 @@
+# Copyright: stateful.nfs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What each module does, given validated parameters and a :class:`K8sClient`.
 
-Order of operations in every runner: validate input (no request) -> read
-what exists (GETs only) and refuse clearly on conflicts -> write. A failure
-in the first two phases leaves the cluster untouched; a failure while
-writing leaves objects that the next run converges (every write is an apply
-of the full desired state, so there is no partial state a re-run cannot fix).
+The module validated its input at its entry (``validation``); a runner takes that
+validated copy as it is. Order of operations in every runner: read what exists
+(GETs only) and refuse clearly on conflicts -> write. A failure in the first phase
+leaves the cluster untouched; a failure while writing leaves objects that the next
+run converges (every write is an apply of the full desired state, so there is no
+partial state a re-run cannot fix).
 """
 
 from __future__ import annotations
@@ -15,19 +17,16 @@ import re
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import manifests as mf
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import wait as waiters
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.apply import (
+    FIELD_MANAGER,
     Result,
     apply_object,
     delete_object,
     sanitize,
 )
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s.client import (
-    FIELD_MANAGER,
-)
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import (
     ApiError,
     ImmutableFieldError,
     InputError,
-    K8sError,
 )
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.resources import Ref
 
@@ -102,14 +101,14 @@ def is_ours(obj):
 
 
 # --------------------------------------------------------------------------- nfs_provisioner
-def run_provisioner(client, params, check_mode=False, warn=None, clock=None, sleep=None, outcome=None):
-    state = params.get("state", "present")
-    p = mf.validate_provisioner_params(params, state)
-    outcome = outcome if outcome is not None else Outcome(warn)
+def run_provisioner(client, p, check_mode, outcome, clock=None, sleep=None):
+    """Converge the provisioner's objects to ``p`` (``validation.validate_provisioner_params``' result)."""
+    state = p.get("state", "present")
     names = mf.provisioner_names(p["name"])
     outcome.extra["names"] = dict(names, storage_class=p["storage_class_name"])
     if state == "absent":
-        return _provisioner_absent(client, p, check_mode, outcome, clock, sleep)
+        _provisioner_absent(client, p, check_mode, outcome, clock, sleep)
+        return
 
     desired = mf.provisioner_manifests(p)
     pending = ensure_namespace(client, p["namespace"], p.get("create_namespace", False), check_mode, outcome)
@@ -151,7 +150,6 @@ def run_provisioner(client, params, check_mode=False, warn=None, clock=None, sle
     if p.get("wait") and not check_mode and p["replicas"] > 0:
         outcome.extra["deployment"] = waiters.wait_deployment_available(
             client, dep_ref, timeout=p.get("wait_timeout", 300), **_timing(clock, sleep))
-    return outcome
 
 
 def _timing(clock, sleep, interval=None):
@@ -179,7 +177,6 @@ def _provisioner_absent(client, p, check_mode, outcome, clock, sleep):
         outcome.add(delete_object(client, ref, check_mode, "Background", live=live, live_known=True))
     if p.get("wait") and not check_mode:
         waiters.wait_deleted(client, refs[5], timeout=p.get("wait_timeout", 300), **_timing(clock, sleep))
-    return outcome
 
 
 # --------------------------------------------------------------------------- statefulset
@@ -196,13 +193,12 @@ def _immutable_hint(fields, name):
     return " ".join(hints)
 
 
-def run_statefulset(client, params, check_mode=False, warn=None, clock=None, sleep=None, interval=None,
-                    outcome=None):
-    state = params.get("state", "present")
-    p = mf.validate_statefulset_params(params, state)
-    outcome = outcome if outcome is not None else Outcome(warn)
+def run_statefulset(client, p, check_mode, outcome, clock=None, sleep=None, interval=None):
+    """Converge the StatefulSet and its Service to ``p`` (``validation.validate_statefulset_params``' result)."""
+    state = p.get("state", "present")
     if state == "absent":
-        return _statefulset_absent(client, p, check_mode, outcome, clock, sleep)
+        _statefulset_absent(client, p, check_mode, outcome, clock, sleep)
+        return
 
     desired = mf.statefulset_manifests(p)
     sts_manifest = desired[-1]
@@ -271,7 +267,6 @@ def run_statefulset(client, params, check_mode=False, warn=None, clock=None, sle
         outcome.extra["rollout"] = waiters.wait_statefulset(
             client, p["namespace"], p["name"], timeout=p.get("wait_timeout", 300),
             **_timing(clock, sleep, interval))
-    return outcome
 
 
 def _statefulset_absent(client, p, check_mode, outcome, clock, sleep):
@@ -306,106 +301,3 @@ def _statefulset_absent(client, p, check_mode, outcome, clock, sleep):
     else:
         outcome.extra["pvcs_deleted"], outcome.extra["pvcs_kept"] = [], pvcs
     outcome.extra["cascade"] = p.get("cascade") or "background"
-    return outcome
-
-
-# --------------------------------------------------------------------------- statefulset_info
-def _pv_nfs(pv):
-    spec = (pv or {}).get("spec") or {}
-    if spec.get("nfs"):
-        return spec["nfs"].get("server"), spec["nfs"].get("path")
-    csi = spec.get("csi") or {}
-    attrs = csi.get("volumeAttributes") or {}
-    if csi.get("driver") == "nfs.csi.k8s.io":
-        return attrs.get("server"), attrs.get("share")
-    return None, None
-
-
-def identity_table(client, namespace, name, cluster_domain="cluster.local"):
-    """The read-only identity table of a StatefulSet (one row per pod, by ordinal)."""
-    mf.check_dns1123_label("namespace", namespace)
-    mf.check_dns1123_label("name", name)
-    mf.check_dns1123_subdomain("cluster_domain", cluster_domain)
-    sts = client.get(Ref("StatefulSet", name, namespace))
-    if sts is None:
-        return {"exists": False, "statefulset": None, "pods": [], "missing_ordinals": []}
-    spec, status = sts.get("spec") or {}, sts.get("status") or {}
-    service = spec.get("serviceName")
-    start = (spec.get("ordinals") or {}).get("start", 0) or 0
-    replicas = spec.get("replicas", 1)
-    vcts = [v["metadata"]["name"] for v in spec.get("volumeClaimTemplates") or []]
-    sel = (spec.get("selector") or {}).get("matchLabels")
-    pods = {}
-    for pod in client.list("Pod", namespace, label_selector=waiters.selector_string(sel)):
-        ordinal = waiters.pod_ordinal(pod["metadata"]["name"], name)
-        if ordinal is not None:
-            pods[ordinal] = pod
-    pv_cache = {}
-    rows = []
-    for ordinal in sorted(pods):
-        pod = pods[ordinal]
-        meta, pspec, pstatus = pod["metadata"], pod.get("spec") or {}, pod.get("status") or {}
-        hostname = pspec.get("hostname") or meta["name"]
-        subdomain = pspec.get("subdomain")
-        volumes = []
-        for vct in vcts:
-            pvc_name = "{}-{}".format(vct, meta["name"])
-            pvc = client.get(Ref("PersistentVolumeClaim", pvc_name, namespace))
-            pv_name = ((pvc or {}).get("spec") or {}).get("volumeName")
-            pv = None
-            if pv_name:
-                if pv_name not in pv_cache:
-                    pv_cache[pv_name] = client.get(Ref("PersistentVolume", pv_name))
-                pv = pv_cache[pv_name]
-            server, path = _pv_nfs(pv)
-            volumes.append({
-                "template": vct,
-                "pvc": pvc_name if pvc else None,
-                "pvc_phase": ((pvc or {}).get("status") or {}).get("phase") if pvc else "Missing",
-                "pv": pv_name,
-                "storage_class": ((pvc or {}).get("spec") or {}).get("storageClassName")
-                or ((pv or {}).get("spec") or {}).get("storageClassName"),
-                "capacity": (((pv or {}).get("spec") or {}).get("capacity") or {}).get("storage"),
-                "nfs_server": server,
-                "nfs_path": path,
-            })
-        first = volumes[0] if volumes else {}
-        rows.append({
-            "ordinal": ordinal,
-            "name": meta["name"],
-            "hostname": hostname,
-            "subdomain": subdomain,
-            "dns_name": f"{hostname}.{subdomain or service}.{namespace}.svc.{cluster_domain}"
-            if (subdomain or service) else None,
-            "pod_ip": pstatus.get("podIP"),
-            "node": pspec.get("nodeName"),
-            "phase": pstatus.get("phase"),
-            "ready": waiters.pod_ready(pod),
-            "revision": (meta.get("labels") or {}).get(waiters.REVISION_LABEL),
-            "uid": meta.get("uid"),
-            "pvc": first.get("pvc"),
-            "pv": first.get("pv"),
-            "storage_class": first.get("storage_class"),
-            "nfs_server": first.get("nfs_server"),
-            "nfs_path": first.get("nfs_path"),
-            "volumes": volumes,
-        })
-    expected = set(range(start, start + replicas))
-    return {
-        "exists": True,
-        "statefulset": {
-            "name": name, "namespace": namespace, "service_name": service, "replicas": replicas,
-            "ordinals_start": start, "ready_replicas": status.get("readyReplicas") or 0,
-            "current_revision": status.get("currentRevision"), "update_revision": status.get("updateRevision"),
-            "volume_claim_templates": vcts, "cluster_domain": cluster_domain,
-        },
-        "pods": rows,
-        "missing_ordinals": sorted(expected - set(pods)),
-    }
-
-
-def describe_error(exc):
-    """(message, extra result keys) for any K8sError."""
-    if isinstance(exc, K8sError):
-        return str(exc), dict(exc.details)
-    return str(exc), {}
