@@ -4,8 +4,9 @@
 
 The module validated its input at its entry (``validation``); a runner takes that
 validated copy as it is. Order of operations in every runner: read what exists
-(GETs only) and refuse clearly on conflicts -> write. A failure in the first phase
-leaves the cluster untouched; a failure while writing leaves objects that the next
+(GETs only) and refuse clearly on conflicts -> write, a namespace to create included.
+A refusal therefore leaves the cluster untouched (in check mode not even a dry-run
+write is sent); a failure while writing leaves objects that the next
 run converges (every write is an apply of the full desired state, so there is no
 partial state a re-run cannot fix).
 """
@@ -65,14 +66,11 @@ class Outcome:
         return out
 
 
-def ensure_namespace(client, namespace, create=False, check_mode=False, outcome=None):
-    """Make sure ``namespace`` exists before any write into it.
+def namespace_to_create(client, namespace, create=False):
+    """Read only: True when ``namespace`` is missing and ``create`` allows creating it.
 
-    Missing and ``create`` false: fail with guidance. Missing and ``create`` true: create it
-    (server-side apply; dry run in check mode) and record the result in ``outcome``. An existing
-    namespace is never written to (its labels and annotations are not ours). A 403 on namespaces
-    skips the check. Returns True when the namespace is still missing because check mode only
-    pretended to create it (the caller cannot dry-run objects into it on the server).
+    Missing and ``create`` false: fail with guidance. An existing namespace is never written to
+    (its labels and annotations are not ours). A 403 on namespaces skips the check.
     """
     try:
         ns = client.get(Ref("Namespace", namespace))
@@ -85,10 +83,16 @@ def ensure_namespace(client, namespace, create=False, check_mode=False, outcome=
     if not create:
         raise InputError("namespace", f"namespace {namespace!r} does not exist; create it first, set"
                                       " create_namespace: true, or choose an existing one")
-    manifest = mf.namespace_manifest(namespace)
-    result = apply_object(client, manifest, check_mode, live=None, live_known=True)
-    if outcome is not None:
-        outcome.add(result)
+    return True
+
+
+def create_namespace(client, namespace, check_mode, outcome):
+    """Create ``namespace`` (server-side apply; dry run in check mode), recorded in ``outcome``.
+
+    Returns True when the namespace is still missing because check mode only pretended to create
+    it (the caller cannot dry-run objects into it on the server).
+    """
+    outcome.add(apply_object(client, mf.namespace_manifest(namespace), check_mode, live=None, live_known=True))
     return check_mode
 
 
@@ -111,7 +115,8 @@ def run_provisioner(client, p, check_mode, outcome, clock=None, sleep=None):
         return
 
     desired = mf.provisioner_manifests(p)
-    pending = ensure_namespace(client, p["namespace"], p.get("create_namespace", False), check_mode, outcome)
+    # Reads and refusals first: nothing is written before every check has passed.
+    new_namespace = namespace_to_create(client, p["namespace"], p.get("create_namespace", False))
     sc_ref = Ref("StorageClass", p["storage_class_name"])
     live_sc = client.get(sc_ref)
     replace_sc = False
@@ -126,6 +131,7 @@ def run_provisioner(client, p, check_mode, outcome, clock=None, sleep=None):
                              " class (existing PVs and PVCs are not affected)".format(live_sc.get("provisioner")))
         replace_sc = True
 
+    pending = create_namespace(client, p["namespace"], check_mode, outcome) if new_namespace else False
     for manifest in desired:
         ref = Ref.of(manifest)
         if ref == sc_ref and replace_sc:
@@ -202,7 +208,8 @@ def run_statefulset(client, p, check_mode, outcome, clock=None, sleep=None, inte
 
     desired = mf.statefulset_manifests(p)
     sts_manifest = desired[-1]
-    pending = ensure_namespace(client, p["namespace"], p.get("create_namespace", False), check_mode, outcome)
+    # Reads and refusals first: nothing is written before every check has passed.
+    new_namespace = namespace_to_create(client, p["namespace"], p.get("create_namespace", False))
 
     # storage classes of the claim templates
     if p.get("check_storage_class", True) and p["volume_claim_templates"]:
@@ -242,6 +249,7 @@ def run_statefulset(client, p, check_mode, outcome, clock=None, sleep=None, inte
             recreate = True
             outcome.extra["recreated_because"] = fields
 
+    pending = create_namespace(client, p["namespace"], check_mode, outcome) if new_namespace else False
     force = p.get("force_conflicts", True)
     for manifest in desired[:-1]:
         outcome.add(apply_object(client, manifest, check_mode, force, namespace_pending=pending))

@@ -1,0 +1,49 @@
+"""A run the Kubernetes modules refuse changes nothing: every check that can refuse a run is made
+before the first write, a created namespace included, in normal and in check mode (where not
+even a dry-run write is sent)."""
+
+from __future__ import annotations
+
+import pytest
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.retry import RetryPolicy
+from ansible_collections.stateful.nfs.plugins.modules import nfs_provisioner, statefulset
+
+from tests.unit.plugins.module_utils.k8s.fakeapi import FakeApi, run_module
+
+SC = {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "managed-nfs-storage"},
+      "provisioner": "example.com/other"}
+VCT = {"name": "nginx-pvc", "storage_class_name": "no-such-class", "size": "1Gi", "mount_path": "/usr/share/nginx/html"}
+STS = {"name": "web", "namespace": "shop", "create_namespace": True, "replicas": 2, "labels": {"app": "nginx"},
+       "image": "nginx:1.27.3", "ports": [{"name": "web", "container_port": 80}], "volume_claim_templates": [VCT]}
+PROV = {"namespace": "storage", "create_namespace": True, "nfs_server": "192.0.2.20", "nfs_path": "/srv/nfs",
+        "wait": False}
+
+
+@pytest.fixture
+def fake_api(monkeypatch):
+    monkeypatch.setattr(RetryPolicy, "delay", lambda self, attempt, retry_after=None: 0.0)
+    fake = FakeApi().start()
+    fake.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}})
+    fake.put(SC)
+    yield fake
+    fake.stop()
+
+
+# (module, parameters, what the refusal names); each namespace is missing and create_namespace is true
+REFUSALS = {
+    # the reported case: a StorageClass that does not exist
+    "statefulset_storage_class_missing": (statefulset, STS, "StorageClass 'no-such-class' does not exist"),
+    # a class of the same name served by another provisioner
+    "provisioner_class_of_another_provisioner": (nfs_provisioner, PROV, "exists with provisioner 'example.com/other'"),
+}
+
+
+@pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check_mode"])
+@pytest.mark.parametrize("case", sorted(REFUSALS))
+def test_refused_run_sends_no_write(fake_api, capsys, case, check_mode):
+    module, params, needle = REFUSALS[case]
+    res = run_module(module.main, dict(params, host=fake_api.url, api_key="tok-refusal-9f3a"), capsys, check_mode=check_mode)
+    assert res["failed"] is True and needle in res["msg"], res["msg"]
+    assert res["changed"] is False and res["objects"] == []
+    assert fake_api.writes() == []
+    assert fake_api.get("Namespace", params["namespace"]) is None
