@@ -18,15 +18,18 @@ description:
     ClusterRoleBinding C(run-<name>); Role and RoleBinding C(leader-locking-<name>) for leader election
     (endpoints get/list/watch/create/update/patch); Deployment O(name) (strategy Recreate, the NFS export
     mounted at C(/persistentvolumes), environment C(PROVISIONER_NAME), C(NFS_SERVER), C(NFS_PATH));
-    StorageClass O(storage_class_name)."
-  - The cluster-scoped objects (ClusterRole, ClusterRoleBinding, StorageClass) are named after O(name) and
+    StorageClass O(storage_class_name); with O(mount_options), the PersistentVolume and PersistentVolumeClaim
+    C(<name>-root-<hash>) of the provisioner's own mount."
+  - The cluster-scoped objects (ClusterRole, ClusterRoleBinding, StorageClass, root PersistentVolume) are named after O(name) and
     O(storage_class_name), not the namespace; give each provisioner its own O(name).
   - With O(wait=true) the module returns once the Deployment is Available; on timeout the error lists the
     provisioner pods that are not ready with their phase, conditions and latest events (an image that
     cannot be pulled, an NFS mount that fails).
   - O(state=absent) removes exactly these objects, and only those that carry the label
     C(app.kubernetes.io/managed-by=stateful.nfs) or are owned by the C(stateful.nfs) field manager.
-    It never touches PersistentVolumes, PersistentVolumeClaims or anything on the NFS server.
+    It never touches the PersistentVolumes and PersistentVolumeClaims of the class, nor anything on
+    the NFS server; it removes the provisioner's own root claim and volume (see O(mount_options)),
+    which only describe its mount.
 author:
   - stateful.nfs contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -170,7 +173,16 @@ options:
     type: bool
   mount_options:
     description:
-      - NFS mount options of the volumes, one per item, for example V(nfsvers=4.1) or V(hard).
+      - NFS mount options, one per item, for example V(nfsvers=4.1) or V(hard): of the volumes the
+        class provisions (StorageClass C(mountOptions)) and of the provisioner's own mount of the export.
+      - "The provisioner's own mount: with options, the module creates a PersistentVolume and a
+        PersistentVolumeClaim C(<name>-root-<hash>) that carry them (the upstream Helm chart's way,
+        C(nfs.mountOptions)), bound to each other in advance (the PV's C(claimRef), the claim's
+        C(volumeName)), without a StorageClass and with reclaim policy C(Retain), and the Deployment
+        mounts that claim instead of an inline C(nfs) volume. Without options the inline volume is used."
+      - The hash covers O(nfs_server), O(nfs_path) and the options (a PersistentVolume's NFS source cannot
+        change): a change of any of them makes a new pair, the Deployment moves to it (its pod is
+        recreated) and the old pair is deleted. Deleting these objects never touches the export's data.
       - Checked against nfs(5) and mount(8) before anything is written (unknown names, values a
         flag does not take, values nfs(5) does not allow such as V(nfsvers=5)); names starting
         with V(x-) pass as they are. Role C(stateful.nfs.nfs_client) checks its mounts with the
@@ -266,7 +278,10 @@ objects:
     changed: {description: Whether this object changed., type: bool}
     reason: {description: Why the module wrote or did not write., type: str, sample: field spec.replicas differs}
 names:
-  description: Names of the objects of this provisioner.
+  description:
+    - Names of the objects of this provisioner.
+    - C(root_volume) is the name of the PersistentVolume and PersistentVolumeClaim of the provisioner's
+      own mount with O(mount_options), null without.
   returned: always
   type: dict
   sample:
@@ -277,6 +292,7 @@ names:
     role_binding: leader-locking-nfs-client-provisioner
     deployment: nfs-client-provisioner
     storage_class: managed-nfs-storage
+    root_volume: nfs-client-provisioner-root-3f2a9c0d1e
 provisioner_name:
   description: The provisioner name the StorageClass and the Deployment use.
   returned: state=present

@@ -11,6 +11,9 @@ every defaulted key of a list element that is part of its merge key (port
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.compare import (
     first_difference,
 )
@@ -18,6 +21,13 @@ from ansible_collections.stateful.nfs.plugins.module_utils.k8s.compare import (
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "stateful.nfs"
+COMPONENT_LABEL = "app.kubernetes.io/component"
+# The provisioner's own NFS mount, as a volume of its Deployment and (with mount options) as a
+# PersistentVolume and PersistentVolumeClaim labelled with this component.
+ROOT_VOLUME = "nfs-client-root"
+ROOT_COMPONENT = "provisioner-root"
+# What the root volume claims; symbolic (an NFS volume has no size), as in the upstream chart.
+ROOT_CAPACITY = "10Mi"
 
 
 def _prune(obj):
@@ -48,6 +58,63 @@ def provisioner_names(name):
     }
 
 
+def root_volume_name(p):
+    """Name of the PV and PVC that carry the provisioner's own mount, or None without mount options.
+
+    ``<name>-root-<hash>``, the hash over server, path and options: a PV's NFS source cannot
+    change, so a change of any of them is a new pair (and a new pod for the Deployment).
+    """
+    if not p.get("mount_options"):
+        return None
+    key = json.dumps([p["nfs_server"], p["nfs_path"], list(p["mount_options"])])
+    return "{}-root-{}".format(p["name"], hashlib.sha256(key.encode("utf-8")).hexdigest()[:10])
+
+
+def root_selector(name):
+    """Label selector of every root PV and PVC of the provisioner ``name``."""
+    return f"app={name},{COMPONENT_LABEL}={ROOT_COMPONENT}"
+
+
+def root_volume_manifests(p):
+    """[PersistentVolume, PersistentVolumeClaim] of the provisioner's own mount with ``mount_options``.
+
+    The upstream chart's way (``nfs.mountOptions``: a static PV with ``mountOptions`` and a claim
+    of it), with the two bound to each other in advance (the PV's ``claimRef``, the claim's
+    ``volumeName``; Kubernetes docs, Persistent Volumes, "Reserving a PersistentVolume") so that
+    no other claim can take the volume and the claim binds no other one. No StorageClass (no
+    dynamic provisioning, no default class), reclaim policy Retain (deleting the PV object never
+    touches the export). ReadWriteMany: standby replicas may run on other nodes. [] without options.
+    """
+    name = root_volume_name(p)
+    if name is None:
+        return []
+    labels = dict(provisioner_labels(p), **{COMPONENT_LABEL: ROOT_COMPONENT})
+    pv = {
+        "apiVersion": "v1", "kind": "PersistentVolume",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {
+            "capacity": {"storage": ROOT_CAPACITY},
+            "accessModes": ["ReadWriteMany"],
+            "persistentVolumeReclaimPolicy": "Retain",
+            "mountOptions": list(p["mount_options"]),
+            "nfs": {"server": p["nfs_server"], "path": p["nfs_path"]},
+            "claimRef": {"namespace": p["namespace"], "name": name},
+        },
+    }
+    pvc = {
+        "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+        "metadata": {"name": name, "namespace": p["namespace"], "labels": dict(labels)},
+        "spec": {
+            "accessModes": ["ReadWriteMany"],
+            # "" (not absent): no StorageClass, so the default class's provisioner is not asked
+            "storageClassName": "",
+            "volumeName": name,
+            "resources": {"requests": {"storage": ROOT_CAPACITY}},
+        },
+    }
+    return [pv, pvc]
+
+
 def namespace_manifest(name):
     """A Namespace labelled as created by this collection (create_namespace: true)."""
     return {"apiVersion": "v1", "kind": "Namespace",
@@ -61,7 +128,11 @@ def provisioner_labels(p):
 
 
 def provisioner_manifests(p):
-    """ServiceAccount, ClusterRole, ClusterRoleBinding, Role, RoleBinding, Deployment, StorageClass."""
+    """ServiceAccount, ClusterRole, ClusterRoleBinding, Role, RoleBinding, [root PV and PVC,] Deployment, StorageClass.
+
+    The root PV and PVC (see :func:`root_volume_manifests`) are there only with ``mount_options``;
+    without, the Deployment mounts the export as an inline ``nfs`` volume.
+    """
     ns = p["namespace"]
     names = provisioner_names(p["name"])
     labels = provisioner_labels(p)
@@ -122,7 +193,7 @@ def provisioner_manifests(p):
             {"name": "NFS_SERVER", "value": p["nfs_server"]},
             {"name": "NFS_PATH", "value": p["nfs_path"]},
         ],
-        "volumeMounts": [{"name": "nfs-client-root", "mountPath": "/persistentvolumes"}],
+        "volumeMounts": [{"name": ROOT_VOLUME, "mountPath": "/persistentvolumes"}],
         "resources": p.get("resources") or None,
         "securityContext": p.get("security_context") or None,
     }
@@ -130,12 +201,13 @@ def provisioner_manifests(p):
     pod_spec = {
         "serviceAccountName": names["service_account"],
         "containers": [container],
-        "volumes": [{"name": "nfs-client-root", "nfs": {"server": p["nfs_server"], "path": p["nfs_path"]}}],
+        "volumes": [root_volume(p)],
         "nodeSelector": p.get("node_selector") or None,
         "tolerations": p.get("tolerations") or None,
         "imagePullSecrets": [{"name": s} for s in p.get("image_pull_secrets") or []] or None,
         "securityContext": p.get("pod_security_context") or None,
     }
+    out.extend(root_volume_manifests(p))
     out.append(_prune({
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": names["deployment"], "namespace": ns, "labels": labels},
@@ -148,6 +220,23 @@ def provisioner_manifests(p):
     }))
     out.append(storage_class_manifest(p))
     return out
+
+
+def root_volume(p):
+    """The Deployment's volume for the export: the root claim with mount options, else inline ``nfs``."""
+    claim = root_volume_name(p)
+    if claim:
+        return {"name": ROOT_VOLUME, "persistentVolumeClaim": {"claimName": claim}}
+    return {"name": ROOT_VOLUME, "nfs": {"server": p["nfs_server"], "path": p["nfs_path"]}}
+
+
+def root_claim_of(deployment):
+    """The claim the Deployment mounts as its root volume (a live object), or None."""
+    spec = ((((deployment or {}).get("spec") or {}).get("template") or {}).get("spec") or {})
+    for volume in spec.get("volumes") or []:
+        if volume.get("name") == ROOT_VOLUME:
+            return (volume.get("persistentVolumeClaim") or {}).get("claimName")
+    return None
 
 
 def storage_class_manifest(p):

@@ -109,7 +109,8 @@ def run_provisioner(client, p, check_mode, outcome, clock=None, sleep=None):
     """Converge the provisioner's objects to ``p`` (``validation.validate_provisioner_params``' result)."""
     state = p.get("state", "present")
     names = mf.provisioner_names(p["name"])
-    outcome.extra["names"] = dict(names, storage_class=p["storage_class_name"])
+    outcome.extra["names"] = dict(names, storage_class=p["storage_class_name"],
+                                  root_volume=mf.root_volume_name(p) if state == "present" else None)
     if state == "absent":
         _provisioner_absent(client, p, check_mode, outcome, clock, sleep)
         return
@@ -131,6 +132,10 @@ def run_provisioner(client, p, check_mode, outcome, clock=None, sleep=None):
                              " class (existing PVs and PVCs are not affected)".format(live_sc.get("provisioner")))
         replace_sc = True
 
+    dep_ref = Ref("Deployment", names["deployment"], p["namespace"])
+    live_dep = client.get(dep_ref)
+    old_root = mf.root_claim_of(live_dep)
+
     pending = create_namespace(client, p["namespace"], check_mode, outcome) if new_namespace else False
     for manifest in desired:
         ref = Ref.of(manifest)
@@ -146,11 +151,16 @@ def run_provisioner(client, p, check_mode, outcome, clock=None, sleep=None):
             res.action, res.before = "recreate", sanitize(live_sc)
             outcome.add(res)
             continue
-        kwargs = {"live": live_sc, "live_known": True} if ref == sc_ref else {}
+        kwargs = {}
+        if ref in (sc_ref, dep_ref):
+            kwargs = {"live": live_sc if ref == sc_ref else live_dep, "live_known": True}
         outcome.add(apply_object(client, manifest, check_mode, p.get("force_conflicts", True),
                                  namespace_pending=pending and ref.namespaced, **kwargs))
+    # the Deployment mounts the new root claim (or the inline volume) now: the old pair goes
+    if old_root and old_root != mf.root_volume_name(p) and old_root.startswith(p["name"] + "-root-"):
+        for ref in (Ref("PersistentVolumeClaim", old_root, p["namespace"]), Ref("PersistentVolume", old_root)):
+            _delete_if_ours(client, ref, client.get(ref), check_mode, outcome)
 
-    dep_ref = Ref("Deployment", names["deployment"], p["namespace"])
     outcome.extra["provisioner_name"] = p["provisioner_name"]
     outcome.extra["storage_class"] = p["storage_class_name"]
     if p.get("wait") and not check_mode and p["replicas"] > 0:
@@ -169,18 +179,27 @@ def _timing(clock, sleep, interval=None):
     return out
 
 
+def _delete_if_ours(client, ref, live, check_mode, outcome):
+    """Delete ``ref`` (its ``live`` object) when this collection made it; warn and leave it otherwise."""
+    if live is not None and not is_ours(live):
+        outcome.warn(f"{ref} exists but was not created by stateful.nfs (no label {mf.MANAGED_BY_LABEL}={mf.MANAGED_BY}, no field manager {FIELD_MANAGER}):"
+                     " left in place")
+        outcome.add(Result(ref, "skipped", False, sanitize(live), sanitize(live), "not ours"))
+        return
+    outcome.add(delete_object(client, ref, check_mode, "Background", live=live, live_known=True))
+
+
 def _provisioner_absent(client, p, check_mode, outcome, clock, sleep):
     refs = [Ref(kind, name, p["namespace"] if namespaced else None)
             for kind, name, namespaced in mf.provisioner_refs(p)]
     # reverse apply order: the class first (no new PVs), the Deployment, then RBAC and the account
     for ref in [refs[-1], refs[5], refs[4], refs[3], refs[2], refs[1], refs[0]]:
-        live = client.get(ref)
-        if live is not None and not is_ours(live):
-            outcome.warn(f"{ref} exists but was not created by stateful.nfs (no label {mf.MANAGED_BY_LABEL}={mf.MANAGED_BY}, no field manager {FIELD_MANAGER}):"
-                         " left in place")
-            outcome.add(Result(ref, "skipped", False, sanitize(live), sanitize(live), "not ours"))
-            continue
-        outcome.add(delete_object(client, ref, check_mode, "Background", live=live, live_known=True))
+        _delete_if_ours(client, ref, client.get(ref), check_mode, outcome)
+    # the provisioner's own root claims and volumes (mount options): they describe its mount only
+    selector = mf.root_selector(p["name"])
+    for kind, namespace in (("PersistentVolumeClaim", p["namespace"]), ("PersistentVolume", None)):
+        for live in client.list(kind, namespace, label_selector=selector):
+            _delete_if_ours(client, Ref(kind, live["metadata"]["name"], namespace), live, check_mode, outcome)
     if p.get("wait") and not check_mode:
         waiters.wait_deleted(client, refs[5], timeout=p.get("wait_timeout", 300), **_timing(clock, sleep))
 

@@ -95,7 +95,7 @@ def test_versions_are_recent_and_enough():
 def test_every_kind_is_covered():
     kinds = {o["kind"] for _c, o in OBJECTS}
     assert kinds == {"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment",
-                     "StorageClass", "Service", "StatefulSet"}
+                     "StorageClass", "Service", "StatefulSet", "PersistentVolume", "PersistentVolumeClaim"}
 
 
 @pytest.mark.parametrize("version", VERSIONS)

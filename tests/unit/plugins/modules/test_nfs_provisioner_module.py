@@ -225,3 +225,69 @@ def test_create_namespace_check_mode_reports_without_writing(fake_api, capsys):
     assert "namespace storage would be created first" in dep["reason"]
     assert fake_api.get("Namespace", "storage") is None
     assert [w for w in fake_api.writes() if w["query"].get("dryRun") != "All"] == []
+
+
+# ------------------------------------------------------------ the provisioner's own mount and its options
+def _root_volume(fake):
+    dep = fake.get("Deployment", "nfs-client-provisioner", "default")
+    return next(v for v in dep["spec"]["template"]["spec"]["volumes"] if v["name"] == "nfs-client-root")
+
+
+def test_provisioner_mount_takes_the_mount_options(fake_api, capsys):
+    """mount_options reach the provisioner's own mount, not only the StorageClass: a PV/PVC pair
+    carrying them, bound to each other, which the Deployment mounts instead of an inline nfs volume."""
+    res = run_module(nfs_provisioner.main, args(fake_api, mount_options=["nfsvers=3", "hard"]), capsys)
+    assert res["changed"] is True, res
+    root = res["names"]["root_volume"]
+    assert root.startswith("nfs-client-provisioner-root-")
+    assert _root_volume(fake_api) == {"name": "nfs-client-root", "persistentVolumeClaim": {"claimName": root}}
+    pv = fake_api.get("PersistentVolume", root)
+    assert pv["spec"]["mountOptions"] == ["nfsvers=3", "hard"]
+    assert pv["spec"]["nfs"] == {"server": "192.0.2.20", "path": "/home/nfs"}
+    assert pv["spec"]["persistentVolumeReclaimPolicy"] == "Retain"
+    assert pv["spec"]["claimRef"] == {"namespace": "default", "name": root}
+    pvc = fake_api.get("PersistentVolumeClaim", root, "default")
+    assert pvc["spec"]["volumeName"] == root and pvc["spec"]["storageClassName"] == ""
+    assert fake_api.get("StorageClass", "managed-nfs-storage")["mountOptions"] == ["nfsvers=3", "hard"]
+    kinds = [o["kind"] for o in res["objects"]]
+    assert kinds.index("PersistentVolume") < kinds.index("PersistentVolumeClaim") < kinds.index("Deployment")
+    fake_api.clear_log()
+    again = run_module(nfs_provisioner.main, args(fake_api, mount_options=["nfsvers=3", "hard"]), capsys)
+    assert again["changed"] is False and fake_api.writes() == []
+
+
+def test_changed_or_dropped_mount_options_replace_the_root_pair(fake_api, capsys):
+    first = run_module(nfs_provisioner.main, args(fake_api, mount_options=["nfsvers=3"]), capsys)["names"]["root_volume"]
+    res = run_module(nfs_provisioner.main, args(fake_api, mount_options=["nfsvers=4.1"]), capsys)
+    second = res["names"]["root_volume"]
+    assert second != first
+    assert _root_volume(fake_api)["persistentVolumeClaim"]["claimName"] == second
+    assert fake_api.get("PersistentVolume", second)["spec"]["mountOptions"] == ["nfsvers=4.1"]
+    assert fake_api.get("PersistentVolume", first) is None
+    assert fake_api.get("PersistentVolumeClaim", first, "default") is None
+    deleted = [(o["kind"], o["name"]) for o in res["objects"] if o["action"] == "delete"]
+    assert deleted == [("PersistentVolumeClaim", first), ("PersistentVolume", first)]
+    # no options: the inline volume again, and the pair is gone
+    res = run_module(nfs_provisioner.main, args(fake_api), capsys)
+    assert res["names"]["root_volume"] is None
+    assert _root_volume(fake_api) == {"name": "nfs-client-root", "nfs": {"server": "192.0.2.20", "path": "/home/nfs"}}
+    assert fake_api.get("PersistentVolume", second) is None
+
+
+def test_mount_options_check_mode_writes_nothing(fake_api, capsys):
+    res = run_module(nfs_provisioner.main, args(fake_api, mount_options=["nfsvers=3"]), capsys, check_mode=True)
+    assert res["changed"] is True
+    assert {("PersistentVolume", "create"), ("PersistentVolumeClaim", "create")} <= {
+        (o["kind"], o["action"]) for o in res["objects"]}
+    assert all(w["query"].get("dryRun") == "All" for w in fake_api.writes())
+    assert fake_api.get("PersistentVolume", res["names"]["root_volume"]) is None
+
+
+def test_absent_removes_the_root_pair_too(fake_api, capsys):
+    root = run_module(nfs_provisioner.main, args(fake_api, mount_options=["nfsvers=3"]), capsys)["names"]["root_volume"]
+    other = fake_api.put({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "pvc-data"},
+                          "spec": {"nfs": {"server": "192.0.2.20", "path": "/home/nfs/data"}}})
+    res = run_module(nfs_provisioner.main, args(fake_api, state="absent", nfs_server=None, nfs_path=None), capsys)
+    assert ("PersistentVolumeClaim", root, "delete") in [(o["kind"], o["name"], o["action"]) for o in res["objects"]]
+    assert fake_api.get("PersistentVolume", root) is None and fake_api.get("PersistentVolumeClaim", root, "default") is None
+    assert fake_api.get("PersistentVolume", "pvc-data") == other

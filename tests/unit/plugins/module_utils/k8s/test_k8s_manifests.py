@@ -345,3 +345,39 @@ def test_immutable_changes_detected_per_field():
     assert mf.immutable_changes(sts(pod_management_policy="Parallel")[1], live) == ["spec.podManagementPolicy"]
     sel = sts(labels={"app": "nginx", "tier": "web"}, selector={"app": "nginx", "tier": "web"})[1]
     assert mf.immutable_changes(sel, live) == ["spec.selector"]
+
+
+# ----------------------------------------------------------------------------- the provisioner's own mount
+def test_no_mount_options_mount_the_export_inline():
+    objs = provisioner()
+    assert [o["kind"] for o in objs].count("PersistentVolume") == 0
+    volumes = by_kind(objs)["Deployment"]["spec"]["template"]["spec"]["volumes"]
+    assert volumes == [{"name": "nfs-client-root", "nfs": {"server": "192.0.2.20", "path": "/home/nfs"}}]
+
+
+def test_mount_options_make_a_root_pair_the_deployment_mounts():
+    objs = provisioner(mount_options=["nfsvers=3", "hard"])
+    kinds = [o["kind"] for o in objs]
+    assert kinds == ["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding",
+                     "PersistentVolume", "PersistentVolumeClaim", "Deployment", "StorageClass"]
+    pv, pvc, dep = objs[5], objs[6], objs[7]
+    name = pv["metadata"]["name"]
+    assert pvc["metadata"]["name"] == name and pvc["metadata"]["namespace"] == "default"
+    assert pv["metadata"]["labels"]["app.kubernetes.io/component"] == "provisioner-root"
+    assert pv["spec"]["mountOptions"] == ["nfsvers=3", "hard"]
+    assert pv["spec"]["claimRef"] == {"namespace": "default", "name": name}
+    assert "storageClassName" not in pv["spec"] and pvc["spec"]["storageClassName"] == ""
+    assert pvc["spec"]["volumeName"] == name
+    assert dep["spec"]["template"]["spec"]["volumes"] == [
+        {"name": "nfs-client-root", "persistentVolumeClaim": {"claimName": name}}]
+    assert mf.root_claim_of(dep) == name
+
+
+@pytest.mark.parametrize("over", [{"nfs_server": "192.0.2.21"}, {"nfs_path": "/home/nfs2"},
+                                  {"mount_options": ["nfsvers=4.1", "hard"]}, {"mount_options": ["hard", "nfsvers=3"]}])
+def test_root_pair_name_follows_server_path_and_options(over):
+    base = validation.validate_provisioner_params(dict(SEED_PROVISIONER, mount_options=["nfsvers=3", "hard"]))
+    other = validation.validate_provisioner_params(dict(SEED_PROVISIONER, **dict({"mount_options": ["nfsvers=3", "hard"]},
+                                                                                **over)))
+    assert mf.root_volume_name(base) != mf.root_volume_name(other)
+    assert mf.root_volume_name(base) == mf.root_volume_name(dict(base))
