@@ -107,7 +107,7 @@ options:
       - Create O(namespace) (labelled C(app.kubernetes.io/managed-by=stateful.nfs)) when it does not
         exist, as the first object of the run. An existing namespace is only read, never changed.
       - The namespace is created only once every check that can refuse the run has passed (a
-        StorageClass that does not exist, a StorageClass of another provisioner, ...): a refused run
+        StorageClass that does not exist, a StorageClass of another provisioner, ...), so a refused run
         leaves no namespace behind.
       - When V(false), a missing namespace fails the module before any write.
       - Ignored with O(state=absent); the namespace is never deleted.
