@@ -92,6 +92,11 @@ options:
         the mirror is) rely on the C(selfLink) field that Kubernetes removed in 1.20. On Kubernetes 1.20
         and later their claims stay Pending and the provisioner logs C(unexpected error getting claim
         reference: selfLink was empty, can't make reference). Use them only on older clusters."
+      - For an image of that project (C(quay.io/external_storage/nfs-client-provisioner),
+        C(fxkjnj/nfs-client-provisioner)) the module reads the API server's version first (C(/version)).
+        On Kubernetes 1.24 and later, where nothing can make it work, it fails before any write; on
+        1.20 to 1.23 it warns (it works there only with the API server's feature gate
+        C(RemoveSelfLink=false)). Another image named C(nfs-client-provisioner) gets the warning."
     type: str
     default: registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2
   image_pull_policy:
@@ -142,14 +147,19 @@ options:
   archive_on_delete:
     description:
       - StorageClass parameter C(archiveOnDelete). When V(true), the directory of a deleted volume is renamed
-        C(archived-<name>) on the NFS server instead of being removed.
+        C(archived-<name>) on the NFS server instead of being removed. Unset means V(true).
       - Ignored by the provisioner when O(on_delete) is set.
+      - The provisioner acts on a directory only when Kubernetes deletes the volume, which
+        O(reclaim_policy=Retain) never does. So with V(Retain), V(false) (remove the directory) fails the
+        module before any request, and V(true) given explicitly produces a warning; both name the way
+        out (O(reclaim_policy=Delete), or leaving the option out).
     type: bool
-    default: true
   on_delete:
     description:
       - StorageClass parameter C(onDelete). V(retain) keeps the directory of a deleted volume as is,
         V(delete) removes it. Takes precedence over O(archive_on_delete).
+      - With O(reclaim_policy=Retain), V(delete) fails the module before any request and V(retain)
+        produces a warning (see O(archive_on_delete)).
     type: str
     choices: [delete, retain]
   path_pattern:
@@ -173,15 +183,15 @@ options:
     type: bool
   mount_options:
     description:
-      - NFS mount options, one per item, for example V(nfsvers=4.1) or V(hard): of the volumes the
+      - NFS mount options, one per item, for example V(nfsvers=4.1) or V(hard), of the volumes the
         class provisions (StorageClass C(mountOptions)) and of the provisioner's own mount of the export.
       - "The provisioner's own mount: with options, the module creates a PersistentVolume and a
         PersistentVolumeClaim C(<name>-root-<hash>) that carry them (the upstream Helm chart's way,
         C(nfs.mountOptions)), bound to each other in advance (the PV's C(claimRef), the claim's
         C(volumeName)), without a StorageClass and with reclaim policy C(Retain), and the Deployment
         mounts that claim instead of an inline C(nfs) volume. Without options the inline volume is used."
-      - The hash covers O(nfs_server), O(nfs_path) and the options (a PersistentVolume's NFS source cannot
-        change): a change of any of them makes a new pair, the Deployment moves to it (its pod is
+      - The hash covers O(nfs_server), O(nfs_path) and the options, as a PersistentVolume's NFS source cannot
+        change. A change of any of them makes a new pair, the Deployment moves to it (its pod is
         recreated) and the old pair is deleted. Deleting these objects never touches the export's data.
       - Checked against nfs(5) and mount(8) before anything is written (unknown names, values a
         flag does not take, values nfs(5) does not allow such as V(nfsvers=5)); names starting
@@ -217,7 +227,7 @@ EXAMPLES = r"""
     nfs_server: 192.0.2.20
     nfs_path: /home/nfs
 
-- name: Same, for a network that cannot reach registry.k8s.io (Kubernetes < 1.20 only, see image)
+- name: Same, for a network that cannot reach registry.k8s.io (Kubernetes < 1.20 only; refused from 1.24, see image)
   stateful.nfs.nfs_provisioner:
     nfs_server: 192.0.2.20
     nfs_path: /home/nfs
@@ -236,7 +246,6 @@ EXAMPLES = r"""
     default_class: true
     on_delete: retain
     path_pattern: "${.PVC.namespace}/${.PVC.name}"
-    reclaim_policy: Retain
     allow_volume_expansion: true
     mount_options: [nfsvers=4.1, hard]
     resources:

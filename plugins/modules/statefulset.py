@@ -17,7 +17,11 @@ description:
   - O(wait=true) waits for the ordered rollout and handles a partitioned rolling update (O(partition) > 0)
     correctly, and returns the readiness timeline. On timeout the error lists the pods that are not ready,
     with their phase, conditions, container states, unbound PVCs and latest events (for example
-    C(ImagePullBackOff), C(FailedMount) with the NFS error, C(Unschedulable)).
+    C(ImagePullBackOff), C(FailedMount) with the NFS error, C(Unschedulable)). A pod that runs a revision
+    other than the update revision and is not Ready is never replaced by the controller under
+    O(pod_management_policy=OrderedReady) (a broken template, then reverted); the error names it, says it must
+    be deleted (Kubernetes docs, StatefulSets, Forced rollback) with the C(kubectl delete pod) command, and
+    the result lists it in C(forced_rollback).
   - Kubernetes does not allow changing O(volume_claim_templates), O(selector), O(service_name) or
     O(pod_management_policy) of an existing StatefulSet. Such a change fails before anything is written,
     naming the field, unless O(recreate_on_immutable_change=true).

@@ -240,7 +240,8 @@ def root_claim_of(deployment):
 
 
 def storage_class_manifest(p):
-    parameters = {"archiveOnDelete": "true" if p.get("archive_on_delete", True) else "false"}
+    # archive_on_delete unset: "true", the walkthrough's class (StorageClass parameters cannot change)
+    parameters = {"archiveOnDelete": "false" if p.get("archive_on_delete") is False else "true"}
     if p.get("on_delete"):
         parameters["onDelete"] = p["on_delete"]
     if p.get("path_pattern"):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import manifests as mf
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s import validation
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import wait as waiters
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.apply import (
     FIELD_MANAGER,
@@ -28,6 +29,7 @@ from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import (
     ApiError,
     ImmutableFieldError,
     InputError,
+    K8sError,
 )
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.resources import Ref
 
@@ -117,6 +119,9 @@ def run_provisioner(client, p, check_mode, outcome, clock=None, sleep=None):
 
     desired = mf.provisioner_manifests(p)
     # Reads and refusals first: nothing is written before every check has passed.
+    for text in validation.provisioner_warnings(p):
+        outcome.warn(text)
+    check_provisioner_image(client, p["image"], outcome)
     new_namespace = namespace_to_create(client, p["namespace"], p.get("create_namespace", False))
     sc_ref = Ref("StorageClass", p["storage_class_name"])
     live_sc = client.get(sc_ref)
@@ -166,6 +171,43 @@ def run_provisioner(client, p, check_mode, outcome, clock=None, sleep=None):
     if p.get("wait") and not check_mode and p["replicas"] > 0:
         outcome.extra["deployment"] = waiters.wait_deployment_available(
             client, dep_ref, timeout=p.get("wait_timeout", 300), **_timing(clock, sleep))
+
+
+def _server_minor(version):
+    """The API server's minor version as an int (``"28+"`` -> 28), or None when unknown."""
+    match = re.match(r"[0-9]+", str((version or {}).get("minor") or ""))
+    return int(match.group(0)) if match and str(version.get("major")) == "1" else None
+
+
+def check_provisioner_image(client, image, outcome):
+    """Refuse the retired nfs-client-provisioner where it cannot work; warn where it may not.
+
+    It fails on Kubernetes 1.20 and later (no selfLink) unless the API server runs with the
+    feature gate RemoveSelfLink=false, which 1.24 removed. Reads ``/version`` only for such an image.
+    """
+    kind = validation.legacy_provisioner_image(image)
+    if kind is None:
+        return
+    try:
+        version = client.version() or {}
+    except K8sError:
+        version = {}
+    minor = _server_minor(version)
+    if minor is not None and minor < 20:
+        return
+    server = "Kubernetes {}".format(version.get("gitVersion") or "of unknown version")
+    why = ("it builds claim references from metadata.selfLink, which Kubernetes stopped filling in with 1.20, so its"
+           " claims stay Pending (\"selfLink was empty, can't make reference\")")
+    way_out = (f"Leave image out to use the maintained {validation.DEFAULT_PROVISIONER_IMAGE}, or give a copy of"
+               " that image in a registry the nodes can reach")
+    if kind == "known" and minor is not None and minor >= 24:
+        raise InputError("image", f"{image} is the retired nfs-client-provisioner, which cannot provision on {server}:"
+                                  f" {why}, and the feature gate RemoveSelfLink=false that once kept it working was"
+                                  f" removed in 1.24. {way_out}")
+    named = "is the retired nfs-client-provisioner" if kind == "known" else (
+        "looks like the retired nfs-client-provisioner (if it is a copy of the maintained image, ignore this)")
+    outcome.warn(f"{image} {named}, which fails on {server} unless the API server runs with the feature gate"
+                 f" RemoveSelfLink=false (1.20 to 1.23 only): {why}. {way_out}")
 
 
 def _timing(clock, sleep, interval=None):

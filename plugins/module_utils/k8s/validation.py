@@ -47,6 +47,11 @@ DEFAULT_PROVISIONER_IMAGE = "registry.k8s.io/sig-storage/nfs-subdir-external-pro
 DEFAULT_PROVISIONER_NAME = "fuseim.pri/ifs"
 # The walkthrough's mirror of the retired nfs-client-provisioner (see the image option).
 SEED_MIRROR_IMAGE = "fxkjnj/nfs-client-provisioner:latest"
+# Repositories of the retired external-storage nfs-client-provisioner. It builds claim references
+# from metadata.selfLink, which Kubernetes 1.20 stopped filling in (feature gate RemoveSelfLink,
+# locked on since 1.24): its claims stay Pending ("selfLink was empty, can't make reference").
+LEGACY_PROVISIONER_REPOSITORIES = ("quay.io/external_storage/nfs-client-provisioner",
+                                   "docker.io/fxkjnj/nfs-client-provisioner")
 
 # --------------------------------------------------------------------------- argument specs
 # The modules' options (without the connection options of module.argument_spec), shared by
@@ -129,7 +134,7 @@ PROVISIONER_OPTIONS = {
     "pod_security_context": {"type": "dict"},
     "storage_class_name": {"type": "str", "default": "managed-nfs-storage"},
     "default_class": {"type": "bool", "default": False},
-    "archive_on_delete": {"type": "bool", "default": True},
+    "archive_on_delete": {"type": "bool"},
     "on_delete": {"type": "str", "choices": ["delete", "retain"]},
     "path_pattern": {"type": "str"},
     "reclaim_policy": {"type": "str", "choices": ["Delete", "Retain"], "default": "Delete"},
@@ -322,6 +327,7 @@ def validate_provisioner_params(params, state="present"):
     if p.get("on_delete") is not None:
         check_choice("on_delete", p["on_delete"], ("delete", "retain"))
     check_choice("reclaim_policy", p.get("reclaim_policy"), ("Delete", "Retain"))
+    _check_reclaim_combination(p)
     check_choice("volume_binding_mode", p.get("volume_binding_mode"), ("Immediate", "WaitForFirstConsumer"))
     mount_options = p.get("mount_options") or []
     if not all(isinstance(m, str) and m and "," not in m and not any(c.isspace() for c in m)
@@ -333,6 +339,65 @@ def validate_provisioner_params(params, state="present"):
     except MountOptionError as exc:
         raise InputError("mount_options", str(exc))
     return p
+
+
+# The provisioner acts on a volume's directory (archive, delete or keep it) only when Kubernetes
+# deletes the PersistentVolume, which reclaim policy Retain never does.
+_RETAIN_NOTE = ("the provisioner archives, removes or keeps a volume's directory only when Kubernetes deletes the"
+                " PersistentVolume, which reclaim_policy: Retain never does (PVs and directories stay until you"
+                " delete them by hand, and then nothing is archived)")
+
+
+def _check_reclaim_combination(p):
+    """Refuse what cannot work with reclaim_policy Retain: asking the provisioner to delete directories."""
+    if p.get("reclaim_policy") != "Retain":
+        return
+    if p.get("on_delete") == "delete":
+        raise InputError("on_delete", f"'delete' cannot work with reclaim_policy: Retain: {_RETAIN_NOTE}. Set"
+                                      " reclaim_policy: Delete to have the directory of a deleted claim removed,"
+                                      " or leave on_delete out to keep every directory")
+    if p.get("on_delete") is None and p.get("archive_on_delete") is False:
+        raise InputError("archive_on_delete", f"false (remove the directory) cannot work with reclaim_policy:"
+                                              f" Retain: {_RETAIN_NOTE}. Set reclaim_policy: Delete to have the"
+                                              " directory of a deleted claim removed, or leave archive_on_delete"
+                                              " out to keep every directory")
+
+
+def provisioner_warnings(p):
+    """Combinations that are accepted but do nothing, each with the way out (validated ``p``)."""
+    if p.get("reclaim_policy") != "Retain":
+        return []
+    if p.get("on_delete") == "retain":
+        option, setting, effect = "on_delete", "retain", "kept"
+    elif p.get("on_delete") is None and p.get("archive_on_delete") is True:
+        option, setting, effect = "archive_on_delete", "true", "archived (archived-<dir>)"
+    else:
+        return []
+    text = (f"{option}: {setting} has no effect with reclaim_policy: Retain: {_RETAIN_NOTE}. Set reclaim_policy:"
+            f" Delete to have the directory of a deleted claim {effect} by the provisioner, or leave {option} out")
+    return [text]
+
+
+def image_repository(image):
+    """``registry/path`` of an image reference without tag or digest (Docker Hub names completed)."""
+    name = image.split("@", 1)[0]
+    head, sep, tail = name.rpartition(":")
+    if sep and "/" not in tail:
+        name = head
+    first = name.split("/", 1)[0]
+    if "/" not in name or not ("." in first or ":" in first or first == "localhost"):
+        name = "docker.io/" + (name if "/" in name else "library/" + name)
+    return name.replace("index.docker.io/", "docker.io/", 1)
+
+
+def legacy_provisioner_image(image):
+    """'known' for an image of the retired nfs-client-provisioner, 'named' for one named like it, else None."""
+    repository = image_repository(image)
+    if repository in LEGACY_PROVISIONER_REPOSITORIES:
+        return "known"
+    if repository.rsplit("/", 1)[-1] == "nfs-client-provisioner":
+        return "named"
+    return None
 
 
 def validate_statefulset_params(params, state="present"):

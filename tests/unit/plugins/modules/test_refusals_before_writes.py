@@ -35,6 +35,9 @@ REFUSALS = {
     "statefulset_storage_class_missing": (statefulset, STS, "StorageClass 'no-such-class' does not exist"),
     # a class of the same name served by another provisioner
     "provisioner_class_of_another_provisioner": (nfs_provisioner, PROV, "exists with provisioner 'example.com/other'"),
+    # the retired nfs-client-provisioner on a Kubernetes that removed selfLink
+    "provisioner_legacy_image": (nfs_provisioner, dict(PROV, storage_class_name="nfs", image="fxkjnj/nfs-client-provisioner:latest"),
+                                 "is the retired nfs-client-provisioner"),
 }
 
 
