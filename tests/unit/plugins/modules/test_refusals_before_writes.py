@@ -5,13 +5,12 @@ even a dry-run write is sent)."""
 from __future__ import annotations
 
 import pytest
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s.retry import RetryPolicy
 from ansible_collections.stateful.nfs.plugins.modules import nfs_provisioner, statefulset
 
-from tests.unit.plugins.module_utils.k8s.fakeapi import FakeApi, run_module
+from tests.unit.plugins.module_utils.k8s.fakeapi import run_module
 
-SC = {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "managed-nfs-storage"},
-      "provisioner": "example.com/other"}
+# fake_api (conftest.py): namespace default, StorageClass managed-nfs-storage of provisioner fuseim.pri/ifs
+
 VCT = {"name": "nginx-pvc", "storage_class_name": "no-such-class", "size": "1Gi", "mount_path": "/usr/share/nginx/html"}
 STS = {"name": "web", "namespace": "shop", "create_namespace": True, "replicas": 2, "labels": {"app": "nginx"},
        "image": "nginx:1.27.3", "ports": [{"name": "web", "container_port": 80}], "volume_claim_templates": [VCT]}
@@ -19,22 +18,13 @@ PROV = {"namespace": "storage", "create_namespace": True, "nfs_server": "192.0.2
         "wait": False}
 
 
-@pytest.fixture
-def fake_api(monkeypatch):
-    monkeypatch.setattr(RetryPolicy, "delay", lambda self, attempt, retry_after=None: 0.0)
-    fake = FakeApi().start()
-    fake.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}})
-    fake.put(SC)
-    yield fake
-    fake.stop()
-
-
 # (module, parameters, what the refusal names); each namespace is missing and create_namespace is true
 REFUSALS = {
     # the reported case: a StorageClass that does not exist
     "statefulset_storage_class_missing": (statefulset, STS, "StorageClass 'no-such-class' does not exist"),
     # a class of the same name served by another provisioner
-    "provisioner_class_of_another_provisioner": (nfs_provisioner, PROV, "exists with provisioner 'example.com/other'"),
+    "provisioner_class_of_another_provisioner": (nfs_provisioner, dict(PROV, provisioner_name="example.com/nfs"),
+                                                 "exists with provisioner 'fuseim.pri/ifs'"),
     # the retired nfs-client-provisioner on a Kubernetes that removed selfLink
     "provisioner_legacy_image": (nfs_provisioner, dict(PROV, storage_class_name="nfs", image="fxkjnj/nfs-client-provisioner:latest"),
                                  "is the retired nfs-client-provisioner"),
