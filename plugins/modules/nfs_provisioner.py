@@ -318,7 +318,7 @@ deployment:
   type: dict
   sample: {ready: true, elapsed: 4.2, reason: 1 of 1 replicas available}
 diff:
-  description: Before/after of each object that changed (with --diff).
+  description: Before/after of each object that changed (RBAC objects, Deployment, StorageClass, root volume and claim), in diff mode.
   returned: when changed
   type: list
   elements: dict

@@ -370,7 +370,7 @@ pvcs_deleted:
   type: list
   elements: str
 diff:
-  description: Before/after of each object that changed (with --diff).
+  description: Before/after of each object that changed (Service, StatefulSet, PVCs on deletion), in diff mode.
   returned: when changed
   type: list
   elements: dict
