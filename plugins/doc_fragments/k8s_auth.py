@@ -1,3 +1,4 @@
+# Copyright: stateful.nfs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Connection options shared by the Kubernetes modules of stateful.nfs."""
 
@@ -105,6 +106,9 @@ options:
     description:
       - Create O(namespace) (labelled C(app.kubernetes.io/managed-by=stateful.nfs)) when it does not
         exist, as the first object of the run. An existing namespace is only read, never changed.
+      - The namespace is created only once every check that can refuse the run has passed (a
+        StorageClass that does not exist, a StorageClass of another provisioner, ...), so a refused run
+        leaves no namespace behind.
       - When V(false), a missing namespace fails the module before any write.
       - Ignored with O(state=absent); the namespace is never deleted.
       - In check mode the namespace is dry-run on the server; the objects that would go into it cannot

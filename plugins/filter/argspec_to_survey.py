@@ -1,4 +1,4 @@
-# Copyright: stateful.nfs developers
+# Copyright: stateful.nfs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """AWX / Automation Controller survey specs generated from role argument specs.
 

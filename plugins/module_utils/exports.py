@@ -95,7 +95,6 @@ _ID_MAX = 4294967294  # (uid_t)-1 is reserved
 
 _HOST_CHARS = re.compile(r'^[A-Za-z0-9_.*?\[\]-]+$')
 _NETGROUP = re.compile(r'^@[A-Za-z0-9_.+-]+$')
-_OCTAL3 = re.compile(r'\\([0-7]{3})')
 
 
 class ExportsError(ValueError):
@@ -151,9 +150,6 @@ class Export:
         if not isinstance(other, Export):
             return NotImplemented
         return self.path == other.path and self.items == other.items
-
-    def __ne__(self, other):
-        return not self == other
 
     def __repr__(self):
         return f'Export({self.path!r}, {self.items!r})'

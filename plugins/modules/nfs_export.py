@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: stateful.nfs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# ansible-test requires modules to carry a shebang and not be executable:
-# ruff: noqa: EXE001
 
 from __future__ import annotations
 

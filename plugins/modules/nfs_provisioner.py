@@ -1,3 +1,5 @@
+#!/usr/bin/python
+# Copyright: stateful.nfs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
@@ -16,15 +18,18 @@ description:
     ClusterRoleBinding C(run-<name>); Role and RoleBinding C(leader-locking-<name>) for leader election
     (endpoints get/list/watch/create/update/patch); Deployment O(name) (strategy Recreate, the NFS export
     mounted at C(/persistentvolumes), environment C(PROVISIONER_NAME), C(NFS_SERVER), C(NFS_PATH));
-    StorageClass O(storage_class_name)."
-  - The cluster-scoped objects (ClusterRole, ClusterRoleBinding, StorageClass) are named after O(name) and
+    StorageClass O(storage_class_name); with O(mount_options), the PersistentVolume and PersistentVolumeClaim
+    C(<name>-root-<hash>) of the provisioner's own mount."
+  - The cluster-scoped objects (ClusterRole, ClusterRoleBinding, StorageClass, root PersistentVolume) are named after O(name) and
     O(storage_class_name), not the namespace; give each provisioner its own O(name).
   - With O(wait=true) the module returns once the Deployment is Available; on timeout the error lists the
     provisioner pods that are not ready with their phase, conditions and latest events (an image that
     cannot be pulled, an NFS mount that fails).
   - O(state=absent) removes exactly these objects, and only those that carry the label
     C(app.kubernetes.io/managed-by=stateful.nfs) or are owned by the C(stateful.nfs) field manager.
-    It never touches PersistentVolumes, PersistentVolumeClaims or anything on the NFS server.
+    It never touches the PersistentVolumes and PersistentVolumeClaims of the class, nor anything on
+    the NFS server; it removes the provisioner's own root claim and volume (see O(mount_options)),
+    which only describe its mount.
 author:
   - stateful.nfs contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -87,6 +92,11 @@ options:
         the mirror is) rely on the C(selfLink) field that Kubernetes removed in 1.20. On Kubernetes 1.20
         and later their claims stay Pending and the provisioner logs C(unexpected error getting claim
         reference: selfLink was empty, can't make reference). Use them only on older clusters."
+      - For an image of that project (C(quay.io/external_storage/nfs-client-provisioner),
+        C(fxkjnj/nfs-client-provisioner)) the module reads the API server's version first (C(/version)).
+        On Kubernetes 1.24 and later, where nothing can make it work, it fails before any write; on
+        1.20 to 1.23 it warns (it works there only with the API server's feature gate
+        C(RemoveSelfLink=false)). Another image named C(nfs-client-provisioner) gets the warning."
     type: str
     default: registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2
   image_pull_policy:
@@ -137,14 +147,19 @@ options:
   archive_on_delete:
     description:
       - StorageClass parameter C(archiveOnDelete). When V(true), the directory of a deleted volume is renamed
-        C(archived-<name>) on the NFS server instead of being removed.
+        C(archived-<name>) on the NFS server instead of being removed. Unset means V(true).
       - Ignored by the provisioner when O(on_delete) is set.
+      - The provisioner acts on a directory only when Kubernetes deletes the volume, which
+        O(reclaim_policy=Retain) never does. So with V(Retain), V(false) (remove the directory) fails the
+        module before any request, and V(true) given explicitly produces a warning; both name the way
+        out (O(reclaim_policy=Delete), or leaving the option out).
     type: bool
-    default: true
   on_delete:
     description:
       - StorageClass parameter C(onDelete). V(retain) keeps the directory of a deleted volume as is,
         V(delete) removes it. Takes precedence over O(archive_on_delete).
+      - With O(reclaim_policy=Retain), V(delete) fails the module before any request and V(retain)
+        produces a warning (see O(archive_on_delete)).
     type: str
     choices: [delete, retain]
   path_pattern:
@@ -167,7 +182,21 @@ options:
     description: Whether PVCs of the class may grow. Unset leaves the field out of the class.
     type: bool
   mount_options:
-    description: NFS mount options of the volumes, for example V(nfsvers=4.1) or V(hard).
+    description:
+      - NFS mount options, one per item, for example V(nfsvers=4.1) or V(hard), of the volumes the
+        class provisions (StorageClass C(mountOptions)) and of the provisioner's own mount of the export.
+      - "The provisioner's own mount: with options, the module creates a PersistentVolume and a
+        PersistentVolumeClaim C(<name>-root-<hash>) that carry them (the upstream Helm chart's way,
+        C(nfs.mountOptions)), bound to each other in advance (the PV's C(claimRef), the claim's
+        C(volumeName)), without a StorageClass and with reclaim policy C(Retain), and the Deployment
+        mounts that claim instead of an inline C(nfs) volume. Without options the inline volume is used."
+      - The hash covers O(nfs_server), O(nfs_path) and the options, as a PersistentVolume's NFS source cannot
+        change. A change of any of them makes a new pair, the Deployment moves to it (its pod is
+        recreated) and the old pair is deleted. Deleting these objects never touches the export's data.
+      - Checked against nfs(5) and mount(8) before anything is written (unknown names, values a
+        flag does not take, values nfs(5) does not allow such as V(nfsvers=5)); names starting
+        with V(x-) pass as they are. Role C(stateful.nfs.nfs_client) checks its mounts with the
+        same table.
     type: list
     elements: str
   replace_storage_class:
@@ -198,7 +227,7 @@ EXAMPLES = r"""
     nfs_server: 192.0.2.20
     nfs_path: /home/nfs
 
-- name: Same, for a network that cannot reach registry.k8s.io (Kubernetes < 1.20 only, see image)
+- name: Same, for a network that cannot reach registry.k8s.io (Kubernetes < 1.20 only; refused from 1.24, see image)
   stateful.nfs.nfs_provisioner:
     nfs_server: 192.0.2.20
     nfs_path: /home/nfs
@@ -217,7 +246,6 @@ EXAMPLES = r"""
     default_class: true
     on_delete: retain
     path_pattern: "${.PVC.namespace}/${.PVC.name}"
-    reclaim_policy: Retain
     allow_volume_expansion: true
     mount_options: [nfsvers=4.1, hard]
     resources:
@@ -259,7 +287,10 @@ objects:
     changed: {description: Whether this object changed., type: bool}
     reason: {description: Why the module wrote or did not write., type: str, sample: field spec.replicas differs}
 names:
-  description: Names of the objects of this provisioner.
+  description:
+    - Names of the objects of this provisioner.
+    - C(root_volume) is the name of the PersistentVolume and PersistentVolumeClaim of the provisioner's
+      own mount with O(mount_options), null without.
   returned: always
   type: dict
   sample:
@@ -270,6 +301,7 @@ names:
     role_binding: leader-locking-nfs-client-provisioner
     deployment: nfs-client-provisioner
     storage_class: managed-nfs-storage
+    root_volume: nfs-client-provisioner-root-3f2a9c0d1e
 provisioner_name:
   description: The provisioner name the StorageClass and the Deployment use.
   returned: state=present
@@ -286,80 +318,19 @@ deployment:
   type: dict
   sample: {ready: true, elapsed: 4.2, reason: 1 of 1 replicas available}
 diff:
-  description: Before/after of each object that changed (with --diff).
+  description: Before/after of each object that changed (RBAC objects, Deployment, StorageClass, root volume and claim), in diff mode.
   returned: when changed
   type: list
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s import manifests as mf
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import K8sError
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.module import (
-    APPLY_OPTIONS,
-    argument_spec,
-    connect,
-    fail,
-    fail_with_outcome,
-)
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s.runners import (
-    Outcome,
-    run_provisioner,
+    run_module,
 )
 
 
 def main():
-    spec = argument_spec(
-        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
-        name={"type": "str", "default": "nfs-client-provisioner"},
-        namespace={"type": "str", "default": "default"},
-        provisioner_name={"type": "str", "default": mf.DEFAULT_PROVISIONER_NAME},
-        nfs_server={"type": "str"},
-        nfs_path={"type": "str"},
-        image={"type": "str", "default": mf.DEFAULT_PROVISIONER_IMAGE},
-        image_pull_policy={"type": "str", "choices": ["Always", "IfNotPresent", "Never"],
-                           "default": "IfNotPresent"},
-        replicas={"type": "int", "default": 1},
-        labels={"type": "dict"},
-        resources={"type": "dict"},
-        node_selector={"type": "dict"},
-        tolerations={"type": "list", "elements": "dict"},
-        image_pull_secrets={"type": "list", "elements": "str", "no_log": False},
-        security_context={"type": "dict"},
-        pod_security_context={"type": "dict"},
-        storage_class_name={"type": "str", "default": "managed-nfs-storage"},
-        default_class={"type": "bool", "default": False},
-        archive_on_delete={"type": "bool", "default": True},
-        on_delete={"type": "str", "choices": ["delete", "retain"]},
-        path_pattern={"type": "str"},
-        reclaim_policy={"type": "str", "choices": ["Delete", "Retain"], "default": "Delete"},
-        volume_binding_mode={"type": "str", "choices": ["Immediate", "WaitForFirstConsumer"],
-                             "default": "Immediate"},
-        allow_volume_expansion={"type": "bool"},
-        mount_options={"type": "list", "elements": "str"},
-        replace_storage_class={"type": "bool", "default": False},
-        wait={"type": "bool", "default": True},
-        wait_timeout={"type": "int", "default": 300},
-        **APPLY_OPTIONS
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
-                           required_if=[("state", "present", ("nfs_server", "nfs_path"))])
-    try:
-        mf.validate_provisioner_params(module.params, module.params["state"])
-    except K8sError as exc:
-        fail(module, exc)
-    if module.params["wait_timeout"] < 1:
-        module.fail_json(msg=f"wait_timeout: must be >= 1, got {module.params['wait_timeout']}")
-    client = connect(module)
-    outcome = Outcome(module.warn)
-    try:
-        run_provisioner(client, module.params, check_mode=module.check_mode, outcome=outcome)
-    except K8sError as exc:
-        fail_with_outcome(module, exc, outcome)
-    result = outcome.module_result()
-    if not module._diff:
-        result.pop("diff")
-    module.exit_json(**result)
+    run_module("nfs_provisioner")
 
 
 if __name__ == "__main__":

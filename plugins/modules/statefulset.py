@@ -1,3 +1,5 @@
+#!/usr/bin/python
+# Copyright: stateful.nfs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ description:
   - O(wait=true) waits for the ordered rollout and handles a partitioned rolling update (O(partition) > 0)
     correctly, and returns the readiness timeline. On timeout the error lists the pods that are not ready,
     with their phase, conditions, container states, unbound PVCs and latest events (for example
-    C(ImagePullBackOff), C(FailedMount) with the NFS error, C(Unschedulable)).
+    C(ImagePullBackOff), C(FailedMount) with the NFS error, C(Unschedulable)). A pod that runs a revision
+    other than the update revision and is not Ready is never replaced by the controller under
+    O(pod_management_policy=OrderedReady) (a broken template, then reverted); the error names it, says it must
+    be deleted (Kubernetes docs, StatefulSets, Forced rollback) with the C(kubectl delete pod) command, and
+    the result lists it in C(forced_rollback).
   - Kubernetes does not allow changing O(volume_claim_templates), O(selector), O(service_name) or
     O(pod_management_policy) of an existing StatefulSet. Such a change fails before anything is written,
     naming the field, unless O(recreate_on_immutable_change=true).
@@ -57,6 +63,8 @@ options:
     description:
       - Name of the headless Service that governs the pods' DNS names (C(spec.serviceName)).
       - Defaults to O(name).
+      - With O(create_service=true) a DNS-1035 label (a Service name starts with a letter), else a
+        DNS-1123 label.
     type: str
   create_service:
     description:
@@ -362,99 +370,19 @@ pvcs_deleted:
   type: list
   elements: str
 diff:
-  description: Before/after of each object that changed (with --diff).
+  description: Before/after of each object that changed (Service, StatefulSet, PVCs on deletion), in diff mode.
   returned: when changed
   type: list
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s import manifests as mf
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import K8sError
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.module import (
-    APPLY_OPTIONS,
-    argument_spec,
-    connect,
-    fail,
-    fail_with_outcome,
-)
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s.runners import (
-    Outcome,
-    run_statefulset,
+    run_module,
 )
 
 
 def main():
-    spec = argument_spec(
-        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
-        name={"type": "str", "required": True},
-        namespace={"type": "str", "default": "default"},
-        service_name={"type": "str"},
-        create_service={"type": "bool", "default": True},
-        replicas={"type": "int", "default": 1},
-        labels={"type": "dict"},
-        selector={"type": "dict"},
-        container_name={"type": "str"},
-        image={"type": "str"},
-        image_pull_policy={"type": "str", "choices": ["Always", "IfNotPresent", "Never"]},
-        ports={"type": "list", "elements": "dict", "options": {
-            "name": {"type": "str"},
-            "container_port": {"type": "int", "required": True},
-            "protocol": {"type": "str", "choices": ["TCP", "UDP", "SCTP"], "default": "TCP"},
-        }},
-        env={"type": "list", "elements": "dict"},
-        resources={"type": "dict"},
-        readiness_probe={"type": "dict"},
-        node_selector={"type": "dict"},
-        tolerations={"type": "list", "elements": "dict"},
-        volume_claim_templates={"type": "list", "elements": "dict", "options": {
-            "name": {"type": "str", "required": True},
-            "storage_class_name": {"type": "str"},
-            "access_modes": {"type": "list", "elements": "str", "default": ["ReadWriteOnce"],
-                             "choices": list(mf.ACCESS_MODES)},
-            "size": {"type": "str", "required": True},
-            "mount_path": {"type": "path", "required": True},
-        }},
-        pod_management_policy={"type": "str", "choices": ["OrderedReady", "Parallel"], "default": "OrderedReady"},
-        update_strategy={"type": "str", "choices": ["RollingUpdate", "OnDelete"], "default": "RollingUpdate"},
-        partition={"type": "int"},
-        max_unavailable={"type": "raw"},
-        pvc_retention_policy={"type": "dict", "options": {
-            "when_deleted": {"type": "str", "choices": ["Retain", "Delete"]},
-            "when_scaled": {"type": "str", "choices": ["Retain", "Delete"]},
-        }},
-        min_ready_seconds={"type": "int"},
-        ordinals_start={"type": "int"},
-        check_storage_class={"type": "bool", "default": True},
-        recreate_on_immutable_change={"type": "bool", "default": False},
-        cascade={"type": "str", "choices": ["background", "foreground", "orphan"], "default": "background"},
-        delete_pvcs={"type": "bool", "default": False},
-        wait={"type": "bool", "default": False},
-        wait_timeout={"type": "int", "default": 300},
-        **APPLY_OPTIONS
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
-                           required_if=[("state", "present", ("image",))])
-    params = dict(module.params)
-    retention = params.get("pvc_retention_policy")
-    if retention:
-        params["pvc_retention_policy"] = {k: v for k, v in retention.items() if v is not None}
-    try:
-        mf.validate_statefulset_params(params, params["state"])
-    except K8sError as exc:
-        fail(module, exc)
-    if params["wait_timeout"] < 1:
-        module.fail_json(msg=f"wait_timeout: must be >= 1, got {params['wait_timeout']}")
-    client = connect(module)
-    outcome = Outcome(module.warn)
-    try:
-        run_statefulset(client, params, check_mode=module.check_mode, outcome=outcome)
-    except K8sError as exc:
-        fail_with_outcome(module, exc, outcome)
-    result = outcome.module_result()
-    if not module._diff:
-        result.pop("diff")
-    module.exit_json(**result)
+    run_module("statefulset")
 
 
 if __name__ == "__main__":

@@ -1,3 +1,5 @@
+#!/usr/bin/python
+# Copyright: stateful.nfs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
@@ -120,43 +122,13 @@ server_version:
   sample: {major: "1", minor: "34", gitVersion: v1.34.2, platform: linux/amd64}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import K8sError
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s.manifests import (
-    check_dns1123_label,
-    check_dns1123_subdomain,
-)
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.module import (
-    argument_spec,
-    connect,
-    fail,
-)
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s.runners import (
-    identity_table,
+    run_module,
 )
 
 
 def main():
-    spec = argument_spec(
-        name={"type": "str", "required": True},
-        namespace={"type": "str", "default": "default"},
-        cluster_domain={"type": "str", "default": "cluster.local"},
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    p = module.params
-    try:
-        check_dns1123_label("name", p["name"])
-        check_dns1123_label("namespace", p["namespace"])
-        check_dns1123_subdomain("cluster_domain", p["cluster_domain"])
-    except K8sError as exc:
-        fail(module, exc)
-    client = connect(module)
-    try:
-        table = identity_table(client, p["namespace"], p["name"], p["cluster_domain"])
-        table["server_version"] = client.version() or {}
-    except K8sError as exc:
-        fail(module, exc)
-    module.exit_json(changed=False, **table)
+    run_module("statefulset_info")
 
 
 if __name__ == "__main__":

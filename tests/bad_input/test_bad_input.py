@@ -1,4 +1,4 @@
-"""Bad input table (issue 6, section 2): every case fails clearly and changes nothing.
+"""Bad input table: every case fails clearly and changes nothing.
 
 ``CASES`` below is the table, kept as data so it can be rendered into the README's
 troubleshooting section: ``render_markdown()`` turns it into ``tests/bad_input/TABLE.md``
@@ -80,6 +80,35 @@ def _sts_vct(**over):
     return _with(STS_OK, volume_claim_templates=[_with(VCT_OK, **over)])
 
 
+# Options the nfs_server role once judged by a table of its own, differently from the nfs_export
+# module: (key, problem, options, expected texts). Each is a module case and a role case per
+# backend; the role's message must contain the module's (one set of rules, in Python).
+ROLE_VS_MODULE = [
+    ("rdirplus", "option rdirplus (exportfs knows only nordirplus)", ["rw", "sync", "rdirplus"],
+     ["rdirplus", "unknown export option"]),
+    ("crossmnt_nocrossmnt", "contradicting options crossmnt and nocrossmnt", ["rw", "crossmnt", "nocrossmnt"],
+     ["'crossmnt' and 'nocrossmnt' contradict"]),
+    ("reexport", "option reexport= (not among the options the module accepts)", ["rw", "reexport=auto-fsidnum"],
+     ["reexport=auto-fsidnum", "unknown export option"]),
+    ("sec_flavor", "unknown security flavor in sec=", ["rw", "sec=krb5:krb6"], ["sec=krb5:krb6", "'krb6'"]),
+    ("anonuid_negative", "negative anonuid", ["rw", "anonuid=-2"], ["anonuid=-2", "non-negative"]),
+]
+
+
+def _export_case(key, problem, options, expect):
+    return {"id": f"export_{key}", "target": "module nfs_export", "problem": problem, "module": "nfs_export",
+            "args": {"path": f"{{tmp}}/srv/{key}", "dest": "{tmp}/etc/exports",
+                     "clients": [{"host": "10.0.0.0/24", "options": options}]},
+            "expect": expect}
+
+
+def _server_case(key, problem, options, expect, backend):
+    return {"id": f"server_{key}_{backend}", "target": "role nfs_server", "problem": f"{problem}, {backend} backend",
+            "role": "nfs_server", "vars": {"nfs_server_backend": backend, "nfs_server_exports": [
+                {"path": f"{{tmp}}/srv/{key}", "clients": [{"host": "10.0.0.0/24", "options": options}]}]},
+            "expect": expect, "same_message_as": f"export_{key}"}
+
+
 # --------------------------------------------------------------------------- the table
 # Each case: id, target (module or role), what is wrong, how it is called (module args or
 # role vars; {tmp}, {url}, {closed_url} are filled in at run time), and `expect`: the
@@ -129,6 +158,7 @@ CASES = [
      "module": "nfs_export", "args": {"path": "/srv/nfs", "dest": "{tmp}/etc/exports",
                                       "clients": [{"host": "10.0.0.0/24", "options": ["rw", "anonuid=nobody"]}]},
      "expect": ["anonuid"]},
+    *[_export_case(*row) for row in ROLE_VS_MODULE],
     # ---- statefulset / statefulset_info / nfs_provisioner modules (cluster) -----------
     {"id": "sts_name_not_dns1123", "target": "module statefulset", "problem": "name is not a DNS-1123 label",
      "module": "statefulset", "args": _with(STS_OK, name="Web_1"), "expect": ["Web_1", "DNS-1123"]},
@@ -198,6 +228,7 @@ CASES = [
      "role": "nfs_server", "vars": {"nfs_server_exports": [
          {"path": "{tmp}/srv/bad-owner", "owner": "no-such-user-4711", "clients": [EXPORT_OK]}]},
      "expect": ["no-such-user-4711"]},
+    *[_server_case(*row, backend) for row in ROLE_VS_MODULE for backend in ("kernel", "ganesha")],
     # ---- role nfs_client (validation on localhost; /etc/fstab) ----------------------
     {"id": "client_mount_option_unknown", "target": "role nfs_client", "problem": "unknown mount option",
      "role": "nfs_client", "vars": _with(CLIENT_ROLE_OK, nfs_client_mounts=[
@@ -219,14 +250,14 @@ CASES = [
     {"id": "role_sts_name_not_dns1123", "target": "role k8s_statefulset_nginx",
      "problem": "StatefulSet name is not a DNS-1123 label",
      "role": "k8s_statefulset_nginx", "vars": _with(K8S_ROLE_OK, k8s_statefulset_nginx_name="Web_1"),
-     "expect": ["name=Web_1", "DNS-1123"]},
+     "expect": ["statefulset: name: 'Web_1'", "DNS-1123"]},
     {"id": "role_sts_replicas_negative", "target": "role k8s_statefulset_nginx", "problem": "replicas < 0",
      "role": "k8s_statefulset_nginx", "vars": _with(K8S_ROLE_OK, k8s_statefulset_nginx_replicas=-1),
-     "expect": ["replicas", "(-1)"]},
+     "expect": ["statefulset: replicas", "-1"]},
     {"id": "role_sts_size_not_quantity", "target": "role k8s_statefulset_nginx",
      "problem": "storage size is not a quantity",
      "role": "k8s_statefulset_nginx", "vars": _with(K8S_ROLE_OK, k8s_statefulset_nginx_storage_size="lots"),
-     "expect": ["storage_size", "(lots)"]},
+     "expect": ["'lots'", "quantity"]},
     {"id": "role_sts_access_mode_unknown", "target": "role k8s_statefulset_nginx", "problem": "unknown access mode",
      "role": "k8s_statefulset_nginx",
      "vars": _with(K8S_ROLE_OK, k8s_statefulset_nginx_access_modes=["ReadWriteSometimes"]),
@@ -505,6 +536,18 @@ def test_bad_input(case, request, tmp_path):
     assert changed == [], f"files changed by the bad-input run: {changed}"
     assert run["stats"]["writes"] == 0, f"write requests reached the API: {run['stats']['by_method']}"
     assert _dump_diff(*run["cluster"]) == [], "cluster objects changed"
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "same_message_as" in c], ids=lambda c: c["id"])
+def test_role_refuses_with_the_module_message(case, request):
+    """The role's verdict is the module's: same refusal, the module's own words, for either backend."""
+    request.getfixturevalue("lab")
+    run = request.getfixturevalue("table_run")
+    role_res, _ = _failure(run["per_case"][case["id"]])
+    module_res, _ = _failure(run["per_case"][case["same_message_as"]])
+    assert role_res is not None and module_res is not None
+    module_msg = str(module_res["msg"])
+    assert module_msg and module_msg in str(role_res["msg"]), (module_msg, role_res["msg"])
 
 
 def test_table_size_and_spread():

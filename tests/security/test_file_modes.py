@@ -1,4 +1,4 @@
-"""Issue 6, section 3: files the roles write have an explicit owner/mode; nothing is world-writable
+"""Files the roles write have an explicit owner/mode; nothing is world-writable
 unless a variable asks for it.
 
 Static check of every role's task files (tasks/, handlers/): each task that creates a file or a
@@ -18,6 +18,7 @@ import re
 import stat
 
 import pytest
+from ansible_collections.stateful.nfs.plugins.filter.nfs_exports import nfs_exports
 
 from tests.security.helpers import REPO_ROOT, ROLES, iter_tasks, load_yaml
 
@@ -124,8 +125,12 @@ def test_export_directories_default_not_world_writable():
     """nfs_server: a directory item without `mode` gets nfs_server_export_mode (root-owned 0755 by default)."""
     d = _defaults("nfs_server")
     assert not world_writable(d["nfs_server_export_mode"]) and d["nfs_server_export_owner"] == "root"
-    model = (REPO_ROOT / "roles/nfs_server/templates/exports_model.json.j2").read_text()
-    assert "item.get('mode', nfs_server_export_mode)" in model, "the per-export mode default changed: re-check"
+    validate = (REPO_ROOT / "roles/nfs_server/tasks/validate.yml").read_text()
+    assert "mode=nfs_server_export_mode" in validate, "the per-export mode default changed: re-check"
+    model = nfs_exports([{"path": "/srv/nfs", "clients": ["10.0.0.0/24"]}], mode=d["nfs_server_export_mode"],
+                        owner=d["nfs_server_export_owner"], group=d["nfs_server_export_group"])
+    assert model["problems"] == []
+    assert (model["exports"][0]["mode"], model["exports"][0]["owner"]) == (d["nfs_server_export_mode"], "root")
     directories = load_yaml(REPO_ROOT / "roles/nfs_server/tasks/directories.yml")
     args = directories[0]["ansible.builtin.file"]
     assert {args["owner"], args["group"], args["mode"]} == {"{{ item.owner }}", "{{ item.group }}", "{{ item.mode }}"}

@@ -1,4 +1,4 @@
-"""Issue 6, section 3: the nfs_provisioner module's RBAC is no wider than upstream's.
+"""The nfs_provisioner module's RBAC is no wider than upstream's.
 
 Allowed rules, copied from upstream kubernetes-sigs/nfs-subdir-external-provisioner:
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import manifests as mf
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s import validation
 
 CHART_CLUSTERROLE = [  # templates/clusterrole.yaml
     {"apiGroups": [""], "resources": ["persistentvolumes"], "verbs": ["get", "list", "watch", "create", "delete"]},
@@ -77,7 +78,7 @@ def rbac_problems(objects, namespace, service_account):
 
 PARAMS = {"name": "nfs-client-provisioner", "namespace": "storage", "provisioner_name": "fuseim.pri/ifs",
           "nfs_server": "192.0.2.20", "nfs_path": "/srv/nfs", "replicas": 1,
-          "image": mf.DEFAULT_PROVISIONER_IMAGE, "image_pull_policy": "IfNotPresent",
+          "image": validation.DEFAULT_PROVISIONER_IMAGE, "image_pull_policy": "IfNotPresent",
           "storage_class_name": "managed-nfs-storage", "archive_on_delete": True, "reclaim_policy": "Delete",
           "volume_binding_mode": "Immediate", "default_class": False}
 

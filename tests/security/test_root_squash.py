@@ -1,4 +1,4 @@
-"""Issue 6, section 3: no ``*`` with ``no_root_squash`` by default; a warning where a user asks for it.
+"""No ``*`` with ``no_root_squash`` by default; a warning where a user asks for it.
 
 Static part: every role's ``defaults/main.yml`` and ``meta/argument_specs.yml`` defaults are parsed;
 no export item, client list or default client list may give every host (``*``, or a

@@ -1,4 +1,4 @@
-"""Issue 6, section 3: ruff's security rules (flake8-bandit, ``S``) are clean on ``plugins/``.
+"""Ruff's security rules (flake8-bandit, ``S``) are clean on ``plugins/``.
 
 ruff runs with ``--isolated`` so that no project configuration can deselect rules or exclude
 files; ``# noqa: S...`` comments in the code are honoured (each must be justified where it is

@@ -1,4 +1,4 @@
-"""Issue 6, section 3: secrets never appear in task output, diffs or logs.
+"""Secrets never appear in task output, diffs or logs.
 
 Playbooks run with ``-vvv --diff`` (default stdout callback, as a user sees it) and
 ``ANSIBLE_LOG_PATH`` against the test double; stdout, stderr and the log file are searched for:

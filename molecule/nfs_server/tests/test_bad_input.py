@@ -16,17 +16,28 @@ HOST = "nfs_server-bookworm"
 
 # case -> substrings the failure message must contain (the problem, named)
 EXPECTED = {
-    "relative_path": ["srv/relative-export", "relative", "absolute"],
+    "relative_path": ["srv/relative-export", "not absolute"],
     "newline_in_path": ["/srv/new\\nline", "newline"],
     "quote_in_path": ["quo", "quote"],
     "unknown_option": ["unknown export option", "frobnicate"],
-    "rw_with_ro": ["rw and ro contradict"],
-    "invalid_cidr": ["10.0.0.0/33", "invalid CIDR"],
+    "rw_with_ro": ["'rw' and 'ro' contradict"],
+    "invalid_cidr": ["10.0.0.0/33", "not a valid network (CIDR)"],
     "duplicate_paths": ["duplicate export path", "/srv/dup"],
     "empty_client_list": ["/srv/bad-empty", "client list is empty"],
     "unknown_backend": ["nfs_server_backend", "kernel", "ganesha"],
     "missing_owner": ["no-such-user-4711", "does not exist"],
 }
+# Cases the nfs_export module judges: the role's message must carry the module's, for both backends.
+SAME_AS_MODULE = {
+    "rdirplus": ["unknown export option 'rdirplus'"],
+    "crossmnt_nocrossmnt": ["'crossmnt' and 'nocrossmnt' contradict"],
+    "reexport": ["unknown export option 'reexport=auto-fsidnum'"],
+    "sec_flavor": ["sec=krb5:krb6", "'krb6'"],
+    "anonuid_negative": ["anonuid=-2", "non-negative"],
+}
+for _key, _needles in SAME_AS_MODULE.items():
+    for _backend in ("kernel", "ganesha"):
+        EXPECTED[f"{_key}_{_backend}"] = _needles
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +70,13 @@ def test_clear_error_naming_the_problem(record, case):
     assert "Traceback" not in message
     for needle in EXPECTED[case]:
         assert needle in message, "%s: %r not in %r" % (case, needle, message)
+
+
+@pytest.mark.parametrize("case", sorted(f"{k}_{b}" for k in SAME_AS_MODULE for b in ("kernel", "ganesha")))
+def test_role_refuses_with_the_module_message(record, case):
+    module_message = record[case]["module_message"]
+    assert module_message, case + ": the nfs_export module accepted the input"
+    assert module_message in record[case]["message"], (module_message, record[case]["message"])
 
 
 @pytest.mark.parametrize("case", sorted(EXPECTED))

@@ -1,16 +1,24 @@
+# Copyright: stateful.nfs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Kubernetes helpers of stateful.nfs.
 
-Layout (one concern per file):
+Layout (one concern per file; each imports only the ones listed before it):
 
-* ``errors``    - exception types; every message names the object and the input.
-* ``client``    - connection options (shared argument spec with ``K8S_AUTH_*``
-                  fallbacks), building a ``kubernetes.client.ApiClient`` and a
-                  thin REST wrapper (``K8sClient``) with retries.
-* ``retry``     - bounded backoff for 429 / 5xx / connection resets.
-* ``resources`` - static map kind -> REST path (no discovery round trips).
-* ``apply``     - server-side apply, no-write idempotency check, diff, delete.
-* ``manifests`` - pure functions: validated params -> list of manifests.
-* ``wait``      - Deployment availability and StatefulSet rollout waiters.
-* ``identity``  - the read-only StatefulSet identity table.
+* ``errors``     - exception types; every message names the object and the input.
+* ``resources``  - static map kind -> REST path (no discovery round trips).
+* ``retry``      - bounded backoff for 429 / 5xx / connection resets.
+* ``client``     - connection options (shared argument spec with ``K8S_AUTH_*``
+                   fallbacks), building a ``kubernetes.client.ApiClient`` and a
+                   thin REST wrapper (``K8sClient``) with retries.
+* ``compare``    - desired-vs-live comparison and Kubernetes quantities (pure).
+* ``validation`` - the modules' parameter rules (names, quantities, choices, mount
+                   options); the one place they live, asked by modules and roles.
+* ``manifests``  - pure functions: validated parameters -> list of manifests.
+* ``apply``      - apply policy (field manager, force), server-side apply with a
+                   no-write idempotency check, diff, delete.
+* ``wait``       - Deployment availability and StatefulSet rollout waiters.
+* ``identity``   - the read-only StatefulSet identity table.
+* ``runners``    - what each module does, given validated parameters and a client.
+* ``module``     - the modules' one entry path: argument spec, validate once,
+                   connect, run, every error to ``fail_json``.
 """

@@ -1,9 +1,10 @@
+# Copyright: stateful.nfs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Server-side apply with a no-write idempotency check, diffs and deletes.
 
 Policy
 ------
-* Field manager ``stateful.nfs``. Because the manifests are applied (not
+* Field manager ``stateful.nfs`` (:data:`FIELD_MANAGER`). Because the manifests are applied (not
   merged), a field that a user removes from the module's input is removed from
   the object, *provided* no other manager also owns it.
 * ``force=true`` by default: the module's input is the declared truth, so a
@@ -35,10 +36,10 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s.client import (
-    FIELD_MANAGER,
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.compare import (
+    first_difference,
+    format_path,
 )
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.resources import Ref
 
@@ -49,83 +50,13 @@ try:
 except ImportError:  # pragma: no cover
     HAS_YAML = False
 
+# The field manager of every apply; objects it manages are this collection's.
+FIELD_MANAGER = "stateful.nfs"
+
 BOOKKEEPING_METADATA = ("managedFields", "resourceVersion", "uid", "creationTimestamp",
                         "generation", "selfLink", "deletionTimestamp",
                         "deletionGracePeriodSeconds")
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
-
-_QUANTITY_RE = re.compile(r"^([+-]?[0-9.]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$")
-_SUFFIX = {None: 1, "": 1, "Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40, "Pi": 2 ** 50,
-           "Ei": 2 ** 60, "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
-           "P": 1e15, "E": 1e18}
-
-
-def parse_quantity(value):
-    """Value of a Kubernetes quantity (``'1Gi'``, ``'500m'``, ``2``) as a float, or None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if not isinstance(value, str):
-        return None
-    m = _QUANTITY_RE.match(value.strip())
-    if not m:
-        return None
-    try:
-        number = float(m.group(1))
-    except ValueError:
-        return None
-    suffix = m.group(2)
-    if suffix and suffix[0] in "eE":
-        return number * (10 ** int(suffix[1:]))
-    return number * _SUFFIX[suffix]
-
-
-_QUANTITY_PARENTS = ("limits", "requests", "capacity", "allocatable")
-
-
-def _is_quantity_path(path):
-    return bool(path) and len(path) >= 2 and path[-2] in _QUANTITY_PARENTS
-
-
-def _empty(v):
-    return v is None or v == {} or v == []
-
-
-def first_difference(desired, live, path=()):
-    """Path (tuple) of the first desired field not matched by ``live``, or None when desired ⊆ live."""
-    if isinstance(desired, dict):
-        if not isinstance(live, dict):
-            return path if not (_empty(desired) and live is None) else None
-        for key, value in desired.items():
-            if key not in live or live[key] is None:
-                if _empty(value):
-                    continue
-                return path + (key,)
-            diff = first_difference(value, live[key], path + (key,))
-            if diff is not None:
-                return diff
-        return None
-    if isinstance(desired, list):
-        if not isinstance(live, list):
-            return None if (_empty(desired) and live is None) else path
-        if len(desired) != len(live):
-            return path
-        for i, (d, v) in enumerate(zip(desired, live)):
-            diff = first_difference(d, v, path + (i,))
-            if diff is not None:
-                return diff
-        return None
-    if desired == live and type(desired) is type(live):
-        return None
-    if isinstance(desired, (int, float)) and isinstance(live, (int, float)) and not isinstance(
-            desired, bool) and not isinstance(live, bool) and desired == live:
-        return None
-    if _is_quantity_path(path):
-        a, b = parse_quantity(desired), parse_quantity(live)
-        if a is not None and b is not None and abs(a - b) <= 1e-9 * max(abs(a), abs(b), 1):
-            return None
-    return path
 
 
 def owned_fields(live, manager=FIELD_MANAGER):
@@ -221,16 +152,6 @@ def needs_apply(desired, live, manager=FIELD_MANAGER):
     return False, "matches"
 
 
-def format_path(path):
-    out = ""
-    for p in path:
-        if isinstance(p, int):
-            out += f"[{p}]"
-        else:
-            out += ("." if out else "") + str(p)
-    return out or "(root)"
-
-
 def sanitize(obj):
     """Copy of ``obj`` without server bookkeeping and status, for diffs and results."""
     if obj is None:
@@ -305,7 +226,7 @@ def apply_object(client, desired, check_mode=False, force=True, live=None, live_
     before = sanitize(live)
     if not write:
         return Result(ref, "unchanged", False, before, before, reason)
-    answer = client.apply(desired, dry_run=check_mode, force=force)
+    answer = client.apply(desired, FIELD_MANAGER, dry_run=check_mode, force=force)
     after = sanitize(answer)
     changed = live is None or before != after
     action = "create" if live is None else ("update" if changed else "unchanged")

@@ -1,3 +1,4 @@
+# Copyright: stateful.nfs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Connection options, ApiClient construction and a small REST wrapper.
 
@@ -53,7 +54,6 @@ except ImportError as _exc:  # pragma: no cover - exercised only without the lib
     HAS_KUBERNETES = False
     KUBERNETES_IMPORT_ERROR = _exc
 
-FIELD_MANAGER = "stateful.nfs"
 USER_AGENT = "stateful.nfs/0.1.0"
 
 # Option name -> env var(s), in the order kubernetes.core reads them.
@@ -325,8 +325,8 @@ class K8sClient:
         result = self.request("GET", collection_path(kind, namespace), what, query=query)
         return (result or {}).get("items") or []
 
-    def apply(self, manifest, dry_run=False, force=True, field_manager=FIELD_MANAGER):
-        """Server-side apply ``manifest``; returns the object as the API returned it."""
+    def apply(self, manifest, field_manager, dry_run=False, force=True):
+        """Server-side apply ``manifest`` as ``field_manager``; returns the object as the API returned it."""
         ref = Ref.of(manifest)
         query = [("fieldManager", field_manager), ("force", "true" if force else "false")]
         if dry_run:

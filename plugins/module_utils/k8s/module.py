@@ -1,29 +1,48 @@
+# Copyright: stateful.nfs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Glue between AnsibleModule and the k8s helpers (argument spec, client, failures)."""
+"""Glue between AnsibleModule and the k8s helpers: the Kubernetes modules' one entry path.
+
+Every Kubernetes module's ``main()`` is ``run_module("<its name>")``. :func:`run_module` builds
+the ``AnsibleModule`` from the module's options in ``validation.MODULE_RULES`` plus the shared
+connection options, validates the input once, builds the client, runs the module's runner,
+and turns every :class:`errors.K8sError` into ``fail_json`` in this one place (as
+kubernetes.core's ``module_utils/k8s/core.py`` does for its modules).
+"""
 
 from __future__ import annotations
 
 import copy
 import traceback
 
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import (
     client as k8s_client,
 )
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import K8sError
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.identity import (
+    read_identity,
+)
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.runners import (
+    Outcome,
+    run_provisioner,
+    run_statefulset,
+)
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.validation import (
+    MODULE_RULES,
+)
+
+# module -> runner(client, validated params, check_mode, outcome) -> result or None
+RUNNERS = {"statefulset": run_statefulset, "nfs_provisioner": run_provisioner, "statefulset_info": read_identity}
 
 
 def argument_spec(**module_options):
-    """The module's options plus the shared connection options and ``force_conflicts``."""
+    """The module's options plus the shared connection options."""
     spec = copy.deepcopy(k8s_client.AUTH_ARG_SPEC)
     spec.update(module_options)
     return spec
 
 
-APPLY_OPTIONS = {"force_conflicts": {"type": "bool", "default": True},
-                 "create_namespace": {"type": "bool", "default": False}}
-
-
-def check_library(module):
+def _check_library(module):
     if not k8s_client.HAS_KUBERNETES:
         module.fail_json(msg="the 'kubernetes' Python library is required on the host running this module"
                              " (pip install kubernetes)",
@@ -32,27 +51,39 @@ def check_library(module):
                              k8s_client.KUBERNETES_IMPORT_ERROR.__traceback__)))
 
 
-def connect(module):
-    """A K8sClient for the module's connection options (fails the module on bad options)."""
-    check_library(module)
-    if k8s_client.looks_inline(module.params.get("kubeconfig")):
-        # a kubeconfig given to the path option (credentials included): keep it out of the result
-        module.no_log_values.add(module.params["kubeconfig"])
+def run_module(name):
+    """Validate once, connect, run, report: the whole ``main()`` of the Kubernetes module ``name``.
+
+    The input is checked by ``AnsibleModule`` (the module's options) and then by the module's
+    validator (``validation.MODULE_RULES``) before any request. The runner does the work,
+    recording each object it handled in an :class:`runners.Outcome`; it returns the module's
+    result, or None for the outcome's own (``changed``, ``objects``, ``diff`` and the runner's
+    extra keys).
+
+    Any :class:`errors.K8sError` fails the module with its message and details, plus what was
+    already done (so ``changed`` stays truthful after a partial run). ``diff`` is returned only
+    in diff mode.
+    """
+    options, required_if, validate = MODULE_RULES[name]
+    module = AnsibleModule(argument_spec=argument_spec(**options), required_if=required_if,
+                           supports_check_mode=True)
+    outcome = Outcome(module.warn)
     try:
-        return k8s_client.K8sClient.from_params(module.params, log=module.debug)
+        params = validate(module.params)
+        _check_library(module)
+        if k8s_client.looks_inline(module.params.get("kubeconfig")):
+            # a kubeconfig given to the path option (credentials included): keep it out of the result
+            module.no_log_values.add(module.params["kubeconfig"])
+        client = k8s_client.K8sClient.from_params(module.params, log=module.debug)
+        result = RUNNERS[name](client, params, module.check_mode, outcome)
     except K8sError as exc:
-        module.fail_json(msg=str(exc), **exc.details)
-
-
-def fail(module, exc, **extra):
-    result = dict(extra)
-    result.update(getattr(exc, "details", {}) or {})
-    module.fail_json(msg=str(exc), **result)
-
-
-def fail_with_outcome(module, exc, outcome):
-    """Fail, reporting what was already done (so ``changed`` is truthful after a partial run)."""
-    result = outcome.module_result()
+        result = outcome.module_result()
+        result.update(exc.details or {})
+        if not module._diff:
+            result.pop("diff", None)
+        module.fail_json(msg=str(exc), **result)
+    if result is None:
+        result = outcome.module_result()
     if not module._diff:
         result.pop("diff", None)
-    fail(module, exc, **result)
+    module.exit_json(**result)

@@ -1,3 +1,4 @@
+# Copyright: stateful.nfs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Static map of the kinds this collection touches to their REST paths.
 

@@ -1,3 +1,4 @@
+# Copyright: stateful.nfs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Bounded exponential backoff for transient Kubernetes API failures.
 

@@ -1,11 +1,14 @@
+# Copyright: stateful.nfs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What each module does, given validated parameters and a :class:`K8sClient`.
 
-Order of operations in every runner: validate input (no request) -> read
-what exists (GETs only) and refuse clearly on conflicts -> write. A failure
-in the first two phases leaves the cluster untouched; a failure while
-writing leaves objects that the next run converges (every write is an apply
-of the full desired state, so there is no partial state a re-run cannot fix).
+The module validated its input at its entry (``validation``); a runner takes that
+validated copy as it is. Order of operations in every runner: read what exists
+(GETs only) and refuse clearly on conflicts -> write, a namespace to create included.
+A refusal therefore leaves the cluster untouched (in check mode not even a dry-run
+write is sent); a failure while writing leaves objects that the next
+run converges (every write is an apply of the full desired state, so there is no
+partial state a re-run cannot fix).
 """
 
 from __future__ import annotations
@@ -13,15 +16,14 @@ from __future__ import annotations
 import re
 
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import manifests as mf
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s import validation
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import wait as waiters
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.apply import (
+    FIELD_MANAGER,
     Result,
     apply_object,
     delete_object,
     sanitize,
-)
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s.client import (
-    FIELD_MANAGER,
 )
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import (
     ApiError,
@@ -66,14 +68,11 @@ class Outcome:
         return out
 
 
-def ensure_namespace(client, namespace, create=False, check_mode=False, outcome=None):
-    """Make sure ``namespace`` exists before any write into it.
+def namespace_to_create(client, namespace, create=False):
+    """Read only: True when ``namespace`` is missing and ``create`` allows creating it.
 
-    Missing and ``create`` false: fail with guidance. Missing and ``create`` true: create it
-    (server-side apply; dry run in check mode) and record the result in ``outcome``. An existing
-    namespace is never written to (its labels and annotations are not ours). A 403 on namespaces
-    skips the check. Returns True when the namespace is still missing because check mode only
-    pretended to create it (the caller cannot dry-run objects into it on the server).
+    Missing and ``create`` false: fail with guidance. An existing namespace is never written to
+    (its labels and annotations are not ours). A 403 on namespaces skips the check.
     """
     try:
         ns = client.get(Ref("Namespace", namespace))
@@ -86,10 +85,16 @@ def ensure_namespace(client, namespace, create=False, check_mode=False, outcome=
     if not create:
         raise InputError("namespace", f"namespace {namespace!r} does not exist; create it first, set"
                                       " create_namespace: true, or choose an existing one")
-    manifest = mf.namespace_manifest(namespace)
-    result = apply_object(client, manifest, check_mode, live=None, live_known=True)
-    if outcome is not None:
-        outcome.add(result)
+    return True
+
+
+def create_namespace(client, namespace, check_mode, outcome):
+    """Create ``namespace`` (server-side apply; dry run in check mode), recorded in ``outcome``.
+
+    Returns True when the namespace is still missing because check mode only pretended to create
+    it (the caller cannot dry-run objects into it on the server).
+    """
+    outcome.add(apply_object(client, mf.namespace_manifest(namespace), check_mode, live=None, live_known=True))
     return check_mode
 
 
@@ -102,17 +107,22 @@ def is_ours(obj):
 
 
 # --------------------------------------------------------------------------- nfs_provisioner
-def run_provisioner(client, params, check_mode=False, warn=None, clock=None, sleep=None, outcome=None):
-    state = params.get("state", "present")
-    p = mf.validate_provisioner_params(params, state)
-    outcome = outcome if outcome is not None else Outcome(warn)
+def run_provisioner(client, p, check_mode, outcome, clock=None, sleep=None):
+    """Converge the provisioner's objects to ``p`` (``validation.validate_provisioner_params``' result)."""
+    state = p.get("state", "present")
     names = mf.provisioner_names(p["name"])
-    outcome.extra["names"] = dict(names, storage_class=p["storage_class_name"])
+    outcome.extra["names"] = dict(names, storage_class=p["storage_class_name"],
+                                  root_volume=mf.root_volume_name(p) if state == "present" else None)
     if state == "absent":
-        return _provisioner_absent(client, p, check_mode, outcome, clock, sleep)
+        _provisioner_absent(client, p, check_mode, outcome, clock, sleep)
+        return
 
     desired = mf.provisioner_manifests(p)
-    pending = ensure_namespace(client, p["namespace"], p.get("create_namespace", False), check_mode, outcome)
+    # Reads and refusals first: nothing is written before every check has passed.
+    for text in validation.provisioner_warnings(p):
+        outcome.warn(text)
+    check_provisioner_image(client, p["image"], outcome)
+    new_namespace = namespace_to_create(client, p["namespace"], p.get("create_namespace", False))
     sc_ref = Ref("StorageClass", p["storage_class_name"])
     live_sc = client.get(sc_ref)
     replace_sc = False
@@ -127,6 +137,11 @@ def run_provisioner(client, params, check_mode=False, warn=None, clock=None, sle
                              " class (existing PVs and PVCs are not affected)".format(live_sc.get("provisioner")))
         replace_sc = True
 
+    dep_ref = Ref("Deployment", names["deployment"], p["namespace"])
+    live_dep = client.get(dep_ref)
+    old_root = mf.root_claim_of(live_dep)
+
+    pending = create_namespace(client, p["namespace"], check_mode, outcome) if new_namespace else False
     for manifest in desired:
         ref = Ref.of(manifest)
         if ref == sc_ref and replace_sc:
@@ -141,17 +156,58 @@ def run_provisioner(client, params, check_mode=False, warn=None, clock=None, sle
             res.action, res.before = "recreate", sanitize(live_sc)
             outcome.add(res)
             continue
-        kwargs = {"live": live_sc, "live_known": True} if ref == sc_ref else {}
+        kwargs = {}
+        if ref in (sc_ref, dep_ref):
+            kwargs = {"live": live_sc if ref == sc_ref else live_dep, "live_known": True}
         outcome.add(apply_object(client, manifest, check_mode, p.get("force_conflicts", True),
                                  namespace_pending=pending and ref.namespaced, **kwargs))
+    # the Deployment mounts the new root claim (or the inline volume) now: the old pair goes
+    if old_root and old_root != mf.root_volume_name(p) and old_root.startswith(p["name"] + "-root-"):
+        for ref in (Ref("PersistentVolumeClaim", old_root, p["namespace"]), Ref("PersistentVolume", old_root)):
+            _delete_if_ours(client, ref, client.get(ref), check_mode, outcome)
 
-    dep_ref = Ref("Deployment", names["deployment"], p["namespace"])
     outcome.extra["provisioner_name"] = p["provisioner_name"]
     outcome.extra["storage_class"] = p["storage_class_name"]
     if p.get("wait") and not check_mode and p["replicas"] > 0:
         outcome.extra["deployment"] = waiters.wait_deployment_available(
             client, dep_ref, timeout=p.get("wait_timeout", 300), **_timing(clock, sleep))
-    return outcome
+
+
+def _server_minor(version):
+    """The API server's minor version as an int (``"28+"`` -> 28), or None when unknown."""
+    match = re.match(r"[0-9]+", str((version or {}).get("minor") or ""))
+    return int(match.group(0)) if match and str(version.get("major")) == "1" else None
+
+
+def check_provisioner_image(client, image, outcome):
+    """Refuse the retired nfs-client-provisioner where it cannot work; warn where it may not.
+
+    It fails on Kubernetes 1.20 and later (no selfLink) unless the API server runs with the
+    feature gate RemoveSelfLink=false, which 1.24 removed. Reads ``/version`` only for such an image.
+    """
+    kind = validation.legacy_provisioner_image(image)
+    if kind is None:
+        return
+    try:
+        version = client.version() or {}
+    except K8sError:
+        version = {}
+    minor = _server_minor(version)
+    if minor is not None and minor < 20:
+        return
+    server = "Kubernetes {}".format(version.get("gitVersion") or "of unknown version")
+    why = ("it builds claim references from metadata.selfLink, which Kubernetes stopped filling in with 1.20, so its"
+           " claims stay Pending (\"selfLink was empty, can't make reference\")")
+    way_out = (f"Leave image out to use the maintained {validation.DEFAULT_PROVISIONER_IMAGE}, or give a copy of"
+               " that image in a registry the nodes can reach")
+    if kind == "known" and minor is not None and minor >= 24:
+        raise InputError("image", f"{image} is the retired nfs-client-provisioner, which cannot provision on {server}:"
+                                  f" {why}, and the feature gate RemoveSelfLink=false that once kept it working was"
+                                  f" removed in 1.24. {way_out}")
+    named = "is the retired nfs-client-provisioner" if kind == "known" else (
+        "looks like the retired nfs-client-provisioner (if it is a copy of the maintained image, ignore this)")
+    outcome.warn(f"{image} {named}, which fails on {server} unless the API server runs with the feature gate"
+                 f" RemoveSelfLink=false (1.20 to 1.23 only): {why}. {way_out}")
 
 
 def _timing(clock, sleep, interval=None):
@@ -165,21 +221,29 @@ def _timing(clock, sleep, interval=None):
     return out
 
 
+def _delete_if_ours(client, ref, live, check_mode, outcome):
+    """Delete ``ref`` (its ``live`` object) when this collection made it; warn and leave it otherwise."""
+    if live is not None and not is_ours(live):
+        outcome.warn(f"{ref} exists but was not created by stateful.nfs (no label {mf.MANAGED_BY_LABEL}={mf.MANAGED_BY}, no field manager {FIELD_MANAGER}):"
+                     " left in place")
+        outcome.add(Result(ref, "skipped", False, sanitize(live), sanitize(live), "not ours"))
+        return
+    outcome.add(delete_object(client, ref, check_mode, "Background", live=live, live_known=True))
+
+
 def _provisioner_absent(client, p, check_mode, outcome, clock, sleep):
     refs = [Ref(kind, name, p["namespace"] if namespaced else None)
             for kind, name, namespaced in mf.provisioner_refs(p)]
     # reverse apply order: the class first (no new PVs), the Deployment, then RBAC and the account
     for ref in [refs[-1], refs[5], refs[4], refs[3], refs[2], refs[1], refs[0]]:
-        live = client.get(ref)
-        if live is not None and not is_ours(live):
-            outcome.warn(f"{ref} exists but was not created by stateful.nfs (no label {mf.MANAGED_BY_LABEL}={mf.MANAGED_BY}, no field manager {FIELD_MANAGER}):"
-                         " left in place")
-            outcome.add(Result(ref, "skipped", False, sanitize(live), sanitize(live), "not ours"))
-            continue
-        outcome.add(delete_object(client, ref, check_mode, "Background", live=live, live_known=True))
+        _delete_if_ours(client, ref, client.get(ref), check_mode, outcome)
+    # the provisioner's own root claims and volumes (mount options): they describe its mount only
+    selector = mf.root_selector(p["name"])
+    for kind, namespace in (("PersistentVolumeClaim", p["namespace"]), ("PersistentVolume", None)):
+        for live in client.list(kind, namespace, label_selector=selector):
+            _delete_if_ours(client, Ref(kind, live["metadata"]["name"], namespace), live, check_mode, outcome)
     if p.get("wait") and not check_mode:
         waiters.wait_deleted(client, refs[5], timeout=p.get("wait_timeout", 300), **_timing(clock, sleep))
-    return outcome
 
 
 # --------------------------------------------------------------------------- statefulset
@@ -196,17 +260,17 @@ def _immutable_hint(fields, name):
     return " ".join(hints)
 
 
-def run_statefulset(client, params, check_mode=False, warn=None, clock=None, sleep=None, interval=None,
-                    outcome=None):
-    state = params.get("state", "present")
-    p = mf.validate_statefulset_params(params, state)
-    outcome = outcome if outcome is not None else Outcome(warn)
+def run_statefulset(client, p, check_mode, outcome, clock=None, sleep=None, interval=None):
+    """Converge the StatefulSet and its Service to ``p`` (``validation.validate_statefulset_params``' result)."""
+    state = p.get("state", "present")
     if state == "absent":
-        return _statefulset_absent(client, p, check_mode, outcome, clock, sleep)
+        _statefulset_absent(client, p, check_mode, outcome, clock, sleep)
+        return
 
     desired = mf.statefulset_manifests(p)
     sts_manifest = desired[-1]
-    pending = ensure_namespace(client, p["namespace"], p.get("create_namespace", False), check_mode, outcome)
+    # Reads and refusals first: nothing is written before every check has passed.
+    new_namespace = namespace_to_create(client, p["namespace"], p.get("create_namespace", False))
 
     # storage classes of the claim templates
     if p.get("check_storage_class", True) and p["volume_claim_templates"]:
@@ -246,6 +310,7 @@ def run_statefulset(client, params, check_mode=False, warn=None, clock=None, sle
             recreate = True
             outcome.extra["recreated_because"] = fields
 
+    pending = create_namespace(client, p["namespace"], check_mode, outcome) if new_namespace else False
     force = p.get("force_conflicts", True)
     for manifest in desired[:-1]:
         outcome.add(apply_object(client, manifest, check_mode, force, namespace_pending=pending))
@@ -271,7 +336,6 @@ def run_statefulset(client, params, check_mode=False, warn=None, clock=None, sle
         outcome.extra["rollout"] = waiters.wait_statefulset(
             client, p["namespace"], p["name"], timeout=p.get("wait_timeout", 300),
             **_timing(clock, sleep, interval))
-    return outcome
 
 
 def _statefulset_absent(client, p, check_mode, outcome, clock, sleep):
@@ -306,106 +370,3 @@ def _statefulset_absent(client, p, check_mode, outcome, clock, sleep):
     else:
         outcome.extra["pvcs_deleted"], outcome.extra["pvcs_kept"] = [], pvcs
     outcome.extra["cascade"] = p.get("cascade") or "background"
-    return outcome
-
-
-# --------------------------------------------------------------------------- statefulset_info
-def _pv_nfs(pv):
-    spec = (pv or {}).get("spec") or {}
-    if spec.get("nfs"):
-        return spec["nfs"].get("server"), spec["nfs"].get("path")
-    csi = spec.get("csi") or {}
-    attrs = csi.get("volumeAttributes") or {}
-    if csi.get("driver") == "nfs.csi.k8s.io":
-        return attrs.get("server"), attrs.get("share")
-    return None, None
-
-
-def identity_table(client, namespace, name, cluster_domain="cluster.local"):
-    """The read-only identity table of a StatefulSet (one row per pod, by ordinal)."""
-    mf.check_dns1123_label("namespace", namespace)
-    mf.check_dns1123_label("name", name)
-    mf.check_dns1123_subdomain("cluster_domain", cluster_domain)
-    sts = client.get(Ref("StatefulSet", name, namespace))
-    if sts is None:
-        return {"exists": False, "statefulset": None, "pods": [], "missing_ordinals": []}
-    spec, status = sts.get("spec") or {}, sts.get("status") or {}
-    service = spec.get("serviceName")
-    start = (spec.get("ordinals") or {}).get("start", 0) or 0
-    replicas = spec.get("replicas", 1)
-    vcts = [v["metadata"]["name"] for v in spec.get("volumeClaimTemplates") or []]
-    sel = (spec.get("selector") or {}).get("matchLabels")
-    pods = {}
-    for pod in client.list("Pod", namespace, label_selector=waiters.selector_string(sel)):
-        ordinal = waiters.pod_ordinal(pod["metadata"]["name"], name)
-        if ordinal is not None:
-            pods[ordinal] = pod
-    pv_cache = {}
-    rows = []
-    for ordinal in sorted(pods):
-        pod = pods[ordinal]
-        meta, pspec, pstatus = pod["metadata"], pod.get("spec") or {}, pod.get("status") or {}
-        hostname = pspec.get("hostname") or meta["name"]
-        subdomain = pspec.get("subdomain")
-        volumes = []
-        for vct in vcts:
-            pvc_name = "{}-{}".format(vct, meta["name"])
-            pvc = client.get(Ref("PersistentVolumeClaim", pvc_name, namespace))
-            pv_name = ((pvc or {}).get("spec") or {}).get("volumeName")
-            pv = None
-            if pv_name:
-                if pv_name not in pv_cache:
-                    pv_cache[pv_name] = client.get(Ref("PersistentVolume", pv_name))
-                pv = pv_cache[pv_name]
-            server, path = _pv_nfs(pv)
-            volumes.append({
-                "template": vct,
-                "pvc": pvc_name if pvc else None,
-                "pvc_phase": ((pvc or {}).get("status") or {}).get("phase") if pvc else "Missing",
-                "pv": pv_name,
-                "storage_class": ((pvc or {}).get("spec") or {}).get("storageClassName")
-                or ((pv or {}).get("spec") or {}).get("storageClassName"),
-                "capacity": (((pv or {}).get("spec") or {}).get("capacity") or {}).get("storage"),
-                "nfs_server": server,
-                "nfs_path": path,
-            })
-        first = volumes[0] if volumes else {}
-        rows.append({
-            "ordinal": ordinal,
-            "name": meta["name"],
-            "hostname": hostname,
-            "subdomain": subdomain,
-            "dns_name": f"{hostname}.{subdomain or service}.{namespace}.svc.{cluster_domain}"
-            if (subdomain or service) else None,
-            "pod_ip": pstatus.get("podIP"),
-            "node": pspec.get("nodeName"),
-            "phase": pstatus.get("phase"),
-            "ready": waiters.pod_ready(pod),
-            "revision": (meta.get("labels") or {}).get(waiters.REVISION_LABEL),
-            "uid": meta.get("uid"),
-            "pvc": first.get("pvc"),
-            "pv": first.get("pv"),
-            "storage_class": first.get("storage_class"),
-            "nfs_server": first.get("nfs_server"),
-            "nfs_path": first.get("nfs_path"),
-            "volumes": volumes,
-        })
-    expected = set(range(start, start + replicas))
-    return {
-        "exists": True,
-        "statefulset": {
-            "name": name, "namespace": namespace, "service_name": service, "replicas": replicas,
-            "ordinals_start": start, "ready_replicas": status.get("readyReplicas") or 0,
-            "current_revision": status.get("currentRevision"), "update_revision": status.get("updateRevision"),
-            "volume_claim_templates": vcts, "cluster_domain": cluster_domain,
-        },
-        "pods": rows,
-        "missing_ordinals": sorted(expected - set(pods)),
-    }
-
-
-def describe_error(exc):
-    """(message, extra result keys) for any K8sError."""
-    if isinstance(exc, K8sError):
-        return str(exc), dict(exc.details)
-    return str(exc), {}

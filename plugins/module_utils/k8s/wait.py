@@ -1,3 +1,4 @@
+# Copyright: stateful.nfs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Waiters: Deployment available, StatefulSet rolled out (partition-aware).
 
@@ -332,6 +333,37 @@ def statefulset_progress(sts, pods):
     return result
 
 
+def forced_rollback_pods(sts, pods):
+    """Pods a rolling update will never replace: the names, in ordinal order.
+
+    With ``podManagementPolicy: OrderedReady`` the StatefulSet controller replaces a pod only
+    once it is Ready; a pod that runs a revision other than the update revision (typically a
+    broken template that was then reverted or fixed) and is not Ready stays as it is forever.
+    Kubernetes docs, StatefulSets, "Forced rollback": delete such pods so that the controller
+    recreates them from the current template. Pods below the partition are left out (they keep
+    the current revision by design).
+    """
+    spec, status = (sts or {}).get("spec") or {}, (sts or {}).get("status") or {}
+    update = spec.get("updateStrategy") or {}
+    update_rev = status.get("updateRevision")
+    if ((spec.get("podManagementPolicy") or "OrderedReady") != "OrderedReady"
+            or update.get("type", "RollingUpdate") != "RollingUpdate" or not update_rev):
+        return []
+    name = sts["metadata"]["name"]
+    start = (spec.get("ordinals") or {}).get("start", 0) or 0
+    partition = (update.get("rollingUpdate") or {}).get("partition", 0) or 0
+    stuck = []
+    for pod in pods:
+        meta = pod.get("metadata") or {}
+        ordinal = pod_ordinal(meta.get("name", ""), name)
+        revision = (meta.get("labels") or {}).get(REVISION_LABEL)
+        if (ordinal is None or ordinal - start < partition or revision in (None, update_rev)
+                or meta.get("deletionTimestamp") or pod_ready(pod)):
+            continue
+        stuck.append((ordinal, meta["name"]))
+    return [pname for _ordinal, pname in sorted(stuck)]
+
+
 class Timeline:
     """Which pod became ready when; one entry per pod incarnation (uid)."""
 
@@ -421,9 +453,20 @@ def wait_statefulset(client, namespace, name, timeout=300, interval=2.0, clock=t
         events = [e for e in latest_events(client, "StatefulSet", name, namespace) if e.get("type") == "Warning"]
         if events:
             lines.append("StatefulSet events: " + "; ".join(_fmt_event(e) for e in events))
+    stuck = forced_rollback_pods(sts, state.get("pods") or [])
+    for pname in stuck:
+        rev = ((pods_by_name[pname]["metadata"].get("labels") or {}).get(REVISION_LABEL))
+        lines.append(
+            f"Forced rollback needed: {pname} runs revision {rev}, not the update revision"
+            f" {progress.get('update_revision')}, and is not Ready. With podManagementPolicy OrderedReady the"
+            " StatefulSet controller replaces a pod only once it is Ready, so a pod broken by an earlier template"
+            " stays broken after the template was reverted or fixed (Kubernetes docs, StatefulSets, \"Forced"
+            f" rollback\"). Delete it so that the controller recreates it from the current template:"
+            f" kubectl delete pod -n {namespace} {pname}")
     if entries:
         lines.append("Became ready meanwhile: " + ", ".join(e["pod"] for e in entries))
     result["not_ready"] = not_ready
+    result["forced_rollback"] = stuck
     raise WaitTimeoutError("\n".join(lines), **result)
 
 

@@ -2,7 +2,7 @@
 
 kubernetes-validate ships the OpenAPI-derived JSON schemas of each Kubernetes minor
 version; ``strict=True`` uses the variants that reject unknown properties. We check
-the four most recent minors it ships (at least three, as the issue asks).
+the four most recent minors it ships (at least three).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import copy
 import kubernetes_validate
 import pytest
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import manifests as mf
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s import validation
 from kubernetes_validate.utils import all_versions, major_minor
 from packaging.version import Version
 
@@ -20,13 +21,13 @@ VERSIONS = sorted({major_minor(v) for v in all_versions()}, key=Version)[-4:]
 PROVISIONER_CASES = {
     "seed": {
         "name": "nfs-client-provisioner", "namespace": "default", "provisioner_name": "fuseim.pri/ifs",
-        "nfs_server": "192.0.2.20", "nfs_path": "/home/nfs", "image": mf.SEED_MIRROR_IMAGE, "replicas": 1,
+        "nfs_server": "192.0.2.20", "nfs_path": "/home/nfs", "image": validation.SEED_MIRROR_IMAGE, "replicas": 1,
         "storage_class_name": "managed-nfs-storage", "archive_on_delete": True, "reclaim_policy": "Delete",
         "volume_binding_mode": "Immediate",
     },
     "everything": {
         "name": "nfs-prod", "namespace": "storage", "provisioner_name": "example.com/nfs-prod",
-        "nfs_server": "nfs.example.com", "nfs_path": "/srv/k8s", "image": mf.DEFAULT_PROVISIONER_IMAGE,
+        "nfs_server": "nfs.example.com", "nfs_path": "/srv/k8s", "image": validation.DEFAULT_PROVISIONER_IMAGE,
         "image_pull_policy": "Always", "replicas": 2, "labels": {"team": "storage"},
         "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}},
         "node_selector": {"node-role.kubernetes.io/storage": ""},
@@ -76,10 +77,10 @@ STS_CASES = {
 
 def built_objects():
     for case, params in PROVISIONER_CASES.items():
-        for obj in mf.provisioner_manifests(mf.validate_provisioner_params(params)):
+        for obj in mf.provisioner_manifests(validation.validate_provisioner_params(params)):
             yield f"provisioner-{case}", obj
     for case, params in STS_CASES.items():
-        for obj in mf.statefulset_manifests(mf.validate_statefulset_params(params)):
+        for obj in mf.statefulset_manifests(validation.validate_statefulset_params(params)):
             yield f"statefulset-{case}", obj
 
 
@@ -94,7 +95,7 @@ def test_versions_are_recent_and_enough():
 def test_every_kind_is_covered():
     kinds = {o["kind"] for _c, o in OBJECTS}
     assert kinds == {"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment",
-                     "StorageClass", "Service", "StatefulSet"}
+                     "StorageClass", "Service", "StatefulSet", "PersistentVolume", "PersistentVolumeClaim"}
 
 
 @pytest.mark.parametrize("version", VERSIONS)

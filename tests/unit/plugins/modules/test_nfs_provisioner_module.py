@@ -68,12 +68,12 @@ def test_check_mode_persists_nothing(fake_api, capsys):
 def test_change_reports_diff_for_changed_objects_only(fake_api, capsys):
     run_module(nfs_provisioner.main, args(fake_api), capsys)
     fake_api.clear_log()
-    res = run_module(nfs_provisioner.main, args(fake_api, image="fxkjnj/nfs-client-provisioner:latest"), capsys,
-                     diff=True)
+    copy = "registry.example.com/sig-storage/nfs-subdir-external-provisioner:v4.0.2"
+    res = run_module(nfs_provisioner.main, args(fake_api, image=copy), capsys, diff=True)
     assert res["changed"] is True
     assert [(o["kind"], o["action"]) for o in res["objects"] if o["changed"]] == [("Deployment", "update")]
     assert len(fake_api.writes()) == 1
-    assert len(res["diff"]) == 1 and "fxkjnj/nfs-client-provisioner:latest" in res["diff"][0]["after"]
+    assert len(res["diff"]) == 1 and copy in res["diff"][0]["after"]
 
 
 def test_storage_class_with_other_provisioner_warns_and_fails_before_writing(fake_api, capsys):
@@ -225,3 +225,130 @@ def test_create_namespace_check_mode_reports_without_writing(fake_api, capsys):
     assert "namespace storage would be created first" in dep["reason"]
     assert fake_api.get("Namespace", "storage") is None
     assert [w for w in fake_api.writes() if w["query"].get("dryRun") != "All"] == []
+
+
+# ------------------------------------------------------------ the provisioner's own mount and its options
+def _root_volume(fake):
+    dep = fake.get("Deployment", "nfs-client-provisioner", "default")
+    return next(v for v in dep["spec"]["template"]["spec"]["volumes"] if v["name"] == "nfs-client-root")
+
+
+def test_provisioner_mount_takes_the_mount_options(fake_api, capsys):
+    """mount_options reach the provisioner's own mount, not only the StorageClass: a PV/PVC pair
+    carrying them, bound to each other, which the Deployment mounts instead of an inline nfs volume."""
+    res = run_module(nfs_provisioner.main, args(fake_api, mount_options=["nfsvers=3", "hard"]), capsys)
+    assert res["changed"] is True, res
+    root = res["names"]["root_volume"]
+    assert root.startswith("nfs-client-provisioner-root-")
+    assert _root_volume(fake_api) == {"name": "nfs-client-root", "persistentVolumeClaim": {"claimName": root}}
+    pv = fake_api.get("PersistentVolume", root)
+    assert pv["spec"]["mountOptions"] == ["nfsvers=3", "hard"]
+    assert pv["spec"]["nfs"] == {"server": "192.0.2.20", "path": "/home/nfs"}
+    assert pv["spec"]["persistentVolumeReclaimPolicy"] == "Retain"
+    assert pv["spec"]["claimRef"] == {"namespace": "default", "name": root}
+    pvc = fake_api.get("PersistentVolumeClaim", root, "default")
+    assert pvc["spec"]["volumeName"] == root and pvc["spec"]["storageClassName"] == ""
+    assert fake_api.get("StorageClass", "managed-nfs-storage")["mountOptions"] == ["nfsvers=3", "hard"]
+    kinds = [o["kind"] for o in res["objects"]]
+    assert kinds.index("PersistentVolume") < kinds.index("PersistentVolumeClaim") < kinds.index("Deployment")
+    fake_api.clear_log()
+    again = run_module(nfs_provisioner.main, args(fake_api, mount_options=["nfsvers=3", "hard"]), capsys)
+    assert again["changed"] is False and fake_api.writes() == []
+
+
+def test_changed_or_dropped_mount_options_replace_the_root_pair(fake_api, capsys):
+    first = run_module(nfs_provisioner.main, args(fake_api, mount_options=["nfsvers=3"]), capsys)["names"]["root_volume"]
+    res = run_module(nfs_provisioner.main, args(fake_api, mount_options=["nfsvers=4.1"]), capsys)
+    second = res["names"]["root_volume"]
+    assert second != first
+    assert _root_volume(fake_api)["persistentVolumeClaim"]["claimName"] == second
+    assert fake_api.get("PersistentVolume", second)["spec"]["mountOptions"] == ["nfsvers=4.1"]
+    assert fake_api.get("PersistentVolume", first) is None
+    assert fake_api.get("PersistentVolumeClaim", first, "default") is None
+    deleted = [(o["kind"], o["name"]) for o in res["objects"] if o["action"] == "delete"]
+    assert deleted == [("PersistentVolumeClaim", first), ("PersistentVolume", first)]
+    # no options: the inline volume again, and the pair is gone
+    res = run_module(nfs_provisioner.main, args(fake_api), capsys)
+    assert res["names"]["root_volume"] is None
+    assert _root_volume(fake_api) == {"name": "nfs-client-root", "nfs": {"server": "192.0.2.20", "path": "/home/nfs"}}
+    assert fake_api.get("PersistentVolume", second) is None
+
+
+def test_mount_options_check_mode_writes_nothing(fake_api, capsys):
+    res = run_module(nfs_provisioner.main, args(fake_api, mount_options=["nfsvers=3"]), capsys, check_mode=True)
+    assert res["changed"] is True
+    assert {("PersistentVolume", "create"), ("PersistentVolumeClaim", "create")} <= {
+        (o["kind"], o["action"]) for o in res["objects"]}
+    assert all(w["query"].get("dryRun") == "All" for w in fake_api.writes())
+    assert fake_api.get("PersistentVolume", res["names"]["root_volume"]) is None
+
+
+def test_absent_removes_the_root_pair_too(fake_api, capsys):
+    root = run_module(nfs_provisioner.main, args(fake_api, mount_options=["nfsvers=3"]), capsys)["names"]["root_volume"]
+    other = fake_api.put({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "pvc-data"},
+                          "spec": {"nfs": {"server": "192.0.2.20", "path": "/home/nfs/data"}}})
+    res = run_module(nfs_provisioner.main, args(fake_api, state="absent", nfs_server=None, nfs_path=None), capsys)
+    assert ("PersistentVolumeClaim", root, "delete") in [(o["kind"], o["name"], o["action"]) for o in res["objects"]]
+    assert fake_api.get("PersistentVolume", root) is None and fake_api.get("PersistentVolumeClaim", root, "default") is None
+    assert fake_api.get("PersistentVolume", "pvc-data") == other
+
+
+# ------------------------------------------------------------ quiet combinations: refused or warned, with the way out
+@pytest.mark.parametrize("over, param", [
+    ({"reclaim_policy": "Retain", "on_delete": "delete"}, "on_delete"),
+    ({"reclaim_policy": "Retain", "archive_on_delete": False}, "archive_on_delete"),
+])
+def test_retain_with_a_delete_setting_is_refused(fake_api, capsys, over, param):
+    res = run_module(nfs_provisioner.main, args(fake_api, **over), capsys)
+    assert res["failed"] is True and res["param"] == param
+    assert "reclaim_policy: Retain" in res["msg"] and "Set reclaim_policy: Delete" in res["msg"]
+    assert fake_api.requests == []
+
+
+@pytest.mark.parametrize("over, warned", [
+    ({"reclaim_policy": "Retain", "archive_on_delete": True}, "archive_on_delete: true has no effect"),
+    ({"reclaim_policy": "Retain", "on_delete": "retain"}, "on_delete: retain has no effect"),
+    ({"reclaim_policy": "Retain"}, None),
+    ({"reclaim_policy": "Delete", "archive_on_delete": True}, None),
+    ({"reclaim_policy": "Delete", "on_delete": "delete"}, None),
+])
+def test_retain_with_an_archive_setting_warns(fake_api, capsys, over, warned):
+    res = run_module(nfs_provisioner.main, args(fake_api, **over), capsys)
+    assert res["changed"] is True, res
+    found = [w for w in warnings_of(res) if "has no effect with reclaim_policy: Retain" in w]
+    if warned is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and warned in found[0] and "Set reclaim_policy: Delete" in found[0]
+    parameters = fake_api.get("StorageClass", "managed-nfs-storage")["parameters"]
+    assert parameters["archiveOnDelete"] == "true"
+
+
+@pytest.mark.parametrize("image", ["fxkjnj/nfs-client-provisioner:latest",
+                                   "quay.io/external_storage/nfs-client-provisioner:v3.1.0-k8s1.11"])
+def test_legacy_image_refused_where_it_cannot_work(fake_api, capsys, image):
+    res = run_module(nfs_provisioner.main, args(fake_api, image=image, namespace="storage", create_namespace=True),
+                     capsys)
+    assert res["failed"] is True and res["param"] == "image"
+    assert "selfLink" in res["msg"] and "v1.34.0-fake" in res["msg"]
+    assert "Leave image out to use the maintained registry.k8s.io/sig-storage/nfs-subdir-external-provisioner" in res["msg"]
+    assert fake_api.writes() == [] and fake_api.get("Namespace", "storage") is None
+
+
+@pytest.mark.parametrize("image, minor, warned", [
+    ("fxkjnj/nfs-client-provisioner:latest", "22", "is the retired nfs-client-provisioner"),
+    ("registry.example.com/nfs-client-provisioner:v4.0.2", "34", "looks like the retired"),
+    ("fxkjnj/nfs-client-provisioner:latest", "19", None),
+    ("registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2", "34", None),
+])
+def test_legacy_image_warned_where_it_may_not_work(fake_api, capsys, image, minor, warned):
+    fake_api.version = {"major": "1", "minor": minor, "gitVersion": f"v1.{minor}.3"}
+    res = run_module(nfs_provisioner.main, args(fake_api, image=image), capsys)
+    assert res["changed"] is True, res
+    found = [w for w in warnings_of(res) if "RemoveSelfLink=false" in w]
+    if warned is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and warned in found[0] and f"Kubernetes v1.{minor}.3" in found[0]
+    asked = any(r["path"] == "/version" for r in fake_api.requests)
+    assert asked is ("nfs-client-provisioner" in image)

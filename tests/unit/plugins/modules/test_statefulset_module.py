@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s.retry import RetryPolicy
 from ansible_collections.stateful.nfs.plugins.modules import (
     statefulset,
     statefulset_info,
 )
 
 from tests.unit.plugins.module_utils.k8s.fakeapi import (
-    FakeApi,
     make_pod,
     run_module,
     warnings_of,
 )
 
-SC = {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "managed-nfs-storage"},
-      "provisioner": "fuseim.pri/ifs"}
 VCT = {"name": "nginx-pvc", "storage_class_name": "managed-nfs-storage", "access_modes": ["ReadWriteOnce"],
        "size": "1Gi", "mount_path": "/usr/share/nginx/html"}
-
-
-@pytest.fixture
-def fake_api(monkeypatch):
-    monkeypatch.setattr(RetryPolicy, "delay", lambda self, attempt, retry_after=None: 0.0)
-    fake = FakeApi().start()
-    fake.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}})
-    fake.put(SC)
-    yield fake
-    fake.stop()
 
 
 def args(fake, **over):

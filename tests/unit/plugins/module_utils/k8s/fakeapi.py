@@ -107,6 +107,7 @@ class FakeApi:
         self.faults = []  # [(method or None, path substring or None, action)]; action: int status or "reset"
         self.hooks = []  # callables(fake, method, path) run before each request is answered
         self.rv = 100
+        self.version = {"major": "1", "minor": "34", "gitVersion": "v1.34.0-fake"}  # what /version answers
         self.lock = threading.RLock()
         self.server = None
         self.thread = None
@@ -257,7 +258,7 @@ class FakeApi:
             for hook in list(self.hooks):
                 hook(self, h.command, u.path)
             if u.path == "/version":
-                return self._send(h, 200, {"major": "1", "minor": "34", "gitVersion": "v1.34.0-fake"})
+                return self._send(h, 200, self.version)
             route = self._route(u.path)
             if route is None:
                 return self._send(h, 404, status_body(404, "NotFound", "the server could not find the requested"
@@ -371,8 +372,11 @@ def make_pod(sts, ordinal, ready=True, revision=None, phase=None, conditions=Non
 
 def run_module(main, args, capsys, check_mode=False, diff=False):
     """Run a module's ``main()`` in-process; returns its JSON result (``failed`` set on fail_json)."""
+    from ansible.module_utils.common import warnings
     from ansible.module_utils.testing import patch_module_args
 
+    # warnings are process-wide in ansible-core: each run reports only its own
+    warnings._global_warnings.clear()
     args = dict(args)
     if check_mode:
         args["_ansible_check_mode"] = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 import pytest
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s import apply
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s import apply, compare, validation
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import manifests as mf
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import ApiError
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.resources import Ref
@@ -21,7 +21,7 @@ STS_PARAMS = {
 
 
 def sts_manifests(**over):
-    return mf.statefulset_manifests(mf.validate_statefulset_params(dict(STS_PARAMS, **over)))
+    return mf.statefulset_manifests(validation.validate_statefulset_params(dict(STS_PARAMS, **over)))
 
 
 # ----------------------------------------------------------------------------- pure functions
@@ -42,13 +42,13 @@ def sts_manifests(**over):
     ({"labels": {"v": "1024Mi"}}, {"labels": {"v": "1Gi"}}, ("labels", "v")),
 ])
 def test_first_difference(desired, live, expected):
-    assert apply.first_difference(desired, live) == expected
+    assert compare.first_difference(desired, live) == expected
 
 
 @pytest.mark.parametrize("text, value", [("1Gi", 2 ** 30), ("500m", 0.5), ("1e3", 1000.0), ("2", 2.0),
                                          ("1.5Ki", 1536.0), ("bogus", None), (True, None)])
 def test_parse_quantity(text, value):
-    assert apply.parse_quantity(text) == value
+    assert compare.parse_quantity(text) == value
 
 
 def test_owned_but_absent_walks_keys_values_and_indexes():

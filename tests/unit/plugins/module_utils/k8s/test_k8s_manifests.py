@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import manifests as mf
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s import validation
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import InputError
 
 # The walkthrough's parameters (seed).
 SEED_PROVISIONER = {
     "name": "nfs-client-provisioner", "namespace": "default", "provisioner_name": "fuseim.pri/ifs",
-    "nfs_server": "192.0.2.20", "nfs_path": "/home/nfs", "image": mf.SEED_MIRROR_IMAGE, "replicas": 1,
+    "nfs_server": "192.0.2.20", "nfs_path": "/home/nfs", "image": validation.SEED_MIRROR_IMAGE, "replicas": 1,
     "storage_class_name": "managed-nfs-storage", "archive_on_delete": True, "reclaim_policy": "Delete",
     "volume_binding_mode": "Immediate",
 }
@@ -27,11 +28,11 @@ def by_kind(objs):
 
 
 def provisioner(**over):
-    return mf.provisioner_manifests(mf.validate_provisioner_params(dict(SEED_PROVISIONER, **over)))
+    return mf.provisioner_manifests(validation.validate_provisioner_params(dict(SEED_PROVISIONER, **over)))
 
 
 def sts(**over):
-    return mf.statefulset_manifests(mf.validate_statefulset_params(dict(SEED_STS, **over)))
+    return mf.statefulset_manifests(validation.validate_statefulset_params(dict(SEED_STS, **over)))
 
 
 # ----------------------------------------------------------------------------- provisioner
@@ -104,8 +105,8 @@ def test_deployment_matches_the_seed():
 def test_default_image_is_upstream_v4():
     p = dict(SEED_PROVISIONER)
     del p["image"]
-    p["image"] = mf.DEFAULT_PROVISIONER_IMAGE
-    dep = by_kind(mf.provisioner_manifests(mf.validate_provisioner_params(p)))["Deployment"]
+    p["image"] = validation.DEFAULT_PROVISIONER_IMAGE
+    dep = by_kind(mf.provisioner_manifests(validation.validate_provisioner_params(p)))["Deployment"]
     assert dep["spec"]["template"]["spec"]["containers"][0]["image"] == (
         "registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2")
 
@@ -171,19 +172,30 @@ def test_other_names_derive_consistently():
     ({"resources": {"limit": {"cpu": "1"}}}, "resources"),
     ({"labels": {"app": "has space"}}, "labels"),
     ({"mount_options": ["nfsvers=4.1,hard"]}, "mount_options"),
+    ({"mount_options": ["nfsvers=5"]}, "mount_options"),
+    ({"mount_options": ["hard", "frobnicate"]}, "mount_options"),
+    ({"wait_timeout": 0}, "wait_timeout"),
     ({"path_pattern": "/abs"}, "path_pattern"),
     ({"image_pull_secrets": ["Bad_Secret"]}, "image_pull_secrets[0]"),
 ])
 def test_provisioner_bad_input(over, param):
     with pytest.raises(InputError) as exc:
-        mf.validate_provisioner_params(dict(SEED_PROVISIONER, **over))
+        validation.validate_provisioner_params(dict(SEED_PROVISIONER, **over))
     assert exc.value.param == param
     assert str(exc.value).startswith(param + ":")
 
 
+def test_provisioner_mount_options_from_the_nfs_table():
+    p = validation.validate_provisioner_params(dict(SEED_PROVISIONER, mount_options=["nfsvers=4.1", "hard",
+                                                                                      "x-any.thing"]))
+    assert p["mount_options"] == ["nfsvers=4.1", "hard", "x-any.thing"]
+    with pytest.raises(InputError, match=r"mount_options: option 'nfsvers=5' has an invalid value"):
+        validation.validate_provisioner_params(dict(SEED_PROVISIONER, mount_options=["nfsvers=5"]))
+
+
 def test_provisioner_absent_needs_no_server():
     p = dict(SEED_PROVISIONER, nfs_server=None, nfs_path=None)
-    assert mf.validate_provisioner_params(p, "absent")["name"] == "nfs-client-provisioner"
+    assert validation.validate_provisioner_params(p, "absent")["name"] == "nfs-client-provisioner"
 
 
 # ----------------------------------------------------------------------------- statefulset
@@ -213,7 +225,7 @@ def test_statefulset_seed():
 
 
 def test_statefulset_defaults_from_name():
-    p = mf.validate_statefulset_params({"name": "db", "namespace": "ns1", "image": "postgres:16", "replicas": 1})
+    p = validation.validate_statefulset_params({"name": "db", "namespace": "ns1", "image": "postgres:16", "replicas": 1})
     svc, st = mf.statefulset_manifests(p)
     assert svc["metadata"]["name"] == "db" and st["spec"]["serviceName"] == "db"
     assert st["spec"]["selector"]["matchLabels"] == {"app": "db"}
@@ -247,7 +259,7 @@ def test_partition_zero_is_kept():
 
 
 def test_create_service_false():
-    p = mf.validate_statefulset_params(dict(SEED_STS, create_service=False))
+    p = validation.validate_statefulset_params(dict(SEED_STS, create_service=False))
     assert [o["kind"] for o in mf.statefulset_manifests(p)] == ["StatefulSet"]
 
 
@@ -257,6 +269,8 @@ def test_create_service_false():
     ({"name": "w" * 53}, "name"),
     ({"namespace": "Default"}, "namespace"),
     ({"service_name": "web.svc"}, "service_name"),
+    ({"service_name": "1web"}, "service_name"),
+    ({"wait_timeout": 0}, "wait_timeout"),
     ({"replicas": -1}, "replicas"),
     ({"image": None}, "image"),
     ({"volume_claim_templates": [{"name": "d", "size": "1 GB", "mount_path": "/d"}]},
@@ -287,13 +301,34 @@ def test_create_service_false():
 ])
 def test_statefulset_bad_input(over, param):
     with pytest.raises(InputError) as exc:
-        mf.validate_statefulset_params(dict(SEED_STS, **over))
+        validation.validate_statefulset_params(dict(SEED_STS, **over))
     assert exc.value.param == param, str(exc.value)
+
+
+def test_service_name_may_start_with_a_digit_only_without_a_service():
+    p = validation.validate_statefulset_params(dict(SEED_STS, name="1web", create_service=False))
+    assert p["service_name"] == "1web"
+
+
+def test_retention_policy_ignores_unset_keys():
+    p = validation.validate_statefulset_params(dict(SEED_STS, pvc_retention_policy={"when_deleted": "Delete",
+                                                                                    "when_scaled": None}))
+    assert p["pvc_retention_policy"] == {"when_deleted": "Delete"}
+
+
+@pytest.mark.parametrize("over, param", [({"name": "Web"}, "name"), ({"namespace": "a_b"}, "namespace"),
+                                         ({"cluster_domain": "Cluster.Local"}, "cluster_domain")])
+def test_info_bad_input(over, param):
+    good = {"name": "web", "namespace": "default", "cluster_domain": "cluster.local"}
+    assert validation.validate_info_params(good) == good
+    with pytest.raises(InputError) as exc:
+        validation.validate_info_params(dict(good, **over))
+    assert exc.value.param == param
 
 
 @pytest.mark.parametrize("size", ["1Gi", "500Mi", "10G", "1.5Ti", "1e3", "100"])
 def test_quantities_accepted(size):
-    assert mf.check_quantity("size", size) == size
+    assert validation.check_quantity("size", size) == size
 
 
 def test_immutable_changes_detected_per_field():
@@ -310,3 +345,39 @@ def test_immutable_changes_detected_per_field():
     assert mf.immutable_changes(sts(pod_management_policy="Parallel")[1], live) == ["spec.podManagementPolicy"]
     sel = sts(labels={"app": "nginx", "tier": "web"}, selector={"app": "nginx", "tier": "web"})[1]
     assert mf.immutable_changes(sel, live) == ["spec.selector"]
+
+
+# ----------------------------------------------------------------------------- the provisioner's own mount
+def test_no_mount_options_mount_the_export_inline():
+    objs = provisioner()
+    assert [o["kind"] for o in objs].count("PersistentVolume") == 0
+    volumes = by_kind(objs)["Deployment"]["spec"]["template"]["spec"]["volumes"]
+    assert volumes == [{"name": "nfs-client-root", "nfs": {"server": "192.0.2.20", "path": "/home/nfs"}}]
+
+
+def test_mount_options_make_a_root_pair_the_deployment_mounts():
+    objs = provisioner(mount_options=["nfsvers=3", "hard"])
+    kinds = [o["kind"] for o in objs]
+    assert kinds == ["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding",
+                     "PersistentVolume", "PersistentVolumeClaim", "Deployment", "StorageClass"]
+    pv, pvc, dep = objs[5], objs[6], objs[7]
+    name = pv["metadata"]["name"]
+    assert pvc["metadata"]["name"] == name and pvc["metadata"]["namespace"] == "default"
+    assert pv["metadata"]["labels"]["app.kubernetes.io/component"] == "provisioner-root"
+    assert pv["spec"]["mountOptions"] == ["nfsvers=3", "hard"]
+    assert pv["spec"]["claimRef"] == {"namespace": "default", "name": name}
+    assert "storageClassName" not in pv["spec"] and pvc["spec"]["storageClassName"] == ""
+    assert pvc["spec"]["volumeName"] == name
+    assert dep["spec"]["template"]["spec"]["volumes"] == [
+        {"name": "nfs-client-root", "persistentVolumeClaim": {"claimName": name}}]
+    assert mf.root_claim_of(dep) == name
+
+
+@pytest.mark.parametrize("over", [{"nfs_server": "192.0.2.21"}, {"nfs_path": "/home/nfs2"},
+                                  {"mount_options": ["nfsvers=4.1", "hard"]}, {"mount_options": ["hard", "nfsvers=3"]}])
+def test_root_pair_name_follows_server_path_and_options(over):
+    base = validation.validate_provisioner_params(dict(SEED_PROVISIONER, mount_options=["nfsvers=3", "hard"]))
+    other = validation.validate_provisioner_params(dict(SEED_PROVISIONER, **dict({"mount_options": ["nfsvers=3", "hard"]},
+                                                                                **over)))
+    assert mf.root_volume_name(base) != mf.root_volume_name(other)
+    assert mf.root_volume_name(base) == mf.root_volume_name(dict(base))

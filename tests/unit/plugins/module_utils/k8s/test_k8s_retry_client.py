@@ -9,6 +9,7 @@ import pytest
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import (
     client as k8s_client,
 )
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.apply import FIELD_MANAGER
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import (
     ApiError,
     ApiUnreachableAfterRetries,
@@ -101,7 +102,7 @@ def test_429_burst_then_success(fake_api, client, sleeps):
 
 def test_500_then_success_on_apply(fake_api, client, sleeps):
     fake_api.faults += [("PATCH", None, 500), ("PATCH", None, 503)]
-    out = client.apply(SVC)
+    out = client.apply(SVC, FIELD_MANAGER)
     assert out["metadata"]["name"] == "web"
     assert [r["method"] for r in fake_api.requests] == ["PATCH"] * 3
     assert sleeps == [0.5, 1.0]
@@ -116,14 +117,14 @@ def test_connection_reset_then_success(fake_api, client, sleeps):
 
 def test_reset_on_apply_is_retried(fake_api, client):
     fake_api.faults.append(("PATCH", None, "reset"))
-    assert client.apply(SVC)["kind"] == "Service"
+    assert client.apply(SVC, FIELD_MANAGER)["kind"] == "Service"
     assert fake_api.get("Service", "web", "default") is not None
 
 
 def test_beyond_budget_names_object_status_and_message(fake_api, client, sleeps):
     fake_api.faults += [("PATCH", None, 500)] * 10
     with pytest.raises(ApiError) as exc:
-        client.apply(SVC)
+        client.apply(SVC, FIELD_MANAGER)
     msg = str(exc.value)
     assert msg == "apply Service default/web failed: HTTP 500 InternalError: injected fault 500 (after 5 attempts)"
     assert exc.value.status == 500 and exc.value.details["attempts"] == 5
@@ -141,7 +142,7 @@ def test_resets_beyond_budget(fake_api, client):
 def test_4xx_is_not_retried(fake_api, client, sleeps):
     fake_api.faults.append(("PATCH", None, 409))
     with pytest.raises(ApiError) as exc:
-        client.apply(SVC)
+        client.apply(SVC, FIELD_MANAGER)
     assert exc.value.status == 409 and sleeps == [] and len(fake_api.requests) == 1
 
 

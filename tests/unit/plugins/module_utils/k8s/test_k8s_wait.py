@@ -233,6 +233,41 @@ def test_timeout_lists_not_ready_pods_with_phase_conditions_events():
     assert c.t == 10  # bounded by the timeout
 
 
+def _broken(sts, ordinal, revision):
+    pod = make_pod(sts, ordinal, ready=False, revision=revision)
+    pod["status"]["containerStatuses"] = [{"name": "nginx", "ready": False, "restartCount": 7, "state": {
+        "waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container"}}}]
+    return pod
+
+
+def test_timeout_after_a_reverted_template_says_the_broken_pod_must_be_deleted():
+    """Template updated to a broken revision, then reverted: the StatefulSet's update revision is the
+    good one again, but web-2 still runs the broken one and is never replaced (Kubernetes docs,
+    "Forced rollback"): the timeout says to delete it, and which command does."""
+    s = make_sts(update="rev-1", current="rev-1")
+    c = ScriptedClient([(s, [make_pod(s, 0, revision="rev-1"), make_pod(s, 1, revision="rev-1"), _broken(s, 2, "rev-2")])])
+    with pytest.raises(WaitTimeoutError) as exc:
+        wait.wait_statefulset(c, "default", "web", timeout=6, interval=2, clock=c.clock, sleep=c.sleep)
+    msg = str(exc.value)
+    assert "Forced rollback" in msg and "kubectl delete pod -n default web-2" in msg
+    assert "web-2 runs revision rev-2, not the update revision rev-1, and is not Ready" in msg
+    assert exc.value.details["forced_rollback"] == ["web-2"]
+
+
+@pytest.mark.parametrize("case", ["parallel", "at_update_revision", "below_partition", "ready_old_pod"])
+def test_no_forced_rollback_hint_where_the_controller_moves_on(case):
+    s = make_sts(update="rev-1", current="rev-1", partition=3 if case == "below_partition" else None)
+    if case == "parallel":
+        s["spec"]["podManagementPolicy"] = "Parallel"
+    third = {"at_update_revision": _broken(s, 2, "rev-1"), "ready_old_pod": make_pod(s, 2, revision="rev-2")}.get(
+        case, _broken(s, 2, "rev-2"))
+    c = ScriptedClient([(s, [make_pod(s, 0, revision="rev-1"), _broken(s, 1, "rev-1"), third])])
+    with pytest.raises(WaitTimeoutError) as exc:
+        wait.wait_statefulset(c, "default", "web", timeout=4, interval=2, clock=c.clock, sleep=c.sleep)
+    assert "Forced rollback" not in str(exc.value)
+    assert exc.value.details["forced_rollback"] == []
+
+
 def test_timeout_for_missing_pods_says_not_created():
     s = make_sts(update="rev-1", current="rev-1")
     c = ScriptedClient([(s, [])])

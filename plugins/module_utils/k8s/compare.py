@@ -1,0 +1,100 @@
+# Copyright: stateful.nfs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Comparing a desired manifest with a live object; Kubernetes quantities.
+
+Pure functions, no request and no import of the other k8s helpers: ``apply`` (is a write
+needed?), ``validation`` (is this a quantity?) and ``manifests`` (does a change touch an
+immutable field?) all build on them.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A Kubernetes resource quantity (k8s.io/apimachinery/pkg/api/resource): a signed decimal
+# number, then a binary-SI suffix (Ki..Ei), a decimal-SI suffix (n, u, m, k, M..E) or a
+# decimal exponent (e3, E-2).
+QUANTITY = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?[0-9]+))?$")
+_SUFFIX = {None: 1, "Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40, "Pi": 2 ** 50,
+           "Ei": 2 ** 60, "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
+           "P": 1e15, "E": 1e18}
+
+# Fields under these keys hold quantities (resources.limits.cpu, capacity.storage, ...).
+_QUANTITY_PARENTS = ("limits", "requests", "capacity", "allocatable")
+
+
+def parse_quantity(value):
+    """Value of a Kubernetes quantity (``'1Gi'``, ``'500m'``, ``2``) as a float, or None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if not isinstance(value, str):
+        return None
+    m = QUANTITY.match(value.strip())
+    if not m:
+        return None
+    number = float(m.group(1)) * (-1 if value.strip().startswith("-") else 1)
+    suffix = m.group(3)
+    if suffix and suffix[0] in "eE":
+        return number * (10 ** int(suffix[1:]))
+    return number * _SUFFIX[suffix]
+
+
+def _is_quantity_path(path):
+    return len(path) >= 2 and path[-2] in _QUANTITY_PARENTS
+
+
+def _empty(v):
+    return v is None or v == {} or v == []
+
+
+def first_difference(desired, live, path=()):
+    """Path (tuple) of the first desired field not matched by ``live``, or None when desired ⊆ live.
+
+    An empty map or list in ``desired`` matches an absent field; quantities compare by value
+    (``1Gi`` equals ``1024Mi``); lists compare element by element.
+    """
+    if isinstance(desired, dict):
+        if not isinstance(live, dict):
+            return path if not (_empty(desired) and live is None) else None
+        for key, value in desired.items():
+            if key not in live or live[key] is None:
+                if _empty(value):
+                    continue
+                return path + (key,)
+            diff = first_difference(value, live[key], path + (key,))
+            if diff is not None:
+                return diff
+        return None
+    if isinstance(desired, list):
+        if not isinstance(live, list):
+            return None if (_empty(desired) and live is None) else path
+        if len(desired) != len(live):
+            return path
+        for i, (d, v) in enumerate(zip(desired, live)):
+            diff = first_difference(d, v, path + (i,))
+            if diff is not None:
+                return diff
+        return None
+    if desired == live and type(desired) is type(live):
+        return None
+    if isinstance(desired, (int, float)) and isinstance(live, (int, float)) and not isinstance(
+            desired, bool) and not isinstance(live, bool) and desired == live:
+        return None
+    if _is_quantity_path(path):
+        a, b = parse_quantity(desired), parse_quantity(live)
+        if a is not None and b is not None and abs(a - b) <= 1e-9 * max(abs(a), abs(b), 1):
+            return None
+    return path
+
+
+def format_path(path):
+    """``('spec', 'ports', 0, 'port')`` -> ``spec.ports[0].port``."""
+    out = ""
+    for p in path:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        else:
+            out += ("." if out else "") + str(p)
+    return out or "(root)"

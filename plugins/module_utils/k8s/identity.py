@@ -1,0 +1,118 @@
+# Copyright: stateful.nfs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The identity read model of a StatefulSet: per pod its names, address, claim, volume, NFS directory.
+
+Read-only (GETs and LISTs). ``statefulset_info`` returns it; the role's report is built from it.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.resources import Ref
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.wait import (
+    REVISION_LABEL,
+    pod_ordinal,
+    pod_ready,
+    selector_string,
+)
+
+
+def _pv_nfs(pv):
+    spec = (pv or {}).get("spec") or {}
+    if spec.get("nfs"):
+        return spec["nfs"].get("server"), spec["nfs"].get("path")
+    csi = spec.get("csi") or {}
+    attrs = csi.get("volumeAttributes") or {}
+    if csi.get("driver") == "nfs.csi.k8s.io":
+        return attrs.get("server"), attrs.get("share")
+    return None, None
+
+
+def identity_table(client, namespace, name, cluster_domain="cluster.local"):
+    """The read-only identity table of a StatefulSet (one row per pod, by ordinal).
+
+    ``namespace``, ``name`` and ``cluster_domain`` are validated by the caller
+    (``validation.validate_info_params``).
+    """
+    sts = client.get(Ref("StatefulSet", name, namespace))
+    if sts is None:
+        return {"exists": False, "statefulset": None, "pods": [], "missing_ordinals": []}
+    spec, status = sts.get("spec") or {}, sts.get("status") or {}
+    service = spec.get("serviceName")
+    start = (spec.get("ordinals") or {}).get("start", 0) or 0
+    replicas = spec.get("replicas", 1)
+    vcts = [v["metadata"]["name"] for v in spec.get("volumeClaimTemplates") or []]
+    sel = (spec.get("selector") or {}).get("matchLabels")
+    pods = {}
+    for pod in client.list("Pod", namespace, label_selector=selector_string(sel)):
+        ordinal = pod_ordinal(pod["metadata"]["name"], name)
+        if ordinal is not None:
+            pods[ordinal] = pod
+    pv_cache = {}
+    rows = []
+    for ordinal in sorted(pods):
+        pod = pods[ordinal]
+        meta, pspec, pstatus = pod["metadata"], pod.get("spec") or {}, pod.get("status") or {}
+        hostname = pspec.get("hostname") or meta["name"]
+        subdomain = pspec.get("subdomain")
+        volumes = []
+        for vct in vcts:
+            pvc_name = "{}-{}".format(vct, meta["name"])
+            pvc = client.get(Ref("PersistentVolumeClaim", pvc_name, namespace))
+            pv_name = ((pvc or {}).get("spec") or {}).get("volumeName")
+            pv = None
+            if pv_name:
+                if pv_name not in pv_cache:
+                    pv_cache[pv_name] = client.get(Ref("PersistentVolume", pv_name))
+                pv = pv_cache[pv_name]
+            server, path = _pv_nfs(pv)
+            volumes.append({
+                "template": vct,
+                "pvc": pvc_name if pvc else None,
+                "pvc_phase": ((pvc or {}).get("status") or {}).get("phase") if pvc else "Missing",
+                "pv": pv_name,
+                "storage_class": ((pvc or {}).get("spec") or {}).get("storageClassName")
+                or ((pv or {}).get("spec") or {}).get("storageClassName"),
+                "capacity": (((pv or {}).get("spec") or {}).get("capacity") or {}).get("storage"),
+                "nfs_server": server,
+                "nfs_path": path,
+            })
+        first = volumes[0] if volumes else {}
+        rows.append({
+            "ordinal": ordinal,
+            "name": meta["name"],
+            "hostname": hostname,
+            "subdomain": subdomain,
+            "dns_name": f"{hostname}.{subdomain or service}.{namespace}.svc.{cluster_domain}"
+            if (subdomain or service) else None,
+            "pod_ip": pstatus.get("podIP"),
+            "node": pspec.get("nodeName"),
+            "phase": pstatus.get("phase"),
+            "ready": pod_ready(pod),
+            "revision": (meta.get("labels") or {}).get(REVISION_LABEL),
+            "uid": meta.get("uid"),
+            "pvc": first.get("pvc"),
+            "pv": first.get("pv"),
+            "storage_class": first.get("storage_class"),
+            "nfs_server": first.get("nfs_server"),
+            "nfs_path": first.get("nfs_path"),
+            "volumes": volumes,
+        })
+    expected = set(range(start, start + replicas))
+    return {
+        "exists": True,
+        "statefulset": {
+            "name": name, "namespace": namespace, "service_name": service, "replicas": replicas,
+            "ordinals_start": start, "ready_replicas": status.get("readyReplicas") or 0,
+            "current_revision": status.get("currentRevision"), "update_revision": status.get("updateRevision"),
+            "volume_claim_templates": vcts, "cluster_domain": cluster_domain,
+        },
+        "pods": rows,
+        "missing_ordinals": sorted(expected - set(pods)),
+    }
+
+
+def read_identity(client, p, check_mode, outcome):
+    """``statefulset_info``'s result: the identity table and the API server's version (read-only)."""
+    table = identity_table(client, p["namespace"], p["name"], p["cluster_domain"])
+    table["server_version"] = client.version() or {}
+    return dict(table, changed=False)

@@ -1,0 +1,533 @@
+# Copyright: stateful.nfs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Validation of the Kubernetes modules' parameters: the one place these rules live.
+
+``validate_*_params`` take the module's parameters and return a validated copy (defaults
+filled in, values normalised) or raise :class:`errors.InputError` naming the parameter.
+Each module calls its validator once, at its entry, before any request; the runners take
+the validated copy as it is. Roles ask the same functions through the filter
+``stateful.nfs.k8s_input_problems``, so a role refuses bad input with the module's own
+words before its first task that changes anything.
+
+The name rules are Kubernetes' own (k8s.io/apimachinery/pkg/util/validation): DNS-1123
+labels and subdomains, DNS-1035 labels (Service names), qualified names (label keys),
+label values, IANA service names (port names) and resource quantities.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.compare import (
+    QUANTITY,
+    parse_quantity,
+)
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import InputError
+from ansible_collections.stateful.nfs.plugins.module_utils.mount_options import (
+    MountOptionError,
+    nfs_mount_options,
+)
+
+ACCESS_MODES = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+_IANA_SVC_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:]+:[0-9A-Fa-f:.]*|[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?)$")
+
+# A StatefulSet's name goes into the label controller-revision-hash=<name>-<hash>
+# (<= 63 characters, hash up to 10) and into pod hostnames <name>-<ordinal>.
+STATEFULSET_NAME_MAX = 52
+
+DEFAULT_PROVISIONER_IMAGE = "registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2"
+DEFAULT_PROVISIONER_NAME = "fuseim.pri/ifs"
+# The walkthrough's mirror of the retired nfs-client-provisioner (see the image option).
+SEED_MIRROR_IMAGE = "fxkjnj/nfs-client-provisioner:latest"
+# Repositories of the retired external-storage nfs-client-provisioner. It builds claim references
+# from metadata.selfLink, which Kubernetes 1.20 stopped filling in (feature gate RemoveSelfLink,
+# locked on since 1.24): its claims stay Pending ("selfLink was empty, can't make reference").
+LEGACY_PROVISIONER_REPOSITORIES = ("quay.io/external_storage/nfs-client-provisioner",
+                                   "docker.io/fxkjnj/nfs-client-provisioner")
+
+# --------------------------------------------------------------------------- argument specs
+# The modules' options (without the connection options of module.argument_spec), shared by
+# the modules and by the filter k8s_input_problems, which applies them exactly as
+# AnsibleModule does before it asks validate_*_params.
+
+# The options of the modules that apply objects (documented in stateful.nfs.k8s_auth.apply).
+APPLY_OPTIONS = {
+    "force_conflicts": {"type": "bool", "default": True},
+    "create_namespace": {"type": "bool", "default": False},
+}
+
+STATEFULSET_OPTIONS = {
+    **APPLY_OPTIONS,
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    "name": {"type": "str", "required": True},
+    "namespace": {"type": "str", "default": "default"},
+    "service_name": {"type": "str"},
+    "create_service": {"type": "bool", "default": True},
+    "replicas": {"type": "int", "default": 1},
+    "labels": {"type": "dict"},
+    "selector": {"type": "dict"},
+    "container_name": {"type": "str"},
+    "image": {"type": "str"},
+    "image_pull_policy": {"type": "str", "choices": ["Always", "IfNotPresent", "Never"]},
+    "ports": {"type": "list", "elements": "dict", "options": {
+        "name": {"type": "str"},
+        "container_port": {"type": "int", "required": True},
+        "protocol": {"type": "str", "choices": ["TCP", "UDP", "SCTP"], "default": "TCP"},
+    }},
+    "env": {"type": "list", "elements": "dict"},
+    "resources": {"type": "dict"},
+    "readiness_probe": {"type": "dict"},
+    "node_selector": {"type": "dict"},
+    "tolerations": {"type": "list", "elements": "dict"},
+    "volume_claim_templates": {"type": "list", "elements": "dict", "options": {
+        "name": {"type": "str", "required": True},
+        "storage_class_name": {"type": "str"},
+        "access_modes": {"type": "list", "elements": "str", "default": ["ReadWriteOnce"],
+                         "choices": list(ACCESS_MODES)},
+        "size": {"type": "str", "required": True},
+        "mount_path": {"type": "path", "required": True},
+    }},
+    "pod_management_policy": {"type": "str", "choices": ["OrderedReady", "Parallel"], "default": "OrderedReady"},
+    "update_strategy": {"type": "str", "choices": ["RollingUpdate", "OnDelete"], "default": "RollingUpdate"},
+    "partition": {"type": "int"},
+    "max_unavailable": {"type": "raw"},
+    "pvc_retention_policy": {"type": "dict", "options": {
+        "when_deleted": {"type": "str", "choices": ["Retain", "Delete"]},
+        "when_scaled": {"type": "str", "choices": ["Retain", "Delete"]},
+    }},
+    "min_ready_seconds": {"type": "int"},
+    "ordinals_start": {"type": "int"},
+    "check_storage_class": {"type": "bool", "default": True},
+    "recreate_on_immutable_change": {"type": "bool", "default": False},
+    "cascade": {"type": "str", "choices": ["background", "foreground", "orphan"], "default": "background"},
+    "delete_pvcs": {"type": "bool", "default": False},
+    "wait": {"type": "bool", "default": False},
+    "wait_timeout": {"type": "int", "default": 300},
+}
+STATEFULSET_REQUIRED_IF = [("state", "present", ("image",))]
+
+PROVISIONER_OPTIONS = {
+    **APPLY_OPTIONS,
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    "name": {"type": "str", "default": "nfs-client-provisioner"},
+    "namespace": {"type": "str", "default": "default"},
+    "provisioner_name": {"type": "str", "default": DEFAULT_PROVISIONER_NAME},
+    "nfs_server": {"type": "str"},
+    "nfs_path": {"type": "str"},
+    "image": {"type": "str", "default": DEFAULT_PROVISIONER_IMAGE},
+    "image_pull_policy": {"type": "str", "choices": ["Always", "IfNotPresent", "Never"], "default": "IfNotPresent"},
+    "replicas": {"type": "int", "default": 1},
+    "labels": {"type": "dict"},
+    "resources": {"type": "dict"},
+    "node_selector": {"type": "dict"},
+    "tolerations": {"type": "list", "elements": "dict"},
+    "image_pull_secrets": {"type": "list", "elements": "str", "no_log": False},
+    "security_context": {"type": "dict"},
+    "pod_security_context": {"type": "dict"},
+    "storage_class_name": {"type": "str", "default": "managed-nfs-storage"},
+    "default_class": {"type": "bool", "default": False},
+    "archive_on_delete": {"type": "bool"},
+    "on_delete": {"type": "str", "choices": ["delete", "retain"]},
+    "path_pattern": {"type": "str"},
+    "reclaim_policy": {"type": "str", "choices": ["Delete", "Retain"], "default": "Delete"},
+    "volume_binding_mode": {"type": "str", "choices": ["Immediate", "WaitForFirstConsumer"], "default": "Immediate"},
+    "allow_volume_expansion": {"type": "bool"},
+    "mount_options": {"type": "list", "elements": "str"},
+    "replace_storage_class": {"type": "bool", "default": False},
+    "wait": {"type": "bool", "default": True},
+    "wait_timeout": {"type": "int", "default": 300},
+}
+PROVISIONER_REQUIRED_IF = [("state", "present", ("nfs_server", "nfs_path"))]
+
+INFO_OPTIONS = {
+    "name": {"type": "str", "required": True},
+    "namespace": {"type": "str", "default": "default"},
+    "cluster_domain": {"type": "str", "default": "cluster.local"},
+}
+
+
+def _check_name(param, value, kind, pattern, max_len, rule):
+    if not isinstance(value, str) or not value:
+        raise InputError(param, f"must be a non-empty string ({kind})")
+    if len(value) > max_len or not pattern.match(value):
+        raise InputError(param, f"{value!r} is not a valid {kind}: at most {max_len} characters, {rule}")
+    return value
+
+
+def check_dns1123_label(param, value, max_len=63):
+    return _check_name(param, value, "DNS-1123 label", _DNS1123_LABEL, max_len,
+                       "lowercase letters, digits and '-', starting and ending with a letter or digit (e.g. 'web-1')")
+
+
+def check_dns1035_label(param, value, max_len=63):
+    """A DNS-1035 label, the rule for Service names: like DNS-1123 but starting with a letter."""
+    return _check_name(param, value, "DNS-1035 label", _DNS1035_LABEL, max_len,
+                       "lowercase letters, digits and '-', starting with a letter and ending with a letter or digit"
+                       " (e.g. 'web')")
+
+
+def check_dns1123_subdomain(param, value):
+    return _check_name(param, value, "DNS-1123 subdomain", _DNS1123_SUBDOMAIN, 253,
+                       "lowercase letters, digits, '-' and '.', each part starting and ending with a letter or digit")
+
+
+def check_qualified_name(param, value):
+    """``[prefix/]name`` as used by label keys and provisioner names."""
+    if not isinstance(value, str) or not value:
+        raise InputError(param, "must be a non-empty string")
+    prefix, sep, name = value.rpartition("/")
+    if sep and (not prefix or len(prefix) > 253 or not _DNS1123_SUBDOMAIN.match(prefix)):
+        raise InputError(param, f"{value!r}: the prefix before '/' must be a DNS-1123 subdomain")
+    if len(name) > 63 or not _QUALIFIED_NAME.match(name):
+        raise InputError(param, f"{value!r} is not a qualified name: at most 63 characters of letters, digits, '-', '_'"
+                                " and '.', starting and ending with a letter or digit, optionally prefixed by"
+                                " a DNS subdomain and '/'")
+    return value
+
+
+def check_labels(param, labels, required=False):
+    if labels is None:
+        labels = {}
+    if not isinstance(labels, dict):
+        raise InputError(param, "must be a dictionary of label keys to values")
+    if required and not labels:
+        raise InputError(param, "must contain at least one label")
+    out = {}
+    for key, value in labels.items():
+        check_qualified_name(f"{param} key", key)
+        value = "" if value is None else value
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise InputError(param, f"value of {key!r} must be a string, got {value!r}")
+        value = str(value)
+        if len(value) > 63 or not _LABEL_VALUE.match(value):
+            raise InputError(param, f"value {value!r} of label {key!r} is not a valid label value (at most 63 characters of"
+                                    " letters, digits, '-', '_', '.', starting and ending alphanumeric)")
+        out[key] = value
+    return out
+
+
+def check_quantity(param, value, positive=True):
+    text = str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+    if not isinstance(text, str) or not QUANTITY.match(text.strip()):
+        raise InputError(param, f"{value!r} is not a Kubernetes quantity (examples: 1Gi, 500Mi, 10G, 1.5Ti)")
+    text = text.strip()
+    if positive and parse_quantity(text) <= 0:
+        raise InputError(param, f"{value!r} must be greater than zero")
+    return text
+
+
+def check_int(param, value, minimum=0, maximum=None, allow_none=True):
+    if value is None:
+        if allow_none:
+            return None
+        raise InputError(param, "is required")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(param, f"must be an integer, got {value!r}")
+    if value < minimum:
+        raise InputError(param, f"must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise InputError(param, f"must be <= {maximum}, got {value}")
+    return value
+
+
+def check_absolute_path(param, value):
+    if not isinstance(value, str) or not value.startswith("/"):
+        raise InputError(param, f"{value!r} must be an absolute path (starting with '/')")
+    if "\x00" in value or "\n" in value:
+        raise InputError(param, f"{value!r} contains a NUL or newline character")
+    return value
+
+
+def check_host(param, value):
+    if not isinstance(value, str) or not value or len(value) > 253 or not _HOST.match(value):
+        raise InputError(param, f"{value!r} is not a host name or IP address")
+    return value
+
+
+def check_image(param, value):
+    if not isinstance(value, str) or not value.strip() or any(c.isspace() for c in value):
+        raise InputError(param, f"{value!r} is not a container image reference")
+    return value
+
+
+def check_choice(param, value, choices):
+    if value not in choices:
+        raise InputError(param, "{!r} is not one of {}".format(value, ", ".join(choices)))
+    return value
+
+
+def check_list_of_dicts(param, value):
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(x, dict) for x in value):
+        raise InputError(param, "must be a list of dictionaries")
+    return value
+
+
+def check_dict(param, value):
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InputError(param, "must be a dictionary")
+    return value
+
+
+def check_resources(param, value):
+    value = check_dict(param, value)
+    unknown = set(value) - {"limits", "requests", "claims"}
+    if unknown:
+        raise InputError(param, "unknown key(s) {}: expected limits and/or requests".format(", ".join(sorted(unknown))))
+    for section in ("limits", "requests"):
+        for res, qty in (value.get(section) or {}).items():
+            check_quantity(f"{param}.{section}.{res}", qty, positive=False)
+    return value
+
+
+def validate_provisioner_params(params, state="present"):
+    """Validated copy of the ``nfs_provisioner`` parameters. Raises InputError."""
+    p = dict(params)
+    check_int("wait_timeout", p.get("wait_timeout"), 1)
+    check_dns1123_label("namespace", p.get("namespace"))
+    # the name is also the value of the pods' "app" label: a DNS-1123 label fits both
+    check_dns1123_label("name", p.get("name"))
+    check_dns1123_subdomain("storage_class_name", p.get("storage_class_name"))
+    if state == "absent":
+        return p
+    check_qualified_name("provisioner_name", p.get("provisioner_name"))
+    if p.get("nfs_server") is None:
+        raise InputError("nfs_server", "is required when state=present")
+    check_host("nfs_server", p["nfs_server"])
+    if p.get("nfs_path") is None:
+        raise InputError("nfs_path", "is required when state=present")
+    check_absolute_path("nfs_path", p["nfs_path"])
+    check_image("image", p.get("image"))
+    check_int("replicas", p.get("replicas"), 0, allow_none=False)
+    p["labels"] = check_labels("labels", p.get("labels"))
+    p["resources"] = check_resources("resources", p.get("resources"))
+    p["node_selector"] = check_labels("node_selector", p.get("node_selector"))
+    p["tolerations"] = check_list_of_dicts("tolerations", p.get("tolerations"))
+    p["security_context"] = check_dict("security_context", p.get("security_context"))
+    p["pod_security_context"] = check_dict("pod_security_context", p.get("pod_security_context"))
+    secrets = p.get("image_pull_secrets") or []
+    for i, s in enumerate(secrets):
+        check_dns1123_subdomain(f"image_pull_secrets[{i}]", s)
+    p["image_pull_secrets"] = list(secrets)
+    if p.get("path_pattern") is not None and (not isinstance(p["path_pattern"], str) or not p["path_pattern"]
+                                              or p["path_pattern"].startswith("/")):
+        raise InputError("path_pattern", "{!r} must be a non-empty relative path template such as"
+                                         " '${{.PVC.namespace}}/${{.PVC.name}}'".format(p["path_pattern"]))
+    if p.get("on_delete") is not None:
+        check_choice("on_delete", p["on_delete"], ("delete", "retain"))
+    check_choice("reclaim_policy", p.get("reclaim_policy"), ("Delete", "Retain"))
+    _check_reclaim_combination(p)
+    check_choice("volume_binding_mode", p.get("volume_binding_mode"), ("Immediate", "WaitForFirstConsumer"))
+    mount_options = p.get("mount_options") or []
+    if not all(isinstance(m, str) and m and "," not in m and not any(c.isspace() for c in m)
+               for m in mount_options):
+        raise InputError("mount_options", "must be a list of single mount options such as 'nfsvers=4.1'"
+                                          f" (no commas or spaces), got {mount_options!r}")
+    try:
+        p["mount_options"] = list(nfs_mount_options(mount_options))
+    except MountOptionError as exc:
+        raise InputError("mount_options", str(exc))
+    return p
+
+
+# The provisioner acts on a volume's directory (archive, delete or keep it) only when Kubernetes
+# deletes the PersistentVolume, which reclaim policy Retain never does.
+_RETAIN_NOTE = ("the provisioner archives, removes or keeps a volume's directory only when Kubernetes deletes the"
+                " PersistentVolume, which reclaim_policy: Retain never does (PVs and directories stay until you"
+                " delete them by hand, and then nothing is archived)")
+
+
+def _check_reclaim_combination(p):
+    """Refuse what cannot work with reclaim_policy Retain: asking the provisioner to delete directories."""
+    if p.get("reclaim_policy") != "Retain":
+        return
+    if p.get("on_delete") == "delete":
+        raise InputError("on_delete", f"'delete' cannot work with reclaim_policy: Retain: {_RETAIN_NOTE}. Set"
+                                      " reclaim_policy: Delete to have the directory of a deleted claim removed,"
+                                      " or leave on_delete out to keep every directory")
+    if p.get("on_delete") is None and p.get("archive_on_delete") is False:
+        raise InputError("archive_on_delete", f"false (remove the directory) cannot work with reclaim_policy:"
+                                              f" Retain: {_RETAIN_NOTE}. Set reclaim_policy: Delete to have the"
+                                              " directory of a deleted claim removed, or leave archive_on_delete"
+                                              " out to keep every directory")
+
+
+def provisioner_warnings(p):
+    """Combinations that are accepted but do nothing, each with the way out (validated ``p``)."""
+    if p.get("reclaim_policy") != "Retain":
+        return []
+    if p.get("on_delete") == "retain":
+        option, setting, effect = "on_delete", "retain", "kept"
+    elif p.get("on_delete") is None and p.get("archive_on_delete") is True:
+        option, setting, effect = "archive_on_delete", "true", "archived (archived-<dir>)"
+    else:
+        return []
+    text = (f"{option}: {setting} has no effect with reclaim_policy: Retain: {_RETAIN_NOTE}. Set reclaim_policy:"
+            f" Delete to have the directory of a deleted claim {effect} by the provisioner, or leave {option} out")
+    return [text]
+
+
+def image_repository(image):
+    """``registry/path`` of an image reference without tag or digest (Docker Hub names completed)."""
+    name = image.split("@", 1)[0]
+    head, sep, tail = name.rpartition(":")
+    if sep and "/" not in tail:
+        name = head
+    first = name.split("/", 1)[0]
+    if "/" not in name or not ("." in first or ":" in first or first == "localhost"):
+        name = "docker.io/" + (name if "/" in name else "library/" + name)
+    return name.replace("index.docker.io/", "docker.io/", 1)
+
+
+def legacy_provisioner_image(image):
+    """'known' for an image of the retired nfs-client-provisioner, 'named' for one named like it, else None."""
+    repository = image_repository(image)
+    if repository in LEGACY_PROVISIONER_REPOSITORIES:
+        return "known"
+    if repository.rsplit("/", 1)[-1] == "nfs-client-provisioner":
+        return "named"
+    return None
+
+
+def validate_statefulset_params(params, state="present"):
+    """Validated copy of the ``statefulset`` parameters. Raises InputError."""
+    p = dict(params)
+    check_int("wait_timeout", p.get("wait_timeout"), 1)
+    check_dns1123_label("namespace", p.get("namespace"))
+    check_dns1123_label("name", p.get("name"), max_len=STATEFULSET_NAME_MAX)
+    p["service_name"] = p.get("service_name") or p["name"]
+    if p.get("create_service", True):
+        # the headless Service's name: a DNS-1035 label (Kubernetes ValidateServiceName)
+        check_dns1035_label("service_name", p["service_name"])
+    else:
+        check_dns1123_label("service_name", p["service_name"])
+    vcts = check_list_of_dicts("volume_claim_templates", p.get("volume_claim_templates"))
+    names = set()
+    clean_vcts = []
+    for i, v in enumerate(vcts):
+        prefix = f"volume_claim_templates[{i}]"
+        unknown = set(v) - {"name", "storage_class_name", "access_modes", "size", "mount_path"}
+        if unknown:
+            raise InputError(prefix, "unknown key(s) {}".format(", ".join(sorted(unknown))))
+        check_dns1123_label(prefix + ".name", v.get("name"))
+        if v["name"] in names:
+            raise InputError(prefix + ".name", "{!r} is used by two templates".format(v["name"]))
+        names.add(v["name"])
+        clean_vcts.append(dict(v))
+        if state == "absent":
+            continue
+        if v.get("storage_class_name") is not None:
+            check_dns1123_subdomain(prefix + ".storage_class_name", v["storage_class_name"])
+        modes = v.get("access_modes") or ["ReadWriteOnce"]
+        if not isinstance(modes, list):
+            raise InputError(prefix + ".access_modes", "must be a list")
+        for m in modes:
+            check_choice(prefix + ".access_modes", m, ACCESS_MODES)
+        clean_vcts[-1]["access_modes"] = list(modes)
+        if v.get("size") is None:
+            raise InputError(prefix + ".size", "is required (e.g. 1Gi)")
+        clean_vcts[-1]["size"] = check_quantity(prefix + ".size", v["size"])
+        if v.get("mount_path") is None:
+            raise InputError(prefix + ".mount_path", "is required (e.g. /usr/share/nginx/html)")
+        check_absolute_path(prefix + ".mount_path", v["mount_path"])
+    p["volume_claim_templates"] = clean_vcts
+    if state == "absent":
+        return p
+
+    p["labels"] = check_labels("labels", p.get("labels") if p.get("labels") else {"app": p["name"]},
+                               required=True)
+    p["selector"] = check_labels("selector", p.get("selector") if p.get("selector") else dict(p["labels"]),
+                                 required=True)
+    for k, v in p["selector"].items():
+        if p["labels"].get(k) != v:
+            raise InputError("selector", "{}={} is not among labels {}: the pods would not match the selector".format(k, v, p["labels"]))
+    check_int("replicas", p.get("replicas"), 0, allow_none=False)
+    p["container_name"] = p.get("container_name") or p["name"]
+    check_dns1123_label("container_name", p["container_name"])
+    if p.get("image") is None:
+        raise InputError("image", "is required when state=present")
+    check_image("image", p["image"])
+    ports = check_list_of_dicts("ports", p.get("ports"))
+    clean_ports, seen = [], set()
+    for i, port in enumerate(ports):
+        prefix = f"ports[{i}]"
+        unknown = set(port) - {"name", "container_port", "protocol"}
+        if unknown:
+            raise InputError(prefix, "unknown key(s) {}".format(", ".join(sorted(unknown))))
+        number = check_int(prefix + ".container_port", port.get("container_port"), 1, 65535, allow_none=False)
+        proto = check_choice(prefix + ".protocol", port.get("protocol") or "TCP", PROTOCOLS)
+        name = port.get("name")
+        if name is not None:
+            if len(name) > 15 or not _IANA_SVC_NAME.match(name) or "--" in name or not re.search("[a-z]", name):
+                raise InputError(prefix + ".name", f"{name!r} is not a valid port name: at most 15 lowercase letters,"
+                                                   " digits and '-', with at least one letter")
+        elif len(ports) > 1:
+            raise InputError(prefix + ".name", "is required when the StatefulSet exposes more than one port"
+                                               " (the headless Service needs named ports)")
+        if (number, proto) in seen:
+            raise InputError(prefix, f"port {number}/{proto} is listed twice")
+        seen.add((number, proto))
+        clean_ports.append({"name": name, "container_port": number, "protocol": proto})
+    p["ports"] = clean_ports
+    p["resources"] = check_resources("resources", p.get("resources"))
+    p["readiness_probe"] = check_dict("readiness_probe", p.get("readiness_probe"))
+    p["env"] = check_list_of_dicts("env", p.get("env"))
+    p["node_selector"] = check_labels("node_selector", p.get("node_selector"))
+    p["tolerations"] = check_list_of_dicts("tolerations", p.get("tolerations"))
+    check_choice("pod_management_policy", p.get("pod_management_policy") or "OrderedReady",
+                 ("OrderedReady", "Parallel"))
+    p["pod_management_policy"] = p.get("pod_management_policy") or "OrderedReady"
+    check_choice("update_strategy", p.get("update_strategy") or "RollingUpdate", ("RollingUpdate", "OnDelete"))
+    p["update_strategy"] = p.get("update_strategy") or "RollingUpdate"
+    check_int("partition", p.get("partition"), 0)
+    mu = p.get("max_unavailable")
+    if mu is not None:
+        if isinstance(mu, str) and re.match(r"^[0-9]+$", mu):
+            mu = int(mu)
+        if isinstance(mu, bool) or not (isinstance(mu, int) and mu >= 1
+                                        or isinstance(mu, str) and re.match(r"^([1-9][0-9]?|100)%$", mu)):
+            raise InputError("max_unavailable", f"{mu!r} must be an integer >= 1 or a percentage such as '25%'")
+        p["max_unavailable"] = mu
+    if p["update_strategy"] == "OnDelete" and (p.get("partition") is not None or mu is not None):
+        raise InputError("partition", "partition and max_unavailable apply only to update_strategy=RollingUpdate")
+    # the module's suboptions arrive with None for what was not given
+    retention = {k: v for k, v in check_dict("pvc_retention_policy", p.get("pvc_retention_policy")).items()
+                 if v is not None}
+    for key, value in retention.items():
+        check_choice("pvc_retention_policy key", key, ("when_deleted", "when_scaled"))
+        check_choice(f"pvc_retention_policy.{key}", value, ("Retain", "Delete"))
+    p["pvc_retention_policy"] = retention
+    check_int("min_ready_seconds", p.get("min_ready_seconds"), 0)
+    check_int("ordinals_start", p.get("ordinals_start"), 0)
+    return p
+
+
+def validate_info_params(params):
+    """Validated copy of the ``statefulset_info`` parameters. Raises InputError."""
+    p = dict(params)
+    check_dns1123_label("name", p.get("name"))
+    check_dns1123_label("namespace", p.get("namespace"))
+    check_dns1123_subdomain("cluster_domain", p.get("cluster_domain"))
+    return p
+
+
+# module -> (options, required_if, validator of the options' values): what AnsibleModule and then
+# the module itself check at the module's entry, before any request.
+MODULE_RULES = {
+    "statefulset": (STATEFULSET_OPTIONS, STATEFULSET_REQUIRED_IF,
+                    lambda p: validate_statefulset_params(p, p["state"])),
+    "nfs_provisioner": (PROVISIONER_OPTIONS, PROVISIONER_REQUIRED_IF,
+                        lambda p: validate_provisioner_params(p, p["state"])),
+    "statefulset_info": (INFO_OPTIONS, None, validate_info_params),
+}
