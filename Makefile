@@ -13,7 +13,7 @@
 #   make unit | lint | sanity | build | molecule [SCENARIOS="a b"]
 #   make bench      benchmark on a bench lab of its own -> results/bench/results.{md,png} (BENCH_RUNS=3)
 #   make ee         execution environment stateful-nfs-ee:<version>, no registry, no Galaxy (EE_NO_CACHE=1)
-#   make ee-test    a job in it as AWX runs one, on a throwaway network (the k8s test double + one container)
+#   make ee-test    jobs in it as AWX runs them, against the lab (its credential, survey, site.yml, verify.yml)
 #   make ee-job     a job in it against the lab (EE_JOB_INVENTORY, EE_JOB_KUBECONFIG, EE_JOB_NETWORK, EE_JOB_PLAYBOOK)
 #
 # Every target is idempotent and safe to re-run. Everything generated goes to .lab/.
@@ -237,8 +237,8 @@ ee: deps
 	@tests/lab/build-images.sh bookworm
 	@timeout --kill-after=30 $(EE_TIMEOUT) $(VENV)/bin/python tools/ee/build.py $(if $(EE_NO_CACHE),--no-cache)
 
-ee-test: ee
-	@timeout --kill-after=30 900 tests/ee/selftest.sh
+ee-test: ee lab-up
+	@timeout --kill-after=30 3600 tests/ee/selftest.sh
 
 ee-job: ee
 	@$(VENV)/bin/python tools/ee/job.py --inventory $(EE_JOB_INVENTORY) --kubeconfig $(EE_JOB_KUBECONFIG) \
