@@ -756,7 +756,9 @@ _SETTINGS = (
 _SETTING_OF = dict([(on, (on, True)) for on, _off in _SETTINGS]
                    + [(off, (on, False)) for on, off in _SETTINGS if off]
                    + [('auth_nlm', ('insecure_locks', False)), ('no_auth_nlm', ('insecure_locks', True))])
-#: Settings that can differ per security flavor (exports(5), "sec=").
+#: Settings that can differ per security flavor after "sec=": the kernel's secinfo flags
+#: (/proc/fs/nfsd/export_features). exports(5) lists ro/rw, root_squash and all_squash only;
+#: validate_options() keeps to that list (_PER_FLAVOR), exportfs also takes secure/insecure.
 PER_FLAVOR_SETTINGS = ('ro', 'insecure', 'root_squash', 'all_squash')
 # nfs-utils EXPORT_DEFAULT_FLAGS: ro, root_squash, wdelay, no_subtree_check; everything else off.
 _DEFAULT_SETTINGS = frozenset(('ro', 'root_squash', 'wdelay', 'no_subtree_check'))
