@@ -42,6 +42,9 @@ LAB         := $(CURDIR)/.lab
 DOCKER      := /usr/bin/docker
 APT_PACKAGES := docker.io debootstrap python3 python3-venv libnfs-utils make git rsync \
                 iproute2 procps ca-certificates tar util-linux gcc libc6-dev
+# The kernel-NFS VMs of molecule/nfs_kernel_vm (tests/lab/vm/): qemu with software emulation,
+# overlays, SSH, mkfs.ext4 -d. Installed without recommends (qemu's GUI, firmware, samba).
+VM_APT_PACKAGES := qemu-system-x86 qemu-utils openssh-client e2fsprogs
 # Bounds (seconds).
 APT_TIMEOUT      ?= 1200
 DOCKERD_TIMEOUT  ?= 60
@@ -64,14 +67,15 @@ help:
 deps: deps-apt deps-docker venv collections
 
 deps-apt:
-	@missing=""; \
-	for p in $(APT_PACKAGES); do \
-	  [ "$$(dpkg-query -W -f='$${db:Status-Status}' "$$p" 2>/dev/null)" = installed ] || missing="$$missing $$p"; \
-	done; \
-	if [ -z "$$missing" ]; then echo "deps: apt packages present"; exit 0; fi; \
-	echo "deps: installing$$missing"; \
+	@missing=""; missing_vm=""; \
+	installed() { [ "$$(dpkg-query -W -f='$${db:Status-Status}' "$$1" 2>/dev/null)" = installed ]; }; \
+	for p in $(APT_PACKAGES); do installed "$$p" || missing="$$missing $$p"; done; \
+	for p in $(VM_APT_PACKAGES); do installed "$$p" || missing_vm="$$missing_vm $$p"; done; \
+	if [ -z "$$missing$$missing_vm" ]; then echo "deps: apt packages present"; exit 0; fi; \
+	echo "deps: installing$$missing$$missing_vm"; \
 	timeout $(APT_TIMEOUT) apt-get update -q; \
-	timeout $(APT_TIMEOUT) apt-get install -y -q $$missing
+	[ -z "$$missing" ] || timeout $(APT_TIMEOUT) apt-get install -y -q $$missing; \
+	[ -z "$$missing_vm" ] || timeout $(APT_TIMEOUT) apt-get install -y -q --no-install-recommends $$missing_vm
 
 deps-docker: deps-apt
 	@if $(DOCKER) info >/dev/null 2>&1; then echo "deps: dockerd is running"; exit 0; fi; \
