@@ -1,8 +1,7 @@
-"""What leaves nfs_server_exports leaves the server (issue 13, item 1), and what the role did
-not write stays: prepare.yml exported /srv/dropped through the role and /srv/manual by hand;
-converge's list no longer has /srv/dropped."""
+"""What leaves nfs_server_exports leaves the server, and what the role did not write stays:
+prepare.yml exported /srv/dropped through the role and /srv/manual by hand; converge's list no
+longer has /srv/dropped."""
 
-import pytest
 from conftest import DROPPED_EXPORT, MANUAL_EXPORT, SERVER_ADDRESS, exportfs_entries
 
 
@@ -15,10 +14,6 @@ def _exports_file_paths(server):
     return {line.split()[0] for line in lines if line.strip() and not line.lstrip().startswith('#')}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='issue 13 item 1: the kernel backend keeps exports dropped from nfs_server_exports; '
-           'the role fix is on branch issue-13, not merged into this branch yet')
 def test_an_export_dropped_from_the_list_is_no_longer_exported(server, client):
     assert DROPPED_EXPORT not in _exports_file_paths(server)
     assert DROPPED_EXPORT not in _exported_paths(server)
