@@ -24,6 +24,8 @@ def test_purge_with_confirmation_archives_the_data(play, api, nfs_host):
 
 
 def test_archive_prune_lists_by_age_and_prunes_only_when_asked(play, nfs_host):
+    """The export may hold other archives (the lab's other suites): they are recent, so they are
+    listed and pruned only where the age bound is 0 days, as the playbook says."""
     if "archived" not in STATE:
         pytest.skip("purge failed")
     old = STATE["archived"][0]
@@ -38,7 +40,7 @@ def test_archive_prune_lists_by_age_and_prunes_only_when_asked(play, nfs_host):
 
     run = play("playbooks/archive_prune.yml", archive_prune_days=0)
     assert run.rc == 0, run.failure()
-    assert sorted(a["path"] for a in run.day2["archived"]) == STATE["archived"]
+    assert set(STATE["archived"]) <= {a["path"] for a in run.day2["archived"]}
     assert all(nfs_host.file(p).is_directory for p in STATE["archived"])
 
     run = play("playbooks/archive_prune.yml", prune=True)
@@ -49,6 +51,6 @@ def test_archive_prune_lists_by_age_and_prunes_only_when_asked(play, nfs_host):
 
     run = play("playbooks/archive_prune.yml", prune=True, archive_prune_days=0)
     assert run.rc == 0, run.failure()
-    assert sorted(run.day2["removed"]) == STATE["archived"][1:]
+    assert set(STATE["archived"][1:]) <= set(run.day2["removed"])
     listing = nfs_host.check_output("ls -1 /srv/nfs").split()
     assert [d for d in listing if d.startswith("archived-")] == []
