@@ -13,7 +13,7 @@
 #   make unit | lint | sanity | build | molecule [SCENARIOS="a b"]
 #   make bench      benchmark on a bench lab of its own -> results/bench/results.{md,png} (BENCH_RUNS=3)
 #   make ee         execution environment stateful-nfs-ee:<version>, no registry, no Galaxy (EE_NO_CACHE=1)
-#   make ee-test    a job in it as AWX runs one, on a throwaway network (the k8s test double + one container)
+#   make ee-test    jobs in it as AWX runs them, against the lab (its credential, survey, site.yml, verify.yml)
 #   make ee-job     a job in it against the lab (EE_JOB_INVENTORY, EE_JOB_KUBECONFIG, EE_JOB_NETWORK, EE_JOB_PLAYBOOK)
 #
 # Every target is idempotent and safe to re-run. Everything generated goes to .lab/.
@@ -44,6 +44,9 @@ LAB         := $(CURDIR)/.lab
 DOCKER      := /usr/bin/docker
 APT_PACKAGES := docker.io debootstrap python3 python3-venv libnfs-utils make git rsync \
                 iproute2 procps ca-certificates tar util-linux gcc libc6-dev
+# The kernel-NFS VMs of molecule/nfs_kernel_vm (tests/lab/vm/): qemu with software emulation,
+# overlays, SSH, mkfs.ext4 -d. Installed without recommends (qemu's GUI, firmware, samba).
+VM_APT_PACKAGES := qemu-system-x86 qemu-utils openssh-client e2fsprogs
 # Bounds (seconds).
 APT_TIMEOUT      ?= 1200
 DOCKERD_TIMEOUT  ?= 60
@@ -66,14 +69,15 @@ help:
 deps: deps-apt deps-docker venv faultproxy collections
 
 deps-apt:
-	@missing=""; \
-	for p in $(APT_PACKAGES); do \
-	  [ "$$(dpkg-query -W -f='$${db:Status-Status}' "$$p" 2>/dev/null)" = installed ] || missing="$$missing $$p"; \
-	done; \
-	if [ -z "$$missing" ]; then echo "deps: apt packages present"; exit 0; fi; \
-	echo "deps: installing$$missing"; \
+	@missing=""; missing_vm=""; \
+	installed() { [ "$$(dpkg-query -W -f='$${db:Status-Status}' "$$1" 2>/dev/null)" = installed ]; }; \
+	for p in $(APT_PACKAGES); do installed "$$p" || missing="$$missing $$p"; done; \
+	for p in $(VM_APT_PACKAGES); do installed "$$p" || missing_vm="$$missing_vm $$p"; done; \
+	if [ -z "$$missing$$missing_vm" ]; then echo "deps: apt packages present"; exit 0; fi; \
+	echo "deps: installing$$missing$$missing_vm"; \
 	timeout $(APT_TIMEOUT) apt-get update -q; \
-	timeout $(APT_TIMEOUT) apt-get install -y -q $$missing
+	[ -z "$$missing" ] || timeout $(APT_TIMEOUT) apt-get install -y -q $$missing; \
+	[ -z "$$missing_vm" ] || timeout $(APT_TIMEOUT) apt-get install -y -q --no-install-recommends $$missing_vm
 
 deps-docker: deps-apt
 	@if $(DOCKER) info >/dev/null 2>&1; then echo "deps: dockerd is running"; exit 0; fi; \
@@ -249,8 +253,8 @@ ee: deps
 	@tests/lab/build-images.sh bookworm
 	@timeout --kill-after=30 $(EE_TIMEOUT) $(VENV)/bin/python tools/ee/build.py $(if $(EE_NO_CACHE),--no-cache)
 
-ee-test: ee
-	@timeout --kill-after=30 900 tests/ee/selftest.sh
+ee-test: ee lab-up
+	@timeout --kill-after=30 3600 tests/ee/selftest.sh
 
 ee-job: ee
 	@$(VENV)/bin/python tools/ee/job.py --inventory $(EE_JOB_INVENTORY) --kubeconfig $(EE_JOB_KUBECONFIG) \

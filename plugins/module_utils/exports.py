@@ -703,7 +703,11 @@ def _check_value(where, name, value):
         if value == 'root':
             return
         if value.isdigit():
-            if int(value) > 4294967295:
+            # exportfs reads the number with strtoul(..., 0): a leading 0 makes it octal
+            if value.startswith('0') and value.strip('01234567'):
+                raise ExportsError(f'{where}: fsid={value}: a number with a leading 0 is octal to exportfs, '
+                                   f'and {value} is not; drop the leading 0')
+            if int(value, 8 if value.startswith('0') else 10) > 4294967295:
                 raise ExportsError(f'{where}: fsid={value}: a numeric fsid must fit in 32 bits')
             return
         if not _valid_uuid(value):
@@ -865,6 +869,157 @@ def validate_dest(dest):
         if name.startswith('.'):
             raise ExportsError(f'dest {dest!r}: exportfs ignores files starting with a dot in {directory}')
     return dest
+
+
+# --------------------------------------------------------------------------------------
+# What exportfs makes of an option list
+# --------------------------------------------------------------------------------------
+
+# Boolean settings as nfs-utils keeps them (one bit each in struct exportent's e_flags), by
+# the name of the option that sets the bit and the one that clears it. Order: how
+# exportfs_options() lists them.
+_SETTINGS = (
+    # (set, clear)
+    ('async', 'sync'),
+    ('wdelay', 'no_wdelay'),
+    ('nohide', 'hide'),
+    ('crossmnt', 'nocrossmnt'),
+    ('no_subtree_check', 'subtree_check'),
+    ('insecure_locks', 'secure_locks'),
+    ('no_acl', 'acl'),
+    ('pnfs', 'no_pnfs'),
+    ('nordirplus', None),
+    ('security_label', None),
+    # Per flavor (the kernel's secinfo flags): listed after each sec= group.
+    ('ro', 'rw'),
+    ('insecure', 'secure'),
+    ('root_squash', 'no_root_squash'),
+    ('all_squash', 'no_all_squash'),
+)
+_SETTING_OF = dict([(on, (on, True)) for on, _off in _SETTINGS]
+                   + [(off, (on, False)) for on, off in _SETTINGS if off]
+                   + [('auth_nlm', ('insecure_locks', False)), ('no_auth_nlm', ('insecure_locks', True))])
+#: Settings that can differ per security flavor after "sec=": the kernel's secinfo flags
+#: (/proc/fs/nfsd/export_features). exports(5) lists ro/rw, root_squash and all_squash only;
+#: validate_options() keeps to that list (_PER_FLAVOR), exportfs also takes secure/insecure.
+PER_FLAVOR_SETTINGS = ('ro', 'insecure', 'root_squash', 'all_squash')
+# nfs-utils EXPORT_DEFAULT_FLAGS: ro, root_squash, wdelay, no_subtree_check; everything else off.
+_DEFAULT_SETTINGS = frozenset(('ro', 'root_squash', 'wdelay', 'no_subtree_check'))
+#: anonuid and anongid when not given (nfs-utils: the uid and gid of nobody, 65534).
+ANON_ID = 65534
+# sys and unix name one flavor (AUTH_UNIX), as do none and null (AUTH_NULL).
+_FLAVOR_NUMBER = {'none': 0, 'null': 0, 'sys': 1, 'unix': 1, 'krb5': 390003, 'krb5i': 390004, 'krb5p': 390005}
+
+
+def exportfs_options(options):
+    """The complete options exportfs applies to a client given ``options``.
+
+    ``options`` is the client's option list in order, the line's ``-defaults`` first (as
+    ``client_dicts()`` gives them). The result follows how nfs-utils' exportfs reads a
+    list (support/nfs/exports.c, parseopts): it starts from the defaults of exports(5)
+    (ro, sync, wdelay, hide, no_subtree_check, secure_locks, acl, root_squash,
+    no_all_squash, secure, anonuid and anongid 65534, sec=sys); a later option overrides
+    an earlier one; ``auth_nlm``/``no_auth_nlm`` are the old names of
+    ``secure_locks``/``insecure_locks`` and ``mp`` of ``mountpoint``; after ``sec=``, the
+    settings that may differ per flavor (ro/rw, secure/insecure, root_squash,
+    all_squash) apply to the flavors of the last ``sec=`` only, and a flavor first named
+    later starts from the settings as they are at that point.
+
+    Returns a tuple of option strings, every setting spelled out, in this order: sync or
+    async, wdelay or no_wdelay, hide or nohide, crossmnt or nocrossmnt, subtree_check or
+    no_subtree_check, secure_locks or insecure_locks, acl or no_acl, pnfs or no_pnfs, then
+    ``nordirplus`` and ``security_label`` when set, ``fsid=`` (number, then UUID) and
+    ``mountpoint[=path]`` when given, ``anonuid=``, ``anongid=``, ``refer=``/``replicas=``
+    and ``xprtsec=`` when given; then per group of flavors with the same settings
+    ``sec=flavor[:flavor]`` followed by rw or ro, secure or insecure, root_squash or
+    no_root_squash, all_squash or no_all_squash. Raises ExportsError for an option exportfs
+    would refuse (unknown name, bad value), as ``validate_options()`` does, but accepts
+    contradicting options (the later wins).
+    """
+    settings = set(_DEFAULT_SETTINGS)
+    values = {'anonuid': ANON_ID, 'anongid': ANON_ID}
+    flavors = []          # [name, settings] in the order first named
+    active = []           # the flavors of the last sec=
+    for opt in options:
+        name, eq, value = opt.partition('=')
+        if opt in _SETTING_OF:
+            setting, on = _SETTING_OF[opt]
+            for target in [settings] + [f[1] for f in active]:
+                if on:
+                    target.add(setting)
+                else:
+                    target.discard(setting)
+            continue
+        if opt in ('mountpoint', 'mp'):
+            values['mountpoint'] = ''
+            continue
+        if not eq or name not in VALUE_OPTIONS:
+            raise ExportsError(f'unknown export option {opt!r} (see exports(5))')
+        _check_value(f'option {opt!r}', name, value)
+        if name == 'sec':
+            active = []
+            for flavor in value.split(':'):
+                known = [f for f in flavors if _FLAVOR_NUMBER[f[0]] == _FLAVOR_NUMBER[flavor]]
+                if not known:
+                    flavors.append([flavor, set(settings)])
+                    known = flavors[-1:]
+                active.append(known[0])
+        elif name == 'fsid':
+            if value == 'root':
+                values['fsid'] = '0'
+            elif value.isdigit():
+                # strtoul(value, NULL, 0): a leading 0 means octal
+                values['fsid'] = str(int(value, 8) if value.startswith('0') else int(value))
+            else:
+                values['uuid'] = value
+        elif name in ('anonuid', 'anongid'):
+            values[name] = int(value)
+        elif name in ('mountpoint', 'mp'):
+            values['mountpoint'] = value
+        elif name in ('refer', 'replicas'):
+            values.pop('refer', None)
+            values.pop('replicas', None)
+            values[name] = value
+        else:
+            values[name] = value
+    if not flavors:
+        flavors.append(['sys', set(settings)])
+    # A flavor also carries every general setting that is on at the end (nfs-utils
+    # fix_pseudoflavor_flags); flavors whose settings are all equal are listed together.
+    general = settings - set(PER_FLAVOR_SETTINGS)
+    for flavor in flavors:
+        flavor[1] |= general
+
+    def spelled(names, pool):
+        out = []
+        for on, off in _SETTINGS:
+            if on not in names:
+                continue
+            if on in pool:
+                out.append(on)
+            elif off:
+                out.append(off)
+        return out
+
+    general_names = [on for on, _off in _SETTINGS if on not in PER_FLAVOR_SETTINGS]
+    result = spelled(general_names, settings)
+    if 'fsid' in values:
+        result.append('fsid=' + values['fsid'])
+    if 'uuid' in values:
+        result.append('fsid=' + values['uuid'])
+    if 'mountpoint' in values:
+        result.append('mountpoint' + ('=' + values['mountpoint'] if values['mountpoint'] else ''))
+    result += [f'anonuid={values["anonuid"]}', f'anongid={values["anongid"]}']
+    result += [f'{name}={values[name]}' for name in ('refer', 'replicas', 'xprtsec') if name in values]
+    index = 0
+    while index < len(flavors):
+        group = [flavors[index][0]]
+        while index + len(group) < len(flavors) and flavors[index + len(group)][1] == flavors[index][1]:
+            group.append(flavors[index + len(group)][0])
+        result.append('sec=' + ':'.join(group))
+        result += spelled(PER_FLAVOR_SETTINGS, flavors[index][1])
+        index += len(group)
+    return tuple(result)
 
 
 # --------------------------------------------------------------------------------------

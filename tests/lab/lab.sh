@@ -3,27 +3,38 @@
 
 LAB_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DOCKER="${DOCKER:-/usr/bin/docker}"
-LAB_DIR="$LAB_REPO/.lab"
 # Build caches (Go builds, image archives) live outside the checkout, keyed by their pins.
 LAB_CACHE="${SNFS_LAB_CACHE:-/var/cache/stateful-nfs-lab}"
+# One lab per name: `make lab-up` makes "snfs-lab" (the one tests/lab/inventory names); the
+# benchmark makes labs of its own (LAB_NAME=snfs-bench, LAB_NODES=1..6) beside it.
+LAB_NAME="${LAB_NAME:-snfs-lab}"
+LAB_NODES="${LAB_NODES:-3}"
+if [ "$LAB_NAME" = snfs-lab ]; then
+  LAB_DIR="$LAB_REPO/.lab"
+  LAB_NETWORK="stateful-nfs-lab"
+  LAB_INSTANCE_LABEL="io.stateful-nfs.lab.instance=lab"
+else
+  LAB_DIR="$LAB_REPO/.lab/labs/$LAB_NAME"
+  LAB_NETWORK="$LAB_NAME"
+  LAB_INSTANCE_LABEL="io.stateful-nfs.lab.instance=$LAB_NAME"
+fi
 LAB_LABEL="io.stateful-nfs.lab=1"
-# Second label: marks what `make lab-up` itself created (molecule scenarios carry the first).
-LAB_INSTANCE_LABEL="io.stateful-nfs.lab.instance=lab"
-LAB_NETWORK="stateful-nfs-lab"
-LAB_EXPORT_VOLUME="snfs-lab-nfs-export"
+LAB_EXPORT_VOLUME="$LAB_NAME-nfs-export"
 
 # The hosts: name|image|role. "nfs" is a bare host for the nfs_server role; the control plane
 # runs etcd, kube-apiserver, kube-controller-manager and kube-scheduler as systemd units;
-# each node runs containerd, kubelet and kube-proxy. Node N's pods get 10.244.N.0/24.
-LAB_NFS="snfs-lab-nfs"
-LAB_CONTROL_PLANE="snfs-lab-control-plane"
+# each node runs containerd, kubelet and kube-proxy (node 2 on Debian 13, the others on
+# Debian 12). Node N's pods get 10.244.N.0/24.
+LAB_NFS="$LAB_NAME-nfs"
+LAB_CONTROL_PLANE="$LAB_NAME-control-plane"
 LAB_HOSTS=(
   "$LAB_NFS|stateful-nfs-lab:bookworm|nfs"
   "$LAB_CONTROL_PLANE|stateful-nfs-lab-node:bookworm|control-plane"
-  "snfs-lab-node-1|stateful-nfs-lab-node:bookworm|node"
-  "snfs-lab-node-2|stateful-nfs-lab-node:trixie|node"
-  "snfs-lab-node-3|stateful-nfs-lab-node:bookworm|node"
 )
+for _n in $(seq 1 "$LAB_NODES"); do
+  LAB_HOSTS+=("$LAB_NAME-node-$_n|stateful-nfs-lab-node:$([ "$_n" = 2 ] && echo trixie || echo bookworm)|node")
+done
+unset _n
 LAB_POD_CIDR="10.244.0.0/16"
 LAB_SERVICE_CIDR="10.96.0.0/16"
 LAB_CLUSTER_DNS="10.96.0.10"
@@ -62,7 +73,8 @@ LAB_K8S_RUN_FLAGS=(
 )
 LAB_KUBECONFIG="$LAB_DIR/kubeconfig"
 LAB_CLUSTER_DIR="$LAB_DIR/cluster"
-LAB_IMAGES_JSON="$LAB_DIR/images.json"
+# What `make images` built: one set for every lab.
+LAB_IMAGES_JSON="$LAB_REPO/.lab/images.json"
 
 lab_log() { printf '[lab] %s\n' "$*" >&2; }
 lab_die() { lab_log "ERROR: $*"; exit 1; }

@@ -63,7 +63,7 @@ def test_node_not_in_client_list_fails_once_naming_it(host, run_role):
 
 
 def test_auto_fails_every_node_that_kubelet_could_not_mount_on(host, run_role):
-    """Issue 13, case 4, role level: with the default proof (auto) these nodes, which cannot
+    """At role level, with the default proof (auto) these nodes, which cannot
     mount NFS (kernel without an NFS client), fail once, each named with the reason, instead of
     passing through the user-space path."""
     if 'nfs' in host.file('/proc/filesystems').content_string.split():

@@ -50,7 +50,7 @@ def test_proof_in_check_mode_writes_nothing(host):
 
 
 def test_auto_proves_what_kubelet_needs(host):
-    """Issue 13, case 4: `auto` used to pass these nodes through the user-space path although
+    """`auto` used to pass these nodes through the user-space path although
     no NFS mount (kubelet's) can work on them. It must fail them, saying why, and say that the
     server side is fine from there."""
     result = _probe(host, check=False, method='auto')
@@ -71,7 +71,7 @@ def test_auto_proves_what_kubelet_needs(host):
 
 
 def test_kernel_method_without_the_mount_helper(host):
-    """Issue 13, case 4: no /sbin/mount.nfs is a reason of its own, and the message keeps
+    """no /sbin/mount.nfs is a reason of its own, and the message keeps
     mount's line that explains it (not the "dmesg(1) may have more information" line)."""
     helper = host.check_output('command -v mount.nfs || ls /sbin/mount.nfs')
     host.run_expect([0], f'mv {helper} {helper}.moved-by-test')

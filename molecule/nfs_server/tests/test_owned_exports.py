@@ -1,4 +1,4 @@
-"""Role nfs_server, Ganesha backend: the role owns exactly the exports it lists (issue 13, case 1).
+"""Role nfs_server, Ganesha backend: the role owns exactly the exports it lists.
 
 Each test runs the role (tests/play_nfs_server.yml) on both servers with other variables:
 an export dropped from nfs_server_exports leaves ganesha.conf and Ganesha (check mode shows

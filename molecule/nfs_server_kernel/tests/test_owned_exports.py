@@ -1,4 +1,4 @@
-"""Role nfs_server, kernel backend: the role owns exactly the exports it lists (issue 13, case 1).
+"""Role nfs_server, kernel backend: the role owns exactly the exports it lists.
 
 Exports [/srv/nfs, /srv/nfs/readonly], then [/srv/nfs]: /srv/nfs/readonly must leave
 /etc/exports (before the fix it stayed, still exported), in check mode only in the diff,

@@ -13,6 +13,7 @@ from ansible_collections.stateful.nfs.plugins.module_utils.exports import (
     client_dicts,
     encode_path,
     export_warnings,
+    exportfs_options,
     has_marker,
     normalize_path,
     parse_exports,
@@ -445,3 +446,81 @@ def test_no_warnings_for_ordinary_line():
 def test_export_equality():
     assert Export('/a', [Client('h', None)]) == Export('/a', [Client('h', None)])
     assert Export('/a', [Client('h', None)]) != Export('/a', [Client('h', ())])
+
+
+# ----------------------------------------------------------------------------- what exportfs applies
+
+DEFAULTS = ('sync', 'wdelay', 'hide', 'nocrossmnt', 'no_subtree_check', 'secure_locks', 'acl', 'no_pnfs',
+            'anonuid=65534', 'anongid=65534')
+SYS_DEFAULTS = ('sec=sys', 'ro', 'secure', 'root_squash', 'no_all_squash')
+
+
+def test_exportfs_options_of_no_options_are_the_exports5_defaults():
+    assert exportfs_options(()) == DEFAULTS + SYS_DEFAULTS
+
+
+def test_exportfs_options_later_option_wins_and_old_names_count():
+    assert exportfs_options(['rw', 'ro']) == DEFAULTS + SYS_DEFAULTS
+    assert exportfs_options(['ro', 'rw'])[-4] == 'rw'
+    assert 'insecure_locks' in exportfs_options(['no_auth_nlm'])
+    assert 'secure_locks' in exportfs_options(['insecure_locks', 'auth_nlm'])
+    assert 'mountpoint=/srv' in exportfs_options(['mp=/srv'])
+    assert 'mountpoint' in exportfs_options(['mp'])
+
+
+def test_exportfs_options_values():
+    result = exportfs_options(['anonuid=0150', 'anongid=100', 'fsid=010', 'fsid=root', 'refer=/a@h', 'replicas=/b@h'])
+    assert result[8:11] == ('fsid=0', 'anonuid=150', 'anongid=100')
+    assert 'replicas=/b@h' in result and not [o for o in result if o.startswith('refer=')]
+    assert 'fsid=8' in exportfs_options(['fsid=010'])
+
+
+def test_exportfs_options_per_flavor():
+    # Options after sec= apply to its flavors; a flavor named later starts from the settings
+    # as they are then (nfs-utils secinfo_addflavor copies e_flags).
+    assert exportfs_options(['rw', 'sec=krb5p:sys', 'ro'])[-5:] == ('sec=krb5p:sys', 'ro', 'secure', 'root_squash',
+                                                                   'no_all_squash')
+    assert exportfs_options(['sec=krb5', 'rw', 'sec=sys', 'ro', 'insecure'])[-10:] == (
+        'sec=krb5', 'rw', 'secure', 'root_squash', 'no_all_squash',
+        'sec=sys', 'ro', 'insecure', 'root_squash', 'no_all_squash')
+    assert exportfs_options(['sec=krb5', 'rw', 'sec=sys'])[-5:] == ('sec=krb5:sys', 'rw', 'secure', 'root_squash',
+                                                                   'no_all_squash')
+    # sys and unix are one flavor
+    assert exportfs_options(['sec=unix:sys'])[-5] == 'sec=unix'
+
+
+# Option lists whose meaning is easy to get wrong. The nfs_kernel_vm scenario loads this file
+# into the real exportfs and compares with exportfs_options().
+EXPORTFS_SEMANTICS = """\
+/srv/later-wins     a.example(rw,ro) b.example(ro,rw,async,sync,no_wdelay,wdelay)
+/srv/old-names      a.example(no_auth_nlm,mp) b.example(insecure_locks,auth_nlm,mp=/srv)
+/srv/values         a.example(anonuid=0150,anongid=100,fsid=010) b.example(fsid=root,refer=/a@h,replicas=/b@h)
+/srv/flavors        a.example(rw,sec=krb5p:sys,ro) b.example(sec=krb5,rw,sec=sys,ro,insecure) \\
+                    c.example(sec=krb5,rw,sec=sys) d.example(sec=unix:sys,all_squash)
+/srv/line-defaults  -rw,async a.example b.example(ro) -no_root_squash c.example(sync)
+/srv/world          (rw,nohide,crossmnt,no_acl,pnfs,nordirplus)
+/srv/star           *(ro,insecure,subtree_check)
+"""
+
+
+def test_exportfs_semantics_fixture():
+    table = {(e.path, c['host']): exportfs_options(c['effective_options'])
+             for e in parse_exports(EXPORTFS_SEMANTICS).exports for c in client_dicts(e)}
+    assert len(table) == 15
+    assert table['/srv/line-defaults', 'a.example'][0] == 'async'
+    assert table['/srv/line-defaults', 'c.example'][-2:] == ('no_root_squash', 'no_all_squash')
+    assert table['/srv/flavors', 'd.example'][-5:] == ('sec=unix', 'ro', 'secure', 'root_squash', 'all_squash')
+    assert table['/srv/world', '*'][:9] == ('sync', 'wdelay', 'nohide', 'crossmnt', 'no_subtree_check',
+                                            'secure_locks', 'no_acl', 'pnfs', 'nordirplus')
+
+
+def test_exportfs_options_refuses_what_exportfs_refuses():
+    for options in (['bogus'], ['fsid=09'], ['anonuid=x'], ['sec=krb6'], ['rw=1']):
+        with pytest.raises(ExportsError):
+            exportfs_options(options)
+
+
+def test_octal_fsid_with_digits_8_or_9_is_refused():
+    with pytest.raises(ExportsError, match='octal'):
+        validate_options(['fsid=0129'], 'x')
+    assert validate_options(['fsid=0127'], 'x') == ('fsid=0127',)

@@ -127,7 +127,7 @@ MARK = 'managed by a property test'
 @given(exports_files(), st.integers(min_value=0, max_value=20),
        st.lists(st.sampled_from(['h1', 'h2', '10.0.0.0/24', '*']), min_size=1, max_size=3, unique=True))
 def test_owned_export_on_any_number_of_lines(sample, pick, hosts_wanted):
-    """Issue 13 (cases 1 and 5): the lines of one path are one export; the marked lines of
+    """the lines of one path are one export; the marked lines of
     an unlisted path go; every other line stays byte for byte."""
     _model, text = sample
     parsed = parse_exports(text)

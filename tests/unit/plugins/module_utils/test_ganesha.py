@@ -156,7 +156,7 @@ def test_a_new_configuration_numbers_from_one():
 
 
 def test_dropping_an_export_keeps_the_ids_of_the_others():
-    """Issue 13, case 1 (Ganesha side): /srv/old leaves, /srv/nfs keeps Export_Id 2 (its
+    """Ganesha side of an export dropped from the list: /srv/old leaves, /srv/nfs keeps Export_Id 2 (its
     clients' file handles stay valid) and the new export does not reuse 1 at once."""
     text = block((1, '/srv/old'), (2, '/srv/nfs'))
     plan = plan_export_ids(text, ['/srv/nfs', '/srv/new'], MARK)

@@ -183,7 +183,7 @@ TWO_LINES = '/exports hostA(rw)\n# the read-only client\n/exports hostB(ro)   # 
 
 
 def test_same_path_on_several_lines_is_managed_as_one_export(run_module, tmp_path):
-    """Issue 13, case 5: the module used to refuse ("merge them first")."""
+    """the module used to refuse ("merge them first")."""
     dest = tmp_path / 'exports'
     dest.write_text(TWO_LINES)
     clients = [{'host': 'hostA', 'options': 'rw'}, {'host': 'hostB', 'options': 'rw'}]
@@ -295,7 +295,7 @@ def _owned(run_module, dest, paths, **kwargs):
 
 
 def test_export_dropped_from_the_list_leaves_the_file(run_module, tmp_path):
-    """Issue 13, case 1: exports [/srv/old] then [/srv/new]: /srv/old must go, lines not
+    """exports [/srv/old] then [/srv/new]: /srv/old must go, lines not
     written by the caller stay."""
     dest = tmp_path / 'exports'
     dest.write_text(BY_HAND)

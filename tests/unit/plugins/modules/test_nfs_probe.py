@@ -42,7 +42,7 @@ TOOL_OUTPUT = [
      'NFS4ERR_ROFS(-30)"'), 'permission_denied'),
     (('Failed to creat file /pp: creat call failed with "NFS: CREATE of /pp failed with '
      'NFS3ERR_ACCES(-13)"'), 'permission_denied'),
-    # mount(8) without /sbin/mount.nfs on a kernel with NFS (issue 13, case 4) ...
+    # mount(8) without /sbin/mount.nfs on a kernel with NFS ...
     (('mount: /tmp/nfs-probe-x: bad option; for several filesystems (e.g. nfs, cifs) you might need a '
       '/sbin/mount.<type> helper program.\n       dmesg(1) may have more information after failed mount '
       'system call.'), 'mount_helper_missing'),
@@ -411,7 +411,7 @@ def test_kernel_method_when_capable(network_ok, monkeypatch):
     assert result['ok'] and result['method'] == 'kernel' and seen
 
 
-# ------------------------------------------- a node that cannot mount (issue 13, case 4)
+# ------------------------------------------- a node that cannot mount
 FACTS_CAPABLE = {'kernel_nfs': True, 'mount_helper': '/sbin/mount.nfs', 'cap_sys_admin': True,
                  'capability': (True, 'the kernel supports NFS')}
 FACTS_NO_HELPER = dict(FACTS_CAPABLE, mount_helper=None, capability=(False, 'mount.nfs is not installed'))
