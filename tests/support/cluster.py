@@ -17,9 +17,11 @@ they sent is read from the real mechanisms.
 * **Storage.** The session's directory on the lab's NFS export, ``/srv/nfs/<session>``, holds
   the directories of the static PersistentVolumes and of the provisioner (``nfs_dir``).
 
-Names: namespaces ``snfs-it-<hex>`` (random), and every cluster-scoped object a test creates
-carries its namespace's name; ``ns`` removes both after the test, the session waits (bounded)
-for them to be gone. Every wait and subprocess is bounded.
+Names: namespaces ``snfs-it-<hex>`` (random, labelled with the session), and every
+cluster-scoped object a test creates carries its namespace's name; ``ns`` removes both after the
+test, the session waits (bounded) for them to be gone. A session that was killed leaves its
+objects behind: the next session removes those of sessions whose token has expired (no such
+session can still be running). Every wait and subprocess is bounded.
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -101,6 +104,7 @@ class LabApi:
 
     # ------------------------------------------------------------------ set-up / tear-down
     def start(self) -> LabApi:
+        self.sweep_expired_sessions()
         self.nfs_server, _ = ensure_nfs_server()
         dexec(NFS_HOST, "mkdir", "-p", self.nfs_dir_path())
         if self.get(f"/api/v1/namespaces/{IDENTITY_NAMESPACE}") is None:
@@ -156,6 +160,24 @@ class LabApi:
             self.http("DELETE", f"/api/v1/namespaces/{IDENTITY_NAMESPACE}/serviceaccounts/{self.sa}")
             self._http.close()
         assert not left, left
+
+    def sweep_expired_sessions(self) -> None:
+        """Remove what killed sessions left: their namespaces (and the cluster-scoped objects
+        named after them), NFS directories, ServiceAccounts and bindings. Only sessions whose
+        ServiceAccount is older than a token's lifetime: their tokens no longer work."""
+        if self.get(f"/api/v1/namespaces/{IDENTITY_NAMESPACE}") is None:
+            return
+        now = datetime.now(UTC)
+        for sa in self.items(f"/api/v1/namespaces/{IDENTITY_NAMESPACE}/serviceaccounts"):
+            name = sa["metadata"]["name"]
+            created = datetime.fromisoformat(sa["metadata"]["creationTimestamp"])
+            if not re.fullmatch(r"snfs-it-[0-9a-f]{8}", name) or (now - created).total_seconds() < TOKEN_SECONDS:
+                continue
+            for namespace in self.items("/api/v1/namespaces", f"io.stateful-nfs.test-session={name}"):
+                self.drop_namespace(namespace["metadata"]["name"])
+            dexec(NFS_HOST, "rm", "-rf", "--one-file-system", f"{EXPORT_DIR}/{name}", check=False)
+            self.http("DELETE", f"/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/{name}")
+            self.http("DELETE", f"/api/v1/namespaces/{IDENTITY_NAMESPACE}/serviceaccounts/{name}")
 
     def session_volumes(self) -> list[str]:
         return [pv["metadata"]["name"] for pv in self.items("/api/v1/persistentvolumes")
