@@ -85,6 +85,7 @@ def test_reapply_is_unchanged_and_sends_no_write(lab, ns, run):
     assert [o["action"] for o in second["objects"]] == ["unchanged", "unchanged"]
     assert not second.get("diff"), second.get("diff")
     assert stats["requests"] > 0 and stats["audit_requests"] > 0, "the second run did not talk to the API at all"
+    assert all(ua.startswith("stateful.nfs/") for ua in stats["user_agents"]), stats["user_agents"]
     writes = {m: stats["by_method"].get(m, 0) for m in ("POST", "PUT", "PATCH", "DELETE")}
     assert writes == {"POST": 0, "PUT": 0, "PATCH": 0, "DELETE": 0}, stats
     assert stats["writes"] == 0 and stats["dry_run_writes"] == 0, stats

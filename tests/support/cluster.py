@@ -52,7 +52,7 @@ ANSIBLE_PLAYBOOK = str(Path(PYTHON).with_name("ansible-playbook"))
 PLAYBOOK_TIMEOUT = 240  # seconds, per ansible-playbook run (the longest module wait used is 90 s)
 PREFIX = "snfs-it-"
 IDENTITY_NAMESPACE = "stateful-nfs-lab"  # its service accounts are in the audit policy
-TOKEN_SECONDS = 4 * 3600
+TOKEN_SECONDS = 4 * 3600  # the session's token; longer than any session (make cluster-test: 40 min)
 CLEANUP_TIMEOUT = 240  # seconds for the session's namespaces and volumes to be gone
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 VERB_METHOD = {"create": "POST", "update": "PUT", "patch": "PATCH", "delete": "DELETE", "deletecollection": "DELETE",
@@ -129,11 +129,10 @@ class LabApi:
         self.reset_stats()
         return self
 
-    def kubeconfig_for(self, server: str, token: str, ca_file: str | None = None) -> dict:
-        """A kubeconfig of the test identity (``token``) for ``server`` (default CA: the proxy's)."""
+    def kubeconfig_for(self, server: str, token: str) -> dict:
+        """A kubeconfig of the test identity (``token``) for ``server`` behind the proxy (its CA)."""
         return {"apiVersion": "v1", "kind": "Config", "current-context": "lab",
-                "clusters": [{"name": "lab", "cluster": {"server": server,
-                                                         "certificate-authority": ca_file or self.ca_cert}}],
+                "clusters": [{"name": "lab", "cluster": {"server": server, "certificate-authority": self.ca_cert}}],
                 "users": [{"name": self.sa, "user": {"token": token}}],
                 "contexts": [{"name": "lab", "context": {"cluster": "lab", "user": self.sa}}]}
 
@@ -290,7 +289,8 @@ class LabApi:
           ``faults_fired``: seen by the fault proxy (every request of the modules passes it);
         * ``writes`` / ``dry_run_writes``: write requests of the test identity in the audit log,
           real ones / dry runs (``dryRun=All`` as kube-apiserver reads it, told by the proxy,
-          which sees the request body); ``audit_requests``, ``by_verb``: all of its requests.
+          which sees the request body); ``audit_requests``, ``by_verb``, ``user_agents``: all of its
+          requests.
         """
         proxy = self.proxy.stats()
         events = self.identity_events()
@@ -306,6 +306,7 @@ class LabApi:
         return {"requests": proxy["requests"], "by_method": proxy["by_method"], "by_status": proxy["by_status"],
                 "unauthorized": proxy["by_status"].get("401", 0), "faults_fired": proxy["faults_fired"],
                 "audit_requests": len(events), "by_verb": dict(Counter(e["verb"] for e in events)),
+                "user_agents": sorted({e.get("userAgent", "") for e in events}),
                 "writes": len(writes), "dry_run_writes": len(dry), "write_events": writes}
 
     def write_requests(self) -> dict:
