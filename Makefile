@@ -3,7 +3,7 @@
 #   make demo       deps + images + lab-up, then `ansible-playbook site.yml -i tests/lab/inventory`
 #   make test       deps + images, then unit, lint, sanity, build, the lab, its smoke suite and
 #                   every molecule scenario (total wall time at the end)
-#   make deps       apt packages, dockerd, .venv, collections   (each step skipped when done)
+#   make deps       apt packages, dockerd, .venv, .venv-faultproxy, collections (each skipped when done)
 #   make images     the lab's images: Debian hosts, Kubernetes nodes and the pods' images, with
 #                   Kubernetes, etcd, CoreDNS and the provisioner built from their pinned sources
 #                   (first build: 15-25 minutes on 2 cores; cached in /var/cache/stateful-nfs-lab)
@@ -38,6 +38,8 @@ export DEBIAN_FRONTEND := noninteractive
 export PYTHONDONTWRITEBYTECODE := 1
 
 VENV        := $(CURDIR)/.venv
+# mitmproxy for the cluster tests' fault proxy: pins of its own (they conflict with ansible-lint's).
+FAULTPROXY_VENV := $(CURDIR)/.venv-faultproxy
 LAB         := $(CURDIR)/.lab
 DOCKER      := /usr/bin/docker
 APT_PACKAGES := docker.io debootstrap python3 python3-venv libnfs-utils make git rsync \
@@ -57,14 +59,14 @@ DEMO_TIMEOUT     ?= 3600
 # `make molecule SCENARIOS="nfs_server lab_smoke"` runs a subset.
 SCENARIOS ?= $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 
-.PHONY: help deps deps-apt deps-docker venv collections images lab-up lab-down lab-status \
+.PHONY: help deps deps-apt deps-docker venv faultproxy collections images lab-up lab-down lab-status \
         demo unit lint sanity build cluster-test molecule test bench ee ee-test ee-job
 
 help:
 	@sed -n '2,17p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
 
 # --------------------------------------------------------------------------- deps
-deps: deps-apt deps-docker venv collections
+deps: deps-apt deps-docker venv faultproxy collections
 
 deps-apt:
 	@missing=""; missing_vm=""; \
@@ -97,6 +99,14 @@ $(VENV)/.requirements.stamp: requirements.txt | deps-apt
 	@[ -x $(VENV)/bin/python ] || { echo "deps: creating $(VENV)"; python3 -m venv $(VENV); }
 	@echo "deps: pip install -r requirements.txt"
 	@timeout $(PIP_TIMEOUT) $(VENV)/bin/python -m pip install -q -r requirements.txt
+	@touch $@
+
+faultproxy: $(FAULTPROXY_VENV)/.requirements.stamp
+
+$(FAULTPROXY_VENV)/.requirements.stamp: requirements-faultproxy.txt | deps-apt
+	@[ -x $(FAULTPROXY_VENV)/bin/python ] || { echo "deps: creating $(FAULTPROXY_VENV)"; python3 -m venv $(FAULTPROXY_VENV); }
+	@echo "deps: pip install -r requirements-faultproxy.txt"
+	@timeout $(PIP_TIMEOUT) $(FAULTPROXY_VENV)/bin/python -m pip install -q -r requirements-faultproxy.txt
 	@touch $@
 
 collections: venv
@@ -190,13 +200,15 @@ molecule:
 	echo "== molecule: per-scenario wall time"; printf '%s' "$$summary"; \
 	if [ -n "$$failed" ]; then echo "== molecule: FAILED:$$failed" >&2; exit 1; fi
 
-# The suites that run against the lab cluster (it must be up: make lab-up): the cluster's
-# smoke suite and the Kubernetes modules' integration tests.
+# The suites that run against the lab cluster (it must be up: make lab-up): the cluster's smoke
+# suite, the Kubernetes modules' integration tests, and the cluster parts of the security and
+# bad-input suites (tests marked `lab`; the rest of those folders runs in `make unit`). The
+# modules reach the API through the fault proxy (mitmproxy from .venv-faultproxy).
 CLUSTER_TEST_TIMEOUT ?= 2400
-cluster-test:
+cluster-test: faultproxy
 	@start=$$(date +%s); rc=0; \
-	timeout $(CLUSTER_TEST_TIMEOUT) python -m pytest -v -p no:cacheprovider --durations=10 \
-	  tests/cluster_smoke tests/integration || rc=$$?; \
+	timeout $(CLUSTER_TEST_TIMEOUT) python -m pytest -v -p no:cacheprovider --durations=10 -m lab \
+	  tests/cluster_smoke tests/integration tests/security tests/bad_input || rc=$$?; \
 	echo "== cluster-test: $$(( $$(date +%s) - start )) s, exit $$rc"; exit $$rc
 
 # deps and images must succeed; then unit, lint, sanity, build, the lab, its suites and every

@@ -14,15 +14,19 @@ How the cases run -- the way a user runs them:
   ``ansible.builtin.json`` callback; the run's exit status must be non-zero;
 * modules are called as tasks; roles with ``ansible.builtin.include_role`` (argument
   specs validated as usual);
-* Kubernetes modules talk HTTP to the in-process test double (tests/k8s_test_double),
-  through the kubeconfig in ``K8S_AUTH_KUBECONFIG`` unless the case sets the connection;
+* Kubernetes modules talk HTTPS to the lab cluster as the session's test identity, through the
+  fault proxy (tests/support/cluster.py), with the kubeconfig in ``K8S_AUTH_KUBECONFIG`` and the
+  proxy's CA in ``K8S_AUTH_SSL_CA_CERT`` unless the case sets the connection; the objects they
+  must leave alone live in a namespace of the run (``{ns}``, random);
 * file-touching modules and roles point at a temp tree (``{tmp}``) that is seeded with
   an existing exports file.
 
 Snapshot: before the run and after it, (1) sha256 + mode of every file/dir under the temp
 tree plus the host's /etc/exports, /etc/exports.d, /etc/fstab, /etc/nfs.conf,
-/etc/ganesha; (2) the double's ``writes`` counter (reset before the run; must stay 0) and a
-dump of every object the API lists (all kinds from discovery). Both must be identical.
+/etc/ganesha; (2) the cluster: no write request of the test identity in the API server's audit
+log during the run (and none through the proxy), and a dump of every object the API lists in
+``{ns}`` (all kinds from discovery) plus every cluster-scoped object whose name carries ``{ns}``
+(other namespaces belong to other work on the same cluster). Both must be identical.
 
 Safety fence: the run uses ``--tags nfs_client_proof`` with ``nfs_client_proof: false``.
 The roles' validation tasks (tagged ``always`` in nfs_server and k8s_statefulset_nginx,
@@ -44,6 +48,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.waiting import wait_for
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COLLECTIONS = REPO_ROOT / ".collections"
 PYTHON = sys.executable
@@ -51,7 +57,7 @@ ANSIBLE_PLAYBOOK = str(Path(PYTHON).with_name("ansible-playbook"))
 TABLE_MD = Path(__file__).with_name("TABLE.md")
 TEARDOWN = REPO_ROOT / "playbooks" / "teardown.yml"
 RUN_TIMEOUT = 240  # seconds for the one ansible-playbook run of all cases
-NS = "bad-input"   # namespace holding the pre-existing objects the cases must not touch
+NS = "{ns}"  # the run's namespace (random), holding the pre-existing objects the cases must not touch
 
 # Host files a role or module could write (checked before/after, in addition to {tmp}).
 HOST_FILES = ("/etc/exports", "/etc/exports.d", "/etc/fstab", "/etc/nfs.conf", "/etc/ganesha")
@@ -59,10 +65,10 @@ HOST_FILES = ("/etc/exports", "/etc/exports.d", "/etc/fstab", "/etc/nfs.conf", "
 EXPORT_OK = {"host": "10.0.0.0/24", "options": ["rw", "sync", "no_subtree_check"]}
 STS_OK = {"name": "web", "namespace": NS, "replicas": 2, "labels": {"app": "web"}, "container_name": "nginx",
           "image": "nginx:1.27.3", "ports": [{"name": "web", "container_port": 80}], "check_storage_class": False}
-VCT_OK = {"name": "data", "storage_class_name": "bad-input-sc", "access_modes": ["ReadWriteOnce"], "size": "1Gi",
+VCT_OK = {"name": "data", "storage_class_name": "{ns}-sc", "access_modes": ["ReadWriteOnce"], "size": "1Gi",
           "mount_path": "/usr/share/nginx/html"}
-PROV_OK = {"name": "nfs-client-provisioner", "namespace": NS, "nfs_server": "192.0.2.20", "nfs_path": "/srv/nfs",
-           "storage_class_name": "bad-input-sc", "wait": False}
+PROV_OK = {"name": "{ns}-prov", "namespace": NS, "nfs_server": "192.0.2.20", "nfs_path": "/srv/nfs",
+           "storage_class_name": "{ns}-sc", "wait": False}
 K8S_ROLE_OK = {"k8s_statefulset_nginx_namespace": NS, "k8s_statefulset_nginx_nfs_server": "192.0.2.20",
                "k8s_statefulset_nginx_nfs_path": "/srv/nfs", "k8s_statefulset_nginx_verify": False,
                "k8s_statefulset_nginx_report": False}
@@ -290,7 +296,8 @@ def render_markdown(cases=None):
         "",
         "Each row is run by `tests/bad_input/test_bad_input.py`: the task or play fails (exit status",
         "non-zero), the message contains every listed text, and nothing changed on the host's",
-        "files or in the cluster's objects. `{tmp}` is a scratch directory, `{url}` the API server.",
+        "files or in the cluster's objects. `{tmp}` is a scratch directory, `{url}` the API server,",
+        "`{ns}` the namespace of the run.",
         "",
         "| # | target | problem | input | the message contains |",
         "| --- | --- | --- | --- | --- |",
@@ -347,25 +354,40 @@ def file_snapshot(roots):
     return snap
 
 
-def cluster_dump(lab):
-    """Every object of every listable kind, from API discovery (GET lists only)."""
-    groups = [("/api/v1", "")]
+def cluster_dump(lab, ns):
+    """Every object in namespace ``ns`` (every listable kind, from API discovery) and every
+    cluster-scoped object whose name carries ``ns``; GET lists only, as the lab's admin."""
+    groups = ["/api/v1"]
     code, apis = lab.http("GET", "/apis")
     assert code == 200, apis
-    groups += [(f"/apis/{g['preferredVersion']['groupVersion']}", g["name"]) for g in apis["groups"]]
+    groups += [f"/apis/{g['preferredVersion']['groupVersion']}" for g in apis["groups"]]
     dump = {}
-    for base, _ in groups:
+    for base in groups:
         code, rl = lab.http("GET", base)
         assert code == 200, (base, rl)
         for r in rl["resources"]:
             if "/" in r["name"] or "list" not in r.get("verbs", []):
                 continue
-            code, body = lab.http("GET", f"{base}/{r['name']}")
-            assert code == 200, (base, r["name"], body)
+            path = f"{base}/namespaces/{ns}/{r['name']}" if r["namespaced"] else f"{base}/{r['name']}"
+            code, body = lab.http("GET", path)
+            assert code == 200, (path, body)
             for o in body["items"]:
                 m = o["metadata"]
-                dump[f"{base}/{r['name']}/{m.get('namespace', '')}/{m['name']}"] = o
+                if r["namespaced"] or ns in m["name"]:
+                    dump[f"{base}/{r['name']}/{m.get('namespace', '')}/{m['name']}"] = o
     return dump
+
+
+def quiet_dump(lab, ns, timeout=60):
+    """``cluster_dump`` once two dumps a second apart agree: the controllers are done with what
+    ``_seed`` created (ServiceAccount, root CA ConfigMap, StatefulSet status, ControllerRevision)."""
+    last = {}
+
+    def same():
+        dump, before = cluster_dump(lab, ns), last.get("dump")
+        last["dump"] = dump
+        return dump if dump == before else None
+    return wait_for(f"namespace {ns} to be quiet", same, timeout=timeout, interval=1)
 
 
 def _dump_diff(before, after):
@@ -376,22 +398,20 @@ def _dump_diff(before, after):
     return out
 
 
-def _seed(lab, tmp):
-    """What the cases must leave alone: an exports file, and objects in namespace NS."""
+def _seed(lab, tmp, ns):
+    """What the cases must leave alone: an exports file, and objects in namespace ``ns``."""
     (tmp / "etc").mkdir(parents=True)
     (tmp / "etc" / "exports").write_text("# managed by hand\n/srv/nfs 10.0.0.0/24(rw,sync,no_subtree_check)\n")
     (tmp / "etc" / "exports").chmod(0o644)
     (tmp / "etc" / "exports.d").mkdir()
-    if lab.get(f"/api/v1/namespaces/{NS}") is None:
-        lab.create("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
-        lab.create("/apis/storage.k8s.io/v1/storageclasses", {
-            "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "bad-input-sc"},
-            "provisioner": "kubernetes.io/no-provisioner", "reclaimPolicy": "Retain"})
-        lab.create(f"/apis/apps/v1/namespaces/{NS}/statefulsets", {
-            "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "web", "namespace": NS},
-            "spec": {"replicas": 0, "serviceName": "web", "selector": {"matchLabels": {"app": "web"}},
-                     "template": {"metadata": {"labels": {"app": "web"}},
-                                  "spec": {"containers": [{"name": "nginx", "image": "nginx:1.27.3"}]}}}})
+    lab.create("/apis/storage.k8s.io/v1/storageclasses", {
+        "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": f"{ns}-sc"},
+        "provisioner": "kubernetes.io/no-provisioner", "reclaimPolicy": "Retain"})
+    lab.create(f"/apis/apps/v1/namespaces/{ns}/statefulsets", {
+        "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "web", "namespace": ns},
+        "spec": {"replicas": 0, "serviceName": "web", "selector": {"matchLabels": {"app": "web"}},
+                 "template": {"metadata": {"labels": {"app": "web"}},
+                              "spec": {"containers": [{"name": "nginx", "image": lab.nginx}]}}}})
 
 
 def _host(case):
@@ -427,7 +447,7 @@ def _env(lab, tmp_root):
                 "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_RETRY_FILES_ENABLED": "0", "ANSIBLE_NOCOLOR": "1",
                 "ANSIBLE_LOCAL_TEMP": str(tmp_root / "ansible-local"), "ANSIBLE_FORKS": "2",
                 "ANSIBLE_REMOTE_TEMP": str(tmp_root / "ansible-remote"),
-                "K8S_AUTH_KUBECONFIG": lab.kubeconfig})
+                "K8S_AUTH_KUBECONFIG": lab.kubeconfig, "K8S_AUTH_SSL_CA_CERT": lab.ca_cert})
     return env
 
 
@@ -451,14 +471,23 @@ def _message(res):
 
 
 @pytest.fixture(scope="module")
-def table_run(lab, tmp_path_factory):
+def bad_input_ns(lab):
+    """The namespace of this module's runs (random; removed at the end)."""
+    name = lab.new_namespace()
+    yield name
+    lab.drop_namespace(name)
+
+
+@pytest.fixture(scope="module")
+def table_run(lab, bad_input_ns, tmp_path_factory):
     """Runs every playbook case in one ansible-playbook; returns per-case outcomes and snapshots."""
+    ns = bad_input_ns
     root = tmp_path_factory.mktemp("bad-input")
     tmp = root / "tree"
     tmp.mkdir()
-    _seed(lab, tmp)
+    _seed(lab, tmp, ns)
     closed = _closed_port()
-    subst = {"tmp": str(tmp), "url": lab.url, "closed_url": f"http://127.0.0.1:{closed}",
+    subst = {"tmp": str(tmp), "url": lab.url, "ns": ns, "closed_url": f"http://127.0.0.1:{closed}",
              "closed_host": f"127.0.0.1:{closed}"}
     cases = [c for c in CASES if "playbook" not in c]
     (root / "bad_input.yml").write_text(json.dumps(_playbook(cases, subst), indent=1))
@@ -467,7 +496,7 @@ def table_run(lab, tmp_path_factory):
     (root / "inventory.ini").write_text(inv)
 
     files_before = file_snapshot([tmp, *HOST_FILES])
-    cluster_before = cluster_dump(lab)
+    cluster_before = quiet_dump(lab, ns)
     lab.reset_stats()
     t0 = time.monotonic()
     p = subprocess.run([ANSIBLE_PLAYBOOK, "-i", str(root / "inventory.ini"), "--tags", "nfs_client_proof",
@@ -475,8 +504,9 @@ def table_run(lab, tmp_path_factory):
                        text=True, timeout=RUN_TIMEOUT, check=False)
     elapsed = time.monotonic() - t0
     stats = lab.stats()
+    writes = lab.write_requests()
     files_after = file_snapshot([tmp, *HOST_FILES])
-    cluster_after = cluster_dump(lab)
+    cluster_after = cluster_dump(lab, ns)
     try:
         out = json.loads(p.stdout)
     except ValueError:
@@ -489,37 +519,38 @@ def table_run(lab, tmp_path_factory):
                 if h.startswith("case_") and not r.get("skipped"):
                     per_case.setdefault(h[len("case_"):], []).append((t["task"]["name"], r))
     return {"rc": p.returncode, "out": out, "stderr": p.stderr, "per_case": per_case, "subst": subst,
-            "elapsed": elapsed, "stats": stats, "files": (files_before, files_after),
+            "elapsed": elapsed, "stats": stats, "writes": writes, "files": (files_before, files_after),
             "cluster": (cluster_before, cluster_after)}
 
 
-def _run_teardown_case(lab, case, tmp_path):
+def _run_teardown_case(lab, ns, case, tmp_path):
     if not TEARDOWN.exists():
         pytest.skip(f"{TEARDOWN.relative_to(REPO_ROOT)} does not exist yet (being written by another engineer)")
     (tmp_path / "inventory.ini").write_text(
         f"[k8s_api]\nlocalhost ansible_connection=local ansible_python_interpreter={PYTHON}\n"
         "[nfs_server]\n[k8s_nodes]\n")
     files_before = file_snapshot(list(HOST_FILES))
-    cluster_before = cluster_dump(lab)
+    cluster_before = quiet_dump(lab, ns)
     lab.reset_stats()
     p = subprocess.run([ANSIBLE_PLAYBOOK, "-i", str(tmp_path / "inventory.ini"), str(TEARDOWN),
-                        "-e", json.dumps(case["extra_vars"])], cwd=REPO_ROOT,
+                        "-e", json.dumps(_fill(case["extra_vars"], {"ns": ns}))], cwd=REPO_ROOT,
                        env={**_env(lab, tmp_path), "ANSIBLE_STDOUT_CALLBACK": "default"},
                        capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False)
     assert p.returncode != 0, f"teardown.yml with purge and no confirmation succeeded:\n{p.stdout[-3000:]}"
     text = p.stdout + p.stderr
     for e in case["expect"]:
         assert e.lower() in text.lower(), f"{e!r} not in the output:\n{text[-3000:]}"
-    assert lab.stats()["writes"] == 0
-    assert _dump_diff(cluster_before, cluster_dump(lab)) == []
+    stats = lab.stats()
+    assert stats["writes"] == 0 and stats["dry_run_writes"] == 0, stats["write_events"]
+    assert lab.write_requests() == {}, stats
+    assert _dump_diff(cluster_before, cluster_dump(lab, ns)) == []
     assert file_snapshot(list(HOST_FILES)) == files_before
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
-def test_bad_input(case, request, tmp_path):
-    lab = request.getfixturevalue("lab")
+def test_bad_input(case, lab, bad_input_ns, request, tmp_path):
     if "playbook" in case:
-        _run_teardown_case(lab, case, tmp_path)
+        _run_teardown_case(lab, bad_input_ns, case, tmp_path)
         return
     run = request.getfixturevalue("table_run")
     assert run["rc"] != 0, "the ansible-playbook run of the bad-input plays exited 0"
@@ -534,14 +565,18 @@ def test_bad_input(case, request, tmp_path):
     before, after = run["files"]
     changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
     assert changed == [], f"files changed by the bad-input run: {changed}"
-    assert run["stats"]["writes"] == 0, f"write requests reached the API: {run['stats']['by_method']}"
+    assert run["stats"]["writes"] == 0 and run["stats"]["dry_run_writes"] == 0, \
+        f"write requests reached the API: {run['stats']['write_events']}"
+    assert run["writes"] == {}, f"write requests were sent: {run['writes']}"
+    # neither check is empty: the identity's reads are in the audit log, the dump holds the seed
+    assert run["stats"]["audit_requests"] > 0, run["stats"]
+    assert any("/statefulsets/" in k for k in run["cluster"][0]), sorted(run["cluster"][0])
     assert _dump_diff(*run["cluster"]) == [], "cluster objects changed"
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if "same_message_as" in c], ids=lambda c: c["id"])
-def test_role_refuses_with_the_module_message(case, request):
+def test_role_refuses_with_the_module_message(case, lab, request):
     """The role's verdict is the module's: same refusal, the module's own words, for either backend."""
-    request.getfixturevalue("lab")
     run = request.getfixturevalue("table_run")
     role_res, _ = _failure(run["per_case"][case["id"]])
     module_res, _ = _failure(run["per_case"][case["same_message_as"]])

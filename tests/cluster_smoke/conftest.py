@@ -9,14 +9,12 @@ removed at the end; every wait is bounded.
 """
 from __future__ import annotations
 
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.support.lab import EXPORT_DIR, INVENTORY, NFS_HOST, REPO, Lab, LabNotUp, address, dexec
+from tests.support.lab import REPO, Lab, LabNotUp, ensure_nfs_server
 from tests.support.waiting import wait_for
 
 NAMESPACE = "lab-smoke"
@@ -44,13 +42,7 @@ def lab() -> Lab:
 @pytest.fixture(scope="session")
 def nfs_export(lab: Lab) -> tuple[str, str]:
     """(server address, path) of the lab's export; configured with the nfs_server role if needed."""
-    active = dexec(NFS_HOST, "systemctl", "is-active", "nfs-ganesha", check=False).stdout.strip()
-    if active != "active":
-        proc = subprocess.run(
-            [str(REPO / ".venv" / "bin" / "ansible-playbook"), "-i", str(INVENTORY), str(REPO / "site.yml"),
-             "--tags", "nfs_server"], capture_output=True, text=True, timeout=900, cwd=REPO, check=False)
-        assert proc.returncode == 0, f"site.yml --tags nfs_server failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}"
-    return address(NFS_HOST), EXPORT_DIR
+    return ensure_nfs_server()
 
 
 def rendered_manifests(lab: Lab, server: str, path: str) -> list[dict]:

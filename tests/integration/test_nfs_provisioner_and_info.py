@@ -1,24 +1,31 @@
-"""stateful.nfs.nfs_provisioner and stateful.nfs.statefulset_info against the test double.
+"""stateful.nfs.nfs_provisioner and stateful.nfs.statefulset_info against the lab cluster.
 
-No NFS server is started here: the double's provisioner emulation cannot reach 127.0.0.1's
-(closed) NFS port, so claims of the class stay Pending with a ProvisioningFailed event, which
-is what the timeout test below needs. Bound claims come from statically created PVs.
+The provisioner is the lab's (images.json "provisioner", built from the upstream library) on a
+directory of the session on the lab's NFS export. Bound claims for statefulset_info come from
+static NFS PVs. The failure tests make real failures: a regular file where the provisioner must
+create a claim's directory (ProvisioningFailed), and a volume on an address where no NFS server
+listens (FailedMount from kubelet's mount).
 """
 from __future__ import annotations
 
-from .conftest import static_storage, sts_args, vct, wait_until
+from tests.support.lab import NFS_HOST, dexec
+from tests.support.waiting import wait_for
+
+from .conftest import ROLLOUT, static_storage, sts_args, vct
 
 
-def _prov_args(ns, **over):
-    a = {"name": "nfs-prov", "namespace": ns, "provisioner_name": f"example.com/{ns}",
-         "storage_class_name": f"nfs-{ns}", "nfs_server": "127.0.0.1", "nfs_path": "/srv/nfs",
-         "wait": True, "wait_timeout": 20}
+def _prov_args(lab, ns, **over):
+    a = {"name": f"prov-{ns}", "namespace": ns, "provisioner_name": f"example.com/{ns}",
+         "storage_class_name": f"nfs-{ns}", "nfs_server": lab.nfs_server, "nfs_path": lab.nfs_dir(ns),
+         "image": lab.image("provisioner"), "image_pull_policy": "IfNotPresent",
+         "wait": True, "wait_timeout": ROLLOUT}
     a.update(over)
     return a
 
 
 def test_provisioner_apply_content_reapply_no_write_and_absent(lab, ns, run):
-    args = _prov_args(ns)
+    args = _prov_args(lab, ns)
+    name = args["name"]
     res = run("nfs_provisioner", args, diff=True)
     assert not res.get("failed"), res.get("msg")
     assert res["changed"] is True
@@ -28,13 +35,13 @@ def test_provisioner_apply_content_reapply_no_write_and_absent(lab, ns, run):
         assert (kind, "create") in kinds, kinds
     assert res["diff"], "no diff with --diff"
 
-    dep = lab.get(f"/apis/apps/v1/namespaces/{ns}/deployments/nfs-prov")
+    dep = lab.get(f"/apis/apps/v1/namespaces/{ns}/deployments/{name}")
     assert dep["spec"]["strategy"]["type"] == "Recreate"
     c = dep["spec"]["template"]["spec"]["containers"][0]
     env = {e["name"]: e.get("value") for e in c["env"]}
-    assert env == {"PROVISIONER_NAME": f"example.com/{ns}", "NFS_SERVER": "127.0.0.1", "NFS_PATH": "/srv/nfs"}
+    assert env == {"PROVISIONER_NAME": f"example.com/{ns}", "NFS_SERVER": lab.nfs_server, "NFS_PATH": args["nfs_path"]}
     vol = next(v for v in dep["spec"]["template"]["spec"]["volumes"] if "nfs" in v)
-    assert vol["nfs"] == {"server": "127.0.0.1", "path": "/srv/nfs"}
+    assert vol["nfs"] == {"server": lab.nfs_server, "path": args["nfs_path"]}
     assert any(m["mountPath"] == "/persistentvolumes" and m["name"] == vol["name"] for m in c["volumeMounts"])
     assert dep["status"]["availableReplicas"] >= 1  # the module waited for Available
     sc = lab.get(f"/apis/storage.k8s.io/v1/storageclasses/nfs-{ns}")
@@ -53,29 +60,33 @@ def test_provisioner_apply_content_reapply_no_write_and_absent(lab, ns, run):
     gone = run("nfs_provisioner", {**args, "state": "absent"}, via="inproc")
     assert not gone.get("failed"), gone.get("msg")
     assert gone["changed"] is True
-    wait_until(lambda: lab.get(f"/apis/apps/v1/namespaces/{ns}/deployments/nfs-prov") is None, timeout=10,
-               what="provisioner Deployment deleted")
+    wait_for("provisioner Deployment deleted",
+             lambda: lab.get(f"/apis/apps/v1/namespaces/{ns}/deployments/{name}") is None, timeout=ROLLOUT)
     assert lab.get(f"/apis/storage.k8s.io/v1/storageclasses/nfs-{ns}") is None
     assert lab.get(f"/apis/rbac.authorization.k8s.io/v1/clusterroles/{cr_name}") is None
 
 
-def test_timeout_with_unreachable_nfs_names_the_provisioning_failure(lab, ns, run):
-    assert not run("nfs_provisioner", _prov_args(ns), via="inproc").get("failed")
-    res = run("statefulset", sts_args(ns, replicas=1, volume_claim_templates=vct(f"nfs-{ns}"), wait=True,
-                                      wait_timeout=4), via="inproc")
+def test_timeout_with_failing_provisioning_names_the_provisioning_failure(lab, ns, run):
+    """The claim's directory cannot be made: a regular file sits where path_pattern puts it."""
+    args = _prov_args(lab, ns, path_pattern="${.PVC.namespace}/${.PVC.name}")
+    dexec(NFS_HOST, "touch", f"{args['nfs_path']}/{ns}")
+    assert not run("nfs_provisioner", args, via="inproc").get("failed")
+    res = run("statefulset", sts_args(lab, ns, replicas=1, volume_claim_templates=vct(f"nfs-{ns}"), wait=True,
+                                      wait_timeout=12), via="inproc")
     assert res.get("failed") is True
     msg = res["msg"]
     assert "web-0" in msg and "data-web-0" in msg, msg
     assert "ProvisioningFailed" in msg, msg
-    assert "127.0.0.1" in msg, msg  # the NFS error names the server it could not reach
+    # the provisioner's error names the directory it could not make on the export
+    assert f"/persistentvolumes/{ns}" in msg and "not a directory" in msg, msg
     pvc = lab.get(f"/api/v1/namespaces/{ns}/persistentvolumeclaims/data-web-0")
     assert pvc["status"]["phase"] == "Pending"
 
 
 def test_statefulset_info_identity_table(lab, ns, run):
-    sc = static_storage(lab, ns, 2, nfs=True)
-    assert not run("statefulset", sts_args(ns, replicas=2, volume_claim_templates=vct(sc), wait=True,
-                                           wait_timeout=30), via="inproc").get("failed")
+    sc = static_storage(lab, ns, 2)
+    assert not run("statefulset", sts_args(lab, ns, replicas=2, volume_claim_templates=vct(sc), wait=True,
+                                           wait_timeout=ROLLOUT), via="inproc").get("failed")
     lab.reset_stats()
     res = run("statefulset_info", {"name": "web", "namespace": ns})
     assert not res.get("failed"), res.get("msg")
@@ -102,29 +113,20 @@ def test_statefulset_info_identity_table(lab, ns, run):
     assert len(pvs) == 2
 
 
-def test_timeout_with_failing_nfs_mount_names_failedmount_and_the_nfs_error(tmp_path, capsys, monkeypatch):
-    """A second double whose fake kubelet really MOUNTs NFS volumes (check_nfs_mounts=True): a PV on
-    127.0.0.1, where no NFS server listens, keeps the pod ContainerCreating with FailedMount."""
-    from .conftest import ModuleRunner, _start_double
-    lab2 = _start_double(tmp_path / "double2", check_nfs_mounts=True)
-    try:
-        ns = "it-mount"
-        lab2.create("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
-        lab2.create("/apis/storage.k8s.io/v1/storageclasses", {
-            "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "static"},
-            "provisioner": "kubernetes.io/no-provisioner"})
-        lab2.create("/api/v1/persistentvolumes", {"apiVersion": "v1", "kind": "PersistentVolume",
-                                                  "metadata": {"name": "pv-mount-0"}, "spec": {
-            "capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": "static",
-            "nfs": {"server": "127.0.0.1", "path": "/srv/nfs/nowhere"}}})
-        run2 = ModuleRunner(lab2, tmp_path, capsys, monkeypatch)
-        res = run2("statefulset", sts_args(ns, replicas=1, volume_claim_templates=vct("static"), wait=True,
-                                           wait_timeout=5), via="inproc")
-        assert res.get("failed") is True
-        msg = res["msg"]
-        assert "web-0" in msg and "FailedMount" in msg, msg
-        assert "127.0.0.1:/srv/nfs/nowhere" in msg, msg
-        assert "ContainerCreating" in msg or "Pending" in msg, msg
-    finally:
-        lab2.double.stop(timeout=10)
-    assert not lab2.double.thread.is_alive()
+def test_timeout_with_failing_nfs_mount_names_failedmount_and_the_nfs_error(lab, ns, run):
+    """A PV on 127.0.0.1, where no NFS server listens on the node: kubelet's mount fails and the
+    pod stays ContainerCreating with FailedMount."""
+    lab.create("/apis/storage.k8s.io/v1/storageclasses", {
+        "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": f"static-{ns}"},
+        "provisioner": "kubernetes.io/no-provisioner"})
+    lab.create("/api/v1/persistentvolumes", {"apiVersion": "v1", "kind": "PersistentVolume",
+                                             "metadata": {"name": f"pv-{ns}-mount"}, "spec": {
+        "capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": f"static-{ns}",
+        "nfs": {"server": "127.0.0.1", "path": "/srv/nfs/nowhere"}}})
+    res = run("statefulset", sts_args(lab, ns, replicas=1, volume_claim_templates=vct(f"static-{ns}"), wait=True,
+                                      wait_timeout=15), via="inproc")
+    assert res.get("failed") is True
+    msg = res["msg"]
+    assert "web-0" in msg and "FailedMount" in msg, msg
+    assert "127.0.0.1:/srv/nfs/nowhere" in msg, msg
+    assert "ContainerCreating" in msg or "Pending" in msg, msg

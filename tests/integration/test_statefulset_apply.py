@@ -1,12 +1,14 @@
-"""stateful.nfs.statefulset against the test double: apply, re-apply, check mode, diff, waits, timeouts."""
+"""stateful.nfs.statefulset against the lab cluster: apply, re-apply, check mode, diff, waits, timeouts."""
 from __future__ import annotations
 
 import pytest
 
 from .conftest import (
+    ROLLOUT,
     image_of,
     is_ready,
     pods_of,
+    settled_sts,
     static_storage,
     sts_args,
     vct,
@@ -23,8 +25,8 @@ def _svc(lab, ns, name="web"):
 
 def test_apply_creates_service_statefulset_pods_and_bound_pvcs(lab, ns, run):
     sc = static_storage(lab, ns, 3)
-    res = run("statefulset", sts_args(ns, replicas=3, volume_claim_templates=vct(sc), wait=True, wait_timeout=30),
-              diff=True)
+    res = run("statefulset", sts_args(lab, ns, replicas=3, volume_claim_templates=vct(sc), wait=True,
+                                      wait_timeout=ROLLOUT), diff=True)
     assert not res.get("failed"), res.get("msg")
     assert res["changed"] is True
     assert [(o["kind"], o["action"]) for o in res["objects"]] == [("Service", "create"), ("StatefulSet", "create")]
@@ -40,7 +42,7 @@ def test_apply_creates_service_statefulset_pods_and_bound_pvcs(lab, ns, run):
     assert spec["replicas"] == 3 and spec["serviceName"] == "web"
     assert spec["selector"] == {"matchLabels": {"app": "web"}}
     c = spec["template"]["spec"]["containers"][0]
-    assert (c["name"], c["image"]) == ("nginx", "nginx:1.27")
+    assert (c["name"], c["image"]) == ("nginx", lab.nginx)
     assert c["ports"][0]["containerPort"] == 80
     assert {"name": "data", "mountPath": "/usr/share/nginx/html"}.items() <= c["volumeMounts"][0].items()
     tpl = spec["volumeClaimTemplates"][0]
@@ -65,15 +67,15 @@ def test_apply_creates_service_statefulset_pods_and_bound_pvcs(lab, ns, run):
     assert len(diffs) == 2, diffs
     assert all(d["before"] in ("", {}, None) for d in diffs)
     assert "clusterIP: None" in diffs[0]["after"]
-    assert "kind: StatefulSet" in diffs[1]["after"] and "image: nginx:1.27" in diffs[1]["after"]
+    assert "kind: StatefulSet" in diffs[1]["after"] and f"image: {lab.nginx}" in diffs[1]["after"]
 
 
 def test_reapply_is_unchanged_and_sends_no_write(lab, ns, run):
     sc = static_storage(lab, ns, 2)
-    args = sts_args(ns, replicas=2, volume_claim_templates=vct(sc), wait=True, wait_timeout=30)
+    args = sts_args(lab, ns, replicas=2, volume_claim_templates=vct(sc), wait=True, wait_timeout=ROLLOUT)
     first = run("statefulset", args, via="inproc")
     assert first["changed"] is True, first.get("msg")
-    rv = _sts(lab, ns)["metadata"]["resourceVersion"]
+    rv = settled_sts(lab, ns)["metadata"]["resourceVersion"]
 
     lab.reset_stats()
     second = run("statefulset", args, diff=True)  # as a user would: ansible-playbook --diff
@@ -82,17 +84,19 @@ def test_reapply_is_unchanged_and_sends_no_write(lab, ns, run):
     assert second["changed"] is False
     assert [o["action"] for o in second["objects"]] == ["unchanged", "unchanged"]
     assert not second.get("diff"), second.get("diff")
-    assert stats["requests"] > 0, "the second run did not talk to the double at all"
+    assert stats["requests"] > 0 and stats["audit_requests"] > 0, "the second run did not talk to the API at all"
+    assert all(ua.startswith("stateful.nfs/") for ua in stats["user_agents"]), stats["user_agents"]
     writes = {m: stats["by_method"].get(m, 0) for m in ("POST", "PUT", "PATCH", "DELETE")}
     assert writes == {"POST": 0, "PUT": 0, "PATCH": 0, "DELETE": 0}, stats
     assert stats["writes"] == 0 and stats["dry_run_writes"] == 0, stats
+    assert lab.write_requests() == {}, stats
     assert _sts(lab, ns)["metadata"]["resourceVersion"] == rv
     assert second["rollout"]["ready"] is True
 
 
 def test_check_mode_persists_nothing_and_shows_diff(lab, ns, run):
     lab.reset_stats()
-    res = run("statefulset", sts_args(ns, replicas=2), check=True, diff=True)
+    res = run("statefulset", sts_args(lab, ns, replicas=2), check=True, diff=True)
     stats = lab.stats()
     assert not res.get("failed"), res.get("msg")
     assert res["changed"] is True
@@ -104,33 +108,34 @@ def test_check_mode_persists_nothing_and_shows_diff(lab, ns, run):
     assert stats["dry_run_writes"] >= 2, stats
 
     # check mode on an existing object: reports the change, the live object keeps the old image
-    assert run("statefulset", sts_args(ns, replicas=2), via="inproc")["changed"] is True
-    before = _sts(lab, ns)
-    res = run("statefulset", sts_args(ns, replicas=2, image="nginx:1.28"), check=True, diff=True, via="inproc")
+    assert run("statefulset", sts_args(lab, ns, replicas=2), via="inproc")["changed"] is True
+    before = settled_sts(lab, ns)
+    res = run("statefulset", sts_args(lab, ns, replicas=2, image=lab.nginx_upgrade), check=True, diff=True,
+              via="inproc")
     assert res["changed"] is True
     after = _sts(lab, ns)
     assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
-    assert after["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.27"
-    assert [d for d in res["diff"] if "nginx:1.28" in d["after"]], res["diff"]
+    assert after["spec"]["template"]["spec"]["containers"][0]["image"] == lab.nginx
+    assert [d for d in res["diff"] if lab.nginx_upgrade in d["after"]], res["diff"]
 
 
 def test_diff_of_an_update_shows_old_and_new_values_only_for_what_changed(lab, ns, run):
-    assert run("statefulset", sts_args(ns, replicas=1), via="inproc")["changed"] is True
-    res = run("statefulset", sts_args(ns, replicas=2, image="nginx:1.28"), diff=True)
+    assert run("statefulset", sts_args(lab, ns, replicas=1), via="inproc")["changed"] is True
+    res = run("statefulset", sts_args(lab, ns, replicas=2, image=lab.nginx_upgrade), diff=True)
     assert not res.get("failed"), res.get("msg")
     assert res["changed"] is True
     assert [(o["kind"], o["action"]) for o in res["objects"]] == [("Service", "unchanged"),
                                                                     ("StatefulSet", "update")]
     assert len(res["diff"]) == 1, res["diff"]
     d = res["diff"][0]
-    assert "image: nginx:1.27" in d["before"] and "image: nginx:1.28" in d["after"]
+    assert f"image: {lab.nginx}" in d["before"] and f"image: {lab.nginx_upgrade}" in d["after"]
     assert "replicas: 1" in d["before"] and "replicas: 2" in d["after"]
     sts = _sts(lab, ns)
-    assert sts["spec"]["replicas"] == 2 and sts["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.28"
+    assert sts["spec"]["replicas"] == 2 and sts["spec"]["template"]["spec"]["containers"][0]["image"] == lab.nginx_upgrade
 
 
 def test_wait_returns_readiness_timeline_in_ordinal_order(lab, ns, run):
-    res = run("statefulset", sts_args(ns, replicas=3, wait=True, wait_timeout=30), via="inproc")
+    res = run("statefulset", sts_args(lab, ns, replicas=3, wait=True, wait_timeout=ROLLOUT), via="inproc")
     assert not res.get("failed"), res.get("msg")
     ro = res["rollout"]
     assert ro["ready"] is True and ro["in_order"] is True
@@ -138,7 +143,7 @@ def test_wait_returns_readiness_timeline_in_ordinal_order(lab, ns, run):
     tl = ro["timeline"]
     assert [(t["pod"], t["ordinal"]) for t in tl] == [("web-0", 0), ("web-1", 1), ("web-2", 2)]
     assert [t["ready_at"] for t in tl] == sorted(t["ready_at"] for t in tl)
-    # the timeline agrees with the double: same pod uids, and each pod's Ready transition in that order
+    # the timeline agrees with the cluster: same pod uids, and each pod's Ready transition in that order
     pods = {p["metadata"]["name"]: p for p in pods_of(lab, ns)}
     assert [t["uid"] for t in tl] == [pods[f"web-{i}"]["metadata"]["uid"] for i in range(3)]
     ready_ts = [next(c["lastTransitionTime"] for c in pods[f"web-{i}"]["status"]["conditions"]
@@ -150,18 +155,19 @@ def test_wait_returns_readiness_timeline_in_ordinal_order(lab, ns, run):
 
 
 def test_wait_with_partition_returns_and_updates_only_high_ordinals(lab, ns, run):
-    assert not run("statefulset", sts_args(ns, replicas=3, wait=True, wait_timeout=30), via="inproc").get("failed")
+    assert not run("statefulset", sts_args(lab, ns, replicas=3, wait=True, wait_timeout=ROLLOUT),
+                   via="inproc").get("failed")
     uids = {p["metadata"]["name"]: p["metadata"]["uid"] for p in pods_of(lab, ns)}
 
-    res = run("statefulset", sts_args(ns, replicas=3, image="nginx:1.28", partition=2, wait=True, wait_timeout=20),
-              via="inproc")
+    res = run("statefulset", sts_args(lab, ns, replicas=3, image=lab.nginx_upgrade, partition=2, wait=True,
+                                      wait_timeout=ROLLOUT), via="inproc")
     assert not res.get("failed"), res.get("msg")
     ro = res["rollout"]
     assert ro["ready"] is True and ro["partition"] == 2
     assert ro["current_revision"] != ro["update_revision"]
     pods = {p["metadata"]["name"]: p for p in pods_of(lab, ns)}
-    assert {n: image_of(p) for n, p in pods.items()} == {"web-0": "nginx:1.27", "web-1": "nginx:1.27",
-                                                         "web-2": "nginx:1.28"}
+    assert {n: image_of(p) for n, p in pods.items()} == {"web-0": lab.nginx, "web-1": lab.nginx,
+                                                         "web-2": lab.nginx_upgrade}
     hashes = {n: p["metadata"]["labels"]["controller-revision-hash"] for n, p in pods.items()}
     assert hashes == {"web-0": ro["current_revision"], "web-1": ro["current_revision"],
                       "web-2": ro["update_revision"]}
@@ -170,13 +176,13 @@ def test_wait_with_partition_returns_and_updates_only_high_ordinals(lab, ns, run
     assert all(is_ready(p) for p in pods.values())
 
     # lift the partition: every pod moves to the new revision, rolled from the highest ordinal down
-    res = run("statefulset", sts_args(ns, replicas=3, image="nginx:1.28", partition=0, wait=True, wait_timeout=20),
-              via="inproc")
+    res = run("statefulset", sts_args(lab, ns, replicas=3, image=lab.nginx_upgrade, partition=0, wait=True,
+                                      wait_timeout=ROLLOUT), via="inproc")
     assert not res.get("failed"), res.get("msg")
     ro = res["rollout"]
     assert ro["current_revision"] == ro["update_revision"]
     pods = {p["metadata"]["name"]: p for p in pods_of(lab, ns)}
-    assert {image_of(p) for p in pods.values()} == {"nginx:1.28"}
+    assert {image_of(p) for p in pods.values()} == {lab.nginx_upgrade}
     assert all(p["metadata"]["labels"]["controller-revision-hash"] == ro["update_revision"] for p in pods.values())
     assert pods["web-0"]["metadata"]["uid"] != uids["web-0"]
     ready = {n: next(c["lastTransitionTime"] for c in p["status"]["conditions"] if c["type"] == "Ready")
@@ -185,8 +191,10 @@ def test_wait_with_partition_returns_and_updates_only_high_ordinals(lab, ns, run
 
 
 def test_timeout_names_pods_phase_conditions_and_image_pull_events(lab, ns, run):
-    # ":does-not-exist" is the double's documented pull-failure marker (server.json bad_image_markers)
-    res = run("statefulset", sts_args(ns, replicas=2, image="nginx:does-not-exist", wait=True, wait_timeout=4))
+    # a tag the lab's nginx image does not have: no node holds it, and there is no registry to pull
+    # it from (kubelet's pull fails at once: connection refused), so web-0 stays in ImagePullBackOff
+    missing = lab.nginx.rsplit(":", 1)[0] + ":does-not-exist"
+    res = run("statefulset", sts_args(lab, ns, replicas=2, image=missing, wait=True, wait_timeout=12))
     assert res.get("failed") is True
     msg = res["msg"]
     assert "Timed out" in msg or "timed out" in msg, msg
@@ -200,12 +208,12 @@ def test_timeout_names_pods_phase_conditions_and_image_pull_events(lab, ns, run)
 
 
 def test_timeout_names_unbound_pvc_and_unschedulable(lab, ns, run):
-    sc = f"noprov-{ns}"
+    sc = f"noprov-{ns}"  # no provisioner serves example.com/not-running
     lab.create("/apis/storage.k8s.io/v1/storageclasses", {
         "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": sc},
         "provisioner": "example.com/not-running"})
-    res = run("statefulset", sts_args(ns, replicas=1, volume_claim_templates=vct(sc), wait=True, wait_timeout=3),
-              via="inproc")
+    res = run("statefulset", sts_args(lab, ns, replicas=1, volume_claim_templates=vct(sc), wait=True,
+                                      wait_timeout=10), via="inproc")
     assert res.get("failed") is True
     msg = res["msg"]
     assert "web-0" in msg and "Pending" in msg, msg
@@ -221,8 +229,8 @@ def test_timeout_names_unbound_pvc_and_unschedulable(lab, ns, run):
 ])
 def test_bad_input_fails_naming_it_and_sends_no_write(lab, ns, run, bad, field):
     lab.reset_stats()
-    res = run("statefulset", {**sts_args(ns, replicas=1), **bad}, via="inproc")
+    res = run("statefulset", {**sts_args(lab, ns, replicas=1), **bad}, via="inproc")
     assert res.get("failed") is True
     assert field in res["msg"], res["msg"]
-    assert lab.stats()["writes"] == 0
+    assert lab.stats()["writes"] == 0 and lab.write_requests() == {}
     assert lab.items(f"/apis/apps/v1/namespaces/{ns}/statefulsets") == []

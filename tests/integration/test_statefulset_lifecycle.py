@@ -1,9 +1,11 @@
-"""stateful.nfs.statefulset against the test double: immutable fields, recreate, deletion cascades, PVCs."""
+"""stateful.nfs.statefulset against the lab cluster: immutable fields, recreate, deletion cascades, PVCs."""
 from __future__ import annotations
 
 import pytest
 
-from .conftest import is_ready, pods_of, static_storage, sts_args, vct, wait_until
+from tests.support.waiting import wait_for
+
+from .conftest import ROLLOUT, is_ready, pods_of, settled_sts, static_storage, sts_args, vct
 
 
 def _sts(lab, ns, name="web"):
@@ -16,7 +18,8 @@ def _pvcs(lab, ns):
 
 def _deployed(lab, ns, run, replicas=2, **over):
     sc = static_storage(lab, ns, replicas)
-    args = sts_args(ns, replicas=replicas, volume_claim_templates=vct(sc), wait=True, wait_timeout=30, **over)
+    args = sts_args(lab, ns, replicas=replicas, volume_claim_templates=vct(sc), wait=True, wait_timeout=ROLLOUT,
+                    **over)
     res = run("statefulset", args, via="inproc")
     assert not res.get("failed") and res["rollout"]["ready"], res.get("msg")
     return sc, args
@@ -30,7 +33,7 @@ def _deployed(lab, ns, run, replicas=2, **over):
 ], ids=["volumeClaimTemplates", "serviceName", "podManagementPolicy", "selector"])
 def test_immutable_change_fails_naming_the_field_and_writes_nothing(lab, ns, run, change, field):
     sc, args = _deployed(lab, ns, run)
-    before = _sts(lab, ns)
+    before = settled_sts(lab, ns)
     lab.reset_stats()
     res = run("statefulset", {**args, **change(args, sc), "wait": False}, via="inproc")
     stats = lab.stats()
@@ -38,6 +41,7 @@ def test_immutable_change_fails_naming_the_field_and_writes_nothing(lab, ns, run
     assert field in res["msg"], res["msg"]
     assert "recreate_on_immutable_change" in res["msg"], res["msg"]  # says how to proceed
     assert stats["writes"] == 0 and stats["dry_run_writes"] == 0, stats
+    assert lab.write_requests() == {}, stats
     after = _sts(lab, ns)
     assert after["metadata"]["uid"] == before["metadata"]["uid"]
     assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
@@ -46,7 +50,7 @@ def test_immutable_change_fails_naming_the_field_and_writes_nothing(lab, ns, run
 
 def test_immutable_change_fails_the_same_way_through_ansible_playbook(lab, ns, run):
     sc, args = _deployed(lab, ns, run, replicas=1)
-    rv = _sts(lab, ns)["metadata"]["resourceVersion"]
+    rv = settled_sts(lab, ns)["metadata"]["resourceVersion"]
     lab.reset_stats()
     res = run("statefulset", {**args, "volume_claim_templates": vct(sc, size="2Gi"), "wait": False})
     assert res.get("failed") is True and "volumeClaimTemplates" in res["msg"], res.get("msg")
@@ -75,8 +79,9 @@ def test_recreate_on_immutable_change_keeps_pods_and_pvcs(lab, ns, run):
     pods = pods_of(lab, ns)
     assert {p["metadata"]["name"]: p["metadata"]["uid"] for p in pods} == pod_uids
     assert all(is_ready(p) for p in pods)
-    wait_until(lambda: all((p["metadata"].get("ownerReferences") or [{}])[0].get("uid") == new_sts["metadata"]["uid"]
-                           for p in pods_of(lab, ns)), timeout=5, what="pods adopted by the new StatefulSet")
+    wait_for("pods adopted by the new StatefulSet",
+             lambda: all((p["metadata"].get("ownerReferences") or [{}])[0].get("uid") == new_sts["metadata"]["uid"]
+                         for p in pods_of(lab, ns)), timeout=30)
     assert {n: p["metadata"]["uid"] for n, p in _pvcs(lab, ns).items()} == pvc_uids
     assert all(not p["metadata"].get("deletionTimestamp") for p in _pvcs(lab, ns).values())
 
@@ -93,7 +98,7 @@ def test_absent_cascade_and_pvcs_kept(lab, ns, run, cascade):
     pod_uids = {p["metadata"]["name"]: p["metadata"]["uid"] for p in pods_of(lab, ns)}
 
     res = run("statefulset", {"name": "web", "namespace": ns, "state": "absent", "cascade": cascade,
-                              "wait": True, "wait_timeout": 20}, via="inproc")
+                              "wait": True, "wait_timeout": ROLLOUT}, via="inproc")
     assert not res.get("failed"), res.get("msg")
     assert res["changed"] is True and res["cascade"] == cascade
     assert sorted(res["pvcs_kept"]) == ["data-web-0", "data-web-1"], res
@@ -105,13 +110,13 @@ def test_absent_cascade_and_pvcs_kept(lab, ns, run, cascade):
         pods = pods_of(lab, ns)
         assert {p["metadata"]["name"]: p["metadata"]["uid"] for p in pods} == pod_uids
         assert all(not p["metadata"].get("deletionTimestamp") and is_ready(p) for p in pods)
-        wait_until(lambda: all(not p["metadata"].get("ownerReferences") for p in pods_of(lab, ns)), timeout=5,
-                   what="orphaned pods lose their ownerReference")
+        wait_for("orphaned pods lose their ownerReference (garbage collector)",
+                 lambda: all(not p["metadata"].get("ownerReferences") for p in pods_of(lab, ns)), timeout=30)
     elif cascade == "foreground":
         # foreground: the StatefulSet is gone only after its pods are, and the module waited for that
         assert pods_of(lab, ns) == []
     else:
-        wait_until(lambda: pods_of(lab, ns) == [], timeout=10, what="pods deleted in the background")
+        wait_for("pods deleted in the background (garbage collector)", lambda: pods_of(lab, ns) == [], timeout=ROLLOUT)
 
     pvcs = _pvcs(lab, ns)
     assert {n: p["metadata"]["uid"] for n, p in pvcs.items()} == pvc_uids
@@ -126,11 +131,11 @@ def test_absent_cascade_and_pvcs_kept(lab, ns, run, cascade):
 def test_absent_with_delete_pvcs_deletes_them(lab, ns, run):
     _deployed(lab, ns, run, replicas=2)
     res = run("statefulset", {"name": "web", "namespace": ns, "state": "absent", "delete_pvcs": True,
-                              "wait": True, "wait_timeout": 20}, via="inproc")
+                              "wait": True, "wait_timeout": ROLLOUT}, via="inproc")
     assert not res.get("failed"), res.get("msg")
     assert sorted(res["pvcs_deleted"]) == ["data-web-0", "data-web-1"], res
     assert not res.get("pvcs_kept")
-    wait_until(lambda: _pvcs(lab, ns) == {}, timeout=10, what="PVCs deleted (after their pods released them)")
+    wait_for("PVCs deleted (after their pods released them)", lambda: _pvcs(lab, ns) == {}, timeout=ROLLOUT)
 
 
 def test_absent_in_check_mode_deletes_nothing(lab, ns, run):
@@ -139,5 +144,6 @@ def test_absent_in_check_mode_deletes_nothing(lab, ns, run):
     res = run("statefulset", {"name": "web", "namespace": ns, "state": "absent", "delete_pvcs": True},
               via="inproc", check=True)
     assert res["changed"] is True
-    assert lab.stats()["writes"] == 0
+    stats = lab.stats()
+    assert stats["writes"] == 0, stats  # every delete carried dryRun=All
     assert _sts(lab, ns) is not None and len(pods_of(lab, ns)) == 1 and list(_pvcs(lab, ns)) == ["data-web-0"]

@@ -11,8 +11,8 @@ Allowed rules, copied from upstream kubernetes-sigs/nfs-subdir-external-provisio
   The module grants it; it is listed separately (``EXTRA_FROM_DEPLOY_MANIFEST``) so that dropping it
   is a one-line change here.
 
-Checked twice: statically on ``provisioner_manifests()`` and live on the objects the module
-created in the test double. Any (apiGroup, resource, verb) not allowed fails; so do ``*`` in
+Checked twice: statically on ``provisioner_manifests()`` (`make unit`) and live on the objects
+the module created in the lab cluster (`make cluster-test`). Any (apiGroup, resource, verb) not allowed fails; so do ``*`` in
 apiGroups/resources/verbs, ``nonResourceURLs``, bindings to anything but the provisioner's own
 ServiceAccount, and RBAC kinds other than one ClusterRole + one Role with their bindings.
 """
@@ -119,9 +119,11 @@ def test_rbac_check_can_fail():
 
 @pytest.mark.parametrize("name", ["nfs-client-provisioner", "other"])
 def test_live_rbac_within_upstream_chart(run, lab, ns, name):
-    """The objects the module really creates (read back from the test double)."""
-    res = run("nfs_provisioner", {"name": f"{name}-{ns}", "namespace": ns, "nfs_server": "192.0.2.20",
-                                  "nfs_path": "/srv/nfs", "storage_class_name": f"sc-{ns}", "wait": False})
+    """The objects the module really creates (read back from the lab cluster)."""
+    res = run("nfs_provisioner", {"name": f"{name}-{ns}", "namespace": ns, "nfs_server": lab.nfs_server,
+                                  "nfs_path": lab.nfs_dir(ns), "storage_class_name": f"sc-{ns}",
+                                  "image": lab.image("provisioner"), "image_pull_policy": "IfNotPresent",
+                                  "wait": False})
     assert not res.get("failed"), res.get("msg")
     live = []
     for path, kind in (("/apis/rbac.authorization.k8s.io/v1/clusterroles", "ClusterRole"),
@@ -131,7 +133,9 @@ def test_live_rbac_within_upstream_chart(run, lab, ns, name):
         for o in lab.items(path):
             if ns in o["metadata"]["name"] or o["metadata"].get("namespace") == ns:
                 live.append({**o, "kind": kind, "apiVersion": "rbac.authorization.k8s.io/v1"})
-    sa = [o["metadata"]["name"] for o in lab.items(f"/api/v1/namespaces/{ns}/serviceaccounts")]
+    # every namespace has the ServiceAccount "default" (the ServiceAccount controller makes it)
+    sa = [o["metadata"]["name"] for o in lab.items(f"/api/v1/namespaces/{ns}/serviceaccounts")
+          if o["metadata"]["name"] != "default"]
     assert len(sa) == 1, sa
     assert rbac_problems(live, ns, sa[0]) == [], live
     # and the Deployment runs as that ServiceAccount

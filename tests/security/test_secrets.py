@@ -1,14 +1,15 @@
 """Secrets never appear in task output, diffs or logs.
 
 Playbooks run with ``-vvv --diff`` (default stdout callback, as a user sees it) and
-``ANSIBLE_LOG_PATH`` against the test double; stdout, stderr and the log file are searched for:
+``ANSIBLE_LOG_PATH`` against the lab cluster (through the fault proxy, tests/support/cluster.py);
+stdout, stderr and the log file are searched for:
 
-* the ``api_key`` value (the double's real bearer token, so the calls succeed),
+* the ``api_key`` value (the test identity's real ServiceAccount token, so the calls succeed),
 * a kubeconfig's ``token`` and ``client-key-data`` (both the base64 text and the decoded key),
 * wrong tokens of the failing (HTTP 401) runs.
 
 Both successful runs (objects created: diffs are printed) and failing runs are checked. Each run
-also has to show that it did what it should (rc, a marker line, the object in the double), so an
+also has to show that it did what it should (rc, a marker line, the object in the cluster), so an
 empty or broken run cannot pass the grep.
 """
 from __future__ import annotations
@@ -28,12 +29,12 @@ FAKE_KEY_B64 = base64.b64encode(FAKE_KEY.encode()).decode()
 MARKER = "sec-run-marker-visible"
 
 
-def _kubeconfig(url, token, with_client_key=True):
+def _kubeconfig(lab, token, with_client_key=True):
     user = {"token": token}
     if with_client_key:
         user["client-key-data"] = FAKE_KEY_B64
     return {"apiVersion": "v1", "kind": "Config", "current-context": "sec",
-            "clusters": [{"name": "sec", "cluster": {"server": url}}],
+            "clusters": [{"name": "sec", "cluster": {"server": lab.url, "certificate-authority": lab.ca_cert}}],
             "users": [{"name": "sec", "user": user}],
             "contexts": [{"name": "sec", "context": {"cluster": "sec", "user": "sec"}}]}
 
@@ -59,21 +60,26 @@ def _leaks(text, values):
     return [f"{value[:12]}... in {where}" for where, t in text.items() for value in values if value in t]
 
 
-def _sts(ns, **auth):
+def _sts(lab, ns, **auth):
     return {"name": "web", "namespace": ns, "replicas": 1, "labels": {"app": "web"}, "container_name": "nginx",
-            "image": "nginx:1.27.3", "ports": [{"name": "web", "container_port": 80}],
+            "image": lab.nginx, "image_pull_policy": "IfNotPresent", "ports": [{"name": "web", "container_port": 80}],
             "check_storage_class": False, **auth}
+
+
+def _provisioner(lab, ns):
+    return {"name": f"prov-{ns}", "namespace": ns, "nfs_server": lab.nfs_server, "nfs_path": lab.nfs_dir(ns),
+            "image": lab.image("provisioner"), "image_pull_policy": "IfNotPresent", "wait": False}
 
 
 def test_successful_run_with_api_key_and_kubeconfig_file(lab, ns, tmp_path):
     kc = tmp_path / "kubeconfig"
-    kc.write_text(yaml.safe_dump(_kubeconfig(lab.url, lab.token)))
+    kc.write_text(yaml.safe_dump(_kubeconfig(lab, lab.token)))
     kc.chmod(0o600)
     tasks = [
         {"name": "provisioner with api_key", "stateful.nfs.nfs_provisioner": {
-            "host": lab.url, "api_key": lab.token, "name": f"prov-{ns}", "namespace": ns, "nfs_server": "192.0.2.20",
-            "nfs_path": "/srv/nfs", "storage_class_name": f"sc-{ns}", "wait": False}},
-        {"name": "statefulset with a kubeconfig file", "stateful.nfs.statefulset": _sts(ns, kubeconfig=str(kc))},
+            "host": lab.url, "ca_cert": lab.ca_cert, "api_key": lab.token, **_provisioner(lab, ns),
+            "storage_class_name": f"sc-{ns}"}},
+        {"name": "statefulset with a kubeconfig file", "stateful.nfs.statefulset": _sts(lab, ns, kubeconfig=str(kc))},
     ]
     p, text = _run(tmp_path, tasks)
     assert p.returncode == 0, p.stdout[-4000:]
@@ -90,7 +96,7 @@ def test_successful_run_with_api_key_and_kubeconfig_file(lab, ns, tmp_path):
 def test_api_key_from_the_controller_environment(lab, ns, tmp_path):
     """K8S_AUTH_API_KEY exported before ansible-playbook runs (the way the docs describe)."""
     p, text = _run(tmp_path, [{"name": "info", "stateful.nfs.statefulset_info": {"name": "web", "namespace": ns}}],
-                   K8S_AUTH_HOST=lab.url, K8S_AUTH_API_KEY=lab.token)
+                   K8S_AUTH_HOST=lab.url, K8S_AUTH_SSL_CA_CERT=lab.ca_cert, K8S_AUTH_API_KEY=lab.token)
     assert p.returncode == 0, p.stdout[-3000:]
     assert _leaks(text, _secret_values(lab.token)) == []
 
@@ -102,7 +108,8 @@ def test_api_key_from_the_controller_environment(lab, ns, tmp_path):
                                        "says to export K8S_AUTH_API_KEY before running instead")
 def test_api_key_through_the_environment_keyword(lab, ns, tmp_path):
     p, text = _run(tmp_path, [{"name": "info", "stateful.nfs.statefulset_info": {"name": "web", "namespace": ns},
-                               "environment": {"K8S_AUTH_HOST": lab.url, "K8S_AUTH_API_KEY": lab.token}}])
+                               "environment": {"K8S_AUTH_HOST": lab.url, "K8S_AUTH_SSL_CA_CERT": lab.ca_cert,
+                                               "K8S_AUTH_API_KEY": lab.token}}])
     assert p.returncode == 0, p.stdout[-3000:]
     assert _leaks(text, _secret_values(lab.token)) == []
 
@@ -110,9 +117,10 @@ def test_api_key_through_the_environment_keyword(lab, ns, tmp_path):
 def test_failing_runs_with_wrong_tokens(lab, ns, tmp_path):
     wrong_key, wrong_kc_token = "sec-wrong-api-key-" + secrets.token_hex(8), "sec-wrong-kc-" + secrets.token_hex(8)
     kc = tmp_path / "kubeconfig"
-    kc.write_text(yaml.safe_dump(_kubeconfig(lab.url, wrong_kc_token)))
+    kc.write_text(yaml.safe_dump(_kubeconfig(lab, wrong_kc_token)))
     tasks = [
-        {"name": "wrong api_key", "stateful.nfs.statefulset": _sts(ns, host=lab.url, api_key=wrong_key),
+        {"name": "wrong api_key", "stateful.nfs.statefulset": _sts(lab, ns, host=lab.url, ca_cert=lab.ca_cert,
+                                                                   api_key=wrong_key),
          "ignore_errors": True, "register": "r1"},
         {"name": "wrong kubeconfig token", "stateful.nfs.statefulset_info": {
             "name": "web", "namespace": ns, "kubeconfig": str(kc)}, "ignore_errors": True, "register": "r2"},
@@ -129,8 +137,7 @@ def test_failing_run_without_ignore_errors(lab, ns, tmp_path):
     """A play that stops on the 401 (rc 2): the error path of the callback and the log."""
     wrong_key = "sec-wrong-api-key-" + secrets.token_hex(8)
     p, text = _run(tmp_path, [{"name": "wrong api_key", "stateful.nfs.nfs_provisioner": {
-        "host": lab.url, "api_key": wrong_key, "name": f"prov-{ns}", "namespace": ns, "nfs_server": "192.0.2.20",
-        "nfs_path": "/srv/nfs", "wait": False}}])
+        "host": lab.url, "ca_cert": lab.ca_cert, "api_key": wrong_key, **_provisioner(lab, ns)}}])
     assert p.returncode == 2 and "401" in text["stdout"], p.stdout[-3000:]
     assert _leaks(text, _secret_values(wrong_key, lab.token)) == []
 
@@ -138,7 +145,7 @@ def test_failing_run_without_ignore_errors(lab, ns, tmp_path):
 def test_kubeconfig_given_as_a_dict(lab, ns, tmp_path):
     """An inline kubeconfig goes to ``kubeconfig_content`` (no_log) and works; given to the path option
     ``kubeconfig`` (as kubernetes.core allows) it is refused. Neither run prints its token or client key."""
-    kc = _kubeconfig(lab.url, lab.token)
+    kc = _kubeconfig(lab, lab.token)
     tasks = [
         {"name": "kubeconfig dict", "stateful.nfs.statefulset_info": {
             "name": "web", "namespace": ns, "kubeconfig_content": kc}, "register": "r1"},
@@ -155,9 +162,11 @@ def test_kubeconfig_given_as_a_dict(lab, ns, tmp_path):
 def test_role_passes_api_key_without_printing_it(lab, ns, tmp_path):
     """k8s_statefulset_nginx forwards k8s_statefulset_nginx_api_key through module_defaults; its validation
     and the StatefulSet step (tags always,statefulset) run with -vvv without showing it."""
-    role_vars = {"k8s_statefulset_nginx_host": lab.url, "k8s_statefulset_nginx_api_key": lab.token,
+    role_vars = {"k8s_statefulset_nginx_host": lab.url, "k8s_statefulset_nginx_ca_cert": lab.ca_cert,
+                 "k8s_statefulset_nginx_api_key": lab.token,
                  "k8s_statefulset_nginx_namespace": ns, "k8s_statefulset_nginx_provisioner_enabled": False,
-                 "k8s_statefulset_nginx_nfs_server": "192.0.2.20", "k8s_statefulset_nginx_nfs_path": "/srv/nfs",
+                 "k8s_statefulset_nginx_nfs_server": lab.nfs_server,
+                 "k8s_statefulset_nginx_nfs_path": lab.nfs_dir(ns),
                  "k8s_statefulset_nginx_replicas": 0, "k8s_statefulset_nginx_wait": False,
                  "k8s_statefulset_nginx_verify": False, "k8s_statefulset_nginx_report": False}
     role_vars["k8s_statefulset_nginx_storage_class"] = f"sc-{ns}"

@@ -53,7 +53,7 @@ class Lab:
     images: dict
 
     @classmethod
-    def require(cls) -> "Lab":
+    def require(cls) -> Lab:
         kubeconfig, images = LAB_DIR / "kubeconfig", LAB_DIR / "images.json"
         if not images.is_file():
             raise LabNotUp(f"{images} is missing: run `make images` (then `make lab-up`)")
@@ -84,33 +84,83 @@ class Lab:
 
     def api_client(self):
         """An ApiClient of the official ``kubernetes`` package for the lab's API."""
-        from kubernetes import config  # noqa: PLC0415  # only suites that use it need the package
+        from kubernetes import config  # only suites that use it need the package
 
         return config.new_client_from_config(config_file=str(self.kubeconfig))
 
-    def audit_events(self, since_line: int = 0) -> Iterator[dict]:
-        """The API server's audit events (tests/lab/node/rootfs/etc/kubernetes/audit-policy.yaml)
-        from line ``since_line`` of the current log on."""
-        log = LAB_DIR / "audit" / "audit.log"
-        if not log.exists():
-            return
-        with log.open(encoding="utf-8") as lines:
-            for number, line in enumerate(lines):
-                if number >= since_line and line.strip():
-                    yield json.loads(line)
+    def audit_mark(self) -> AuditMark:
+        """Where the audit log ends now: pass it to ``audit_events`` later."""
+        return AUDIT_LOG.mark()
 
-    def api_writes(self, since: int, user: str = ADMIN_USER) -> list[str]:
+    def api_writes(self, since: AuditMark, user: str = ADMIN_USER) -> list[str]:
         """The write requests ``user`` sent since audit mark ``since``, as "verb uri" lines."""
         return [f"{e['verb']} {e['requestURI']}" for e in self.audit_events(since)
                 if e.get("verb") in WRITE_VERBS and e.get("user", {}).get("username") == user]
 
-    def audit_mark(self) -> int:
-        """The current length (in lines) of the audit log: pass it to ``audit_events`` later."""
-        log = LAB_DIR / "audit" / "audit.log"
-        if not log.exists():
-            return 0
-        with log.open(encoding="utf-8") as lines:
-            return sum(1 for _ in lines)
+    def audit_events(self, since: AuditMark | None = None) -> Iterator[dict]:
+        """The API server's audit events (tests/lab/node/rootfs/etc/kubernetes/audit-policy.yaml)
+        written after ``since`` (all of the current log when None)."""
+        return AUDIT_LOG.events(since)
+
+
+@dataclass(frozen=True)
+class AuditMark:
+    """A position in the audit log: the file (inode) and the byte offset in it."""
+
+    inode: int
+    offset: int
+
+
+class AuditLog:
+    """The API server's audit log (JSON lines), read across rotations: kube-apiserver renames a
+    full log to ``audit-<time>.log`` (--audit-log-maxsize) and starts a new ``audit.log``."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def mark(self) -> AuditMark:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return AuditMark(0, 0)
+        return AuditMark(st.st_ino, st.st_size)
+
+    def _files_since(self, since: AuditMark) -> list[tuple[Path, int]]:
+        """(file, offset) to read, oldest first."""
+        current = self.path.stat().st_ino if self.path.exists() else 0
+        if since.inode in (0, current):
+            return [(self.path, since.offset if since.inode else 0)]
+        rotated = sorted(self.path.parent.glob(self.path.stem + "-*" + self.path.suffix), key=lambda p: p.stat().st_mtime)
+        marked = [i for i, p in enumerate(rotated) if p.stat().st_ino == since.inode]
+        if not marked:  # rotated away entirely: everything still there is newer
+            return [(p, 0) for p in rotated] + [(self.path, 0)]
+        first = marked[0]
+        return [(rotated[first], since.offset)] + [(p, 0) for p in rotated[first + 1:]] + [(self.path, 0)]
+
+    def events(self, since: AuditMark | None = None) -> Iterator[dict]:
+        if not self.path.exists():
+            return
+        for path, offset in self._files_since(since or AuditMark(0, 0)):
+            with path.open("rb") as log:
+                log.seek(offset)
+                for line in log:
+                    if line.endswith(b"\n") and line.strip():  # a line still being written is left for later
+                        yield json.loads(line)
+
+
+AUDIT_LOG = AuditLog(LAB_DIR / "audit" / "audit.log")
+
+
+def ensure_nfs_server() -> tuple[str, str]:
+    """(server address, path) of the lab's export; configured with the collection's nfs_server
+    role (site.yml --tags nfs_server) when Ganesha is not serving yet."""
+    active = dexec(NFS_HOST, "systemctl", "is-active", "nfs-ganesha", check=False).stdout.strip()
+    if active != "active":
+        proc = subprocess.run(
+            [str(REPO / ".venv" / "bin" / "ansible-playbook"), "-i", str(INVENTORY), str(REPO / "site.yml"),
+             "--tags", "nfs_server"], capture_output=True, text=True, timeout=900, cwd=REPO, check=False)
+        assert proc.returncode == 0, f"site.yml --tags nfs_server failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}"
+    return address(NFS_HOST), EXPORT_DIR
 
 
 def address(container: str) -> str:

@@ -343,6 +343,11 @@ class K8sClient:
             body["propagationPolicy"] = propagation_policy
         if preconditions:
             body["preconditions"] = preconditions
+        if dry_run:
+            # A DELETE with a body takes its DeleteOptions from the body alone: the API server
+            # ignores dryRun in the query then (measured on v1.35). The query copy only makes
+            # the dry run visible in the URL (audit logs, proxies).
+            body["dryRun"] = ["All"]
         query = [("dryRun", "All")] if dry_run else []
         what = "{}delete {}{}".format("dry-run " if dry_run else "", ref,
                                       f" (propagationPolicy={propagation_policy})" if propagation_policy else "")

@@ -1,13 +1,14 @@
 """A tiny, in-test Kubernetes API fake on 127.0.0.1 that records every request.
 
-Not the lab's test double (tests/k8s_test_double): this one exists so unit tests
-can assert on the exact HTTP traffic the modules send ("re-apply sends no PATCH",
-"check mode sends dryRun=All", retries on 429/500/reset) with no dependency on
-the double. It implements only what the modules use: GET/LIST (equality label
+A unit-test fake, not an emulation of a cluster (the cluster tests run against the lab's real
+Kubernetes): it exists so unit tests can assert on the exact HTTP traffic the modules send
+("re-apply sends no PATCH", "check mode sends dryRun=All", retries on 429/500/reset) without a
+cluster. It implements only what the modules use: GET/LIST (equality label
 selectors, involvedObject field selectors), server-side apply PATCH (whole
 object replaced by the applied fields, managed fields recorded per manager, a
 few defaults and quantity canonicalisation so that live != desired textually),
-DELETE with dryRun and propagationPolicy, 422 for immutable StatefulSet
+DELETE with dryRun (from the body when there is one, as the API server reads it) and
+propagationPolicy, 422 for immutable StatefulSet
 fields, bearer-token auth, and scripted faults.
 """
 
@@ -334,7 +335,10 @@ class FakeApi:
         obj = self.objects.get((kind, ns, name))
         if obj is None:
             return self._notfound(h, kind, name)
-        if query.get("dryRun") != "All":
+        # As the API server: a DELETE with a body takes its DeleteOptions (dryRun included) from
+        # the body alone; only a DELETE without one reads them from the query.
+        options = body if body else {"dryRun": [query["dryRun"]] if query.get("dryRun") else []}
+        if "All" not in (options.get("dryRun") or []):
             del self.objects[(kind, ns, name)]
             policy = (body or {}).get("propagationPolicy")
             if policy in ("Background", "Foreground") and kind in ("StatefulSet", "Deployment"):

@@ -198,6 +198,7 @@ def test_delete_and_delete_absent(fake_api, client):
     dry = apply.delete_object(client, ref, check_mode=True)
     assert dry.changed and fake_api.get("Service", "web", "default") is not None
     assert fake_api.writes()[-1]["query"] == {"dryRun": "All"}
+    assert fake_api.writes()[-1]["body"]["dryRun"] == ["All"]  # the API server reads it from the body
     res = apply.delete_object(client, ref, propagation_policy="Foreground")
     assert res.changed and res.action == "delete"
     assert fake_api.writes()[-1]["body"]["propagationPolicy"] == "Foreground"
