@@ -6,6 +6,7 @@ directories on the export. The tests run in file order and share one StatefulSet
 """
 from __future__ import annotations
 
+import itertools
 import json
 import time
 
@@ -50,7 +51,7 @@ def test_pods_start_in_ordinal_order(lab: Lab, walkthrough):
     """OrderedReady: web-N is created only after web-(N-1) is Running and Ready."""
     current = pods(lab)
     assert sorted(current) == list(PODS)
-    for before, after in zip(PODS, PODS[1:]):
+    for before, after in itertools.pairwise(PODS):
         ready_at = pod_ready_time(current[before])
         created_at = current[after]["metadata"]["creationTimestamp"]
         assert created_at >= ready_at, f"{after} was created at {created_at}, before {before} was Ready at {ready_at}"

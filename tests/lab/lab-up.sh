@@ -142,7 +142,7 @@ KUBEADM_CONFIG="$LAB_CLUSTER_DIR/kubeadm.yaml"
 if [ ! -f "$PKI/ca.crt" ] || [ "$(cat "$LAB_CLUSTER_DIR/address" 2>/dev/null)" != "$CP_ADDRESS" ]; then
   step "2/5 PKI: kubeadm init phase certs / kubeconfig for $CP_ADDRESS"
   rm -rf "$PKI" "$LAB_CLUSTER_DIR"/*.conf
-  render "$LAB_REPO/tests/lab/cluster/kubeadm.yaml" >"$KUBEADM_CONFIG"
+  render "$LAB_REPO/tests/lab/cluster/kubeadm.yaml.in" >"$KUBEADM_CONFIG"
   {
     "$KUBEADM" init phase certs all --config "$KUBEADM_CONFIG"
     "$KUBEADM" init phase kubeconfig admin --config "$KUBEADM_CONFIG" --kubeconfig-dir "$LAB_CLUSTER_DIR"

@@ -104,7 +104,10 @@ class Background:
         self.proc.wait(timeout=timeout)
         self._out.seek(0)
         self._err.seek(0)
-        return Run(self.proc.returncode, self._out.read(), self._err.read(), time.monotonic() - self.started, self.argv)
+        run = Run(self.proc.returncode, self._out.read(), self._err.read(), time.monotonic() - self.started, self.argv)
+        self._out.close()
+        self._err.close()
+        return run
 
 
 class Player:
@@ -126,12 +129,12 @@ class Player:
         self.timings.append((f"{playbook} {f'--tags {tags} ' if tags else ''}{json.dumps(extra) if extra else ''}", run.seconds))
         return run
 
-    def start(self, playbook: str, tags: str | None = None, **extra) -> "Background":
+    def start(self, playbook: str, tags: str | None = None, **extra) -> Background:
         """Start a run in the background, in its own process group (so that a test can SIGKILL
         the whole run); its output goes to a temporary file, read by ``Background.finish``."""
         argv, env = argv_env(self.inventory, playbook, tags, extra)
-        out = tempfile.TemporaryFile(mode="w+")
-        err = tempfile.TemporaryFile(mode="w+")
+        out = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115  # closed by Background.finish
+        err = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115  # closed by Background.finish
         proc = subprocess.Popen(argv, stdout=out, stderr=err, text=True, env=env, cwd=REPO, start_new_session=True)
         self.started.append(proc)
         return Background(proc, out, err, argv, time.monotonic())

@@ -18,8 +18,8 @@ import testinfra
 REPO = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO))
 
-from tests.support.lab import Lab, LabNotUp  # noqa: E402
-from tests.support.playbook import Player  # noqa: E402
+from tests.support.lab import Lab, LabNotUp
+from tests.support.playbook import Player
 
 NAMESPACE = "default"
 

@@ -18,9 +18,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO))
 
-from tests.support.lab import CONTROL_PLANE, DOCKER, LAB_DIR, Lab, LabNotUp, dexec as _dexec  # noqa: E402,F401
-from tests.support.playbook import Player  # noqa: E402
-from tests.support.waiting import wait_for  # noqa: E402,F401  # the tests import it from here
+from tests.support.lab import CONTROL_PLANE, DOCKER, LAB_DIR, Lab, LabNotUp, dexec as _dexec
+from tests.support.playbook import Player
+from tests.support.waiting import wait_for  # the tests import it from here
 
 NAMESPACE = "default"
 TEMPLATE = "data"

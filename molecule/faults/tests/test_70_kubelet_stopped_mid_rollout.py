@@ -32,7 +32,7 @@ def test_stopped_kubelet_fails_the_wait_naming_pod_node_and_condition(player, ap
         assert f"Timed out after {WAIT}s waiting for StatefulSet default/{STS}" in message, message
         assert f"{STS}-0" in message and f"on node {stopped_node}" in message, message
         assert node_ready(lab, stopped_node) == "Unknown", "the node should be NotReady by now"
-        assert f"node Ready=Unknown NodeStatusUnknown: Kubelet stopped posting node status" in message, message
+        assert "node Ready=Unknown NodeStatusUnknown: Kubelet stopped posting node status" in message, message
     finally:
         dexec(stopped_node, "systemctl", "start", "kubelet")
     try:

@@ -15,7 +15,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO))
 
-from tests.support.playbook import Player  # noqa: E402
+from tests.support.playbook import Player
 
 SCENARIO = Path(__file__).resolve().parents[1]
 
@@ -34,12 +34,12 @@ def ephemeral() -> Path:
 
 @pytest.fixture(scope="session")
 def scenario_vars() -> dict:
-    return yaml.safe_load((SCENARIO / "vars.yml").read_text())
+    return yaml.safe_load((SCENARIO / "vars" / "converge.yml").read_text())
 
 
 @pytest.fixture(scope="session")
 def variant_vars() -> dict:
-    return yaml.safe_load((SCENARIO / "variant.yml").read_text())
+    return yaml.safe_load((SCENARIO / "vars" / "variant.yml").read_text())
 
 
 @pytest.fixture(scope="session")

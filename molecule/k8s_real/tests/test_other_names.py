@@ -1,5 +1,5 @@
 """A second run with other names, namespace, replica count, labels, claim template, content and
-the exec method (variant.yml): nothing in role k8s_statefulset_nginx is specific to web/nginx,
+the exec method (vars/variant.yml): nothing in role k8s_statefulset_nginx is specific to web/nginx,
 and the first run is left alone."""
 from __future__ import annotations
 
