@@ -319,3 +319,16 @@ def test_argument_spec_env_fallbacks_and_no_log():
                     "api_key": "K8S_AUTH_API_KEY", "validate_certs": "K8S_AUTH_VERIFY_SSL",
                     "ca_cert": "K8S_AUTH_SSL_CA_CERT", "client_cert": "K8S_AUTH_CERT_FILE",
                     "client_key": "K8S_AUTH_KEY_FILE"}
+
+
+def test_user_agent_names_the_collection_version():
+    """The User-Agent the modules send (what an API server's audit log shows) names the
+    version galaxy.yml releases."""
+    from pathlib import Path
+
+    import yaml
+
+    from ansible_collections.stateful.nfs.plugins.module_utils.k8s.client import USER_AGENT
+
+    galaxy = yaml.safe_load((Path(__file__).resolve().parents[5] / "galaxy.yml").read_text())
+    assert USER_AGENT == f"stateful.nfs/{galaxy['version']}"
