@@ -34,10 +34,12 @@ mkdir -p "$LAB_CACHE/bin" "$LAB_DIR/logs"
 # The module's version of a dependency, as pinned in its go.mod.
 module_version() { (cd "$SRC/$1" && go list -m -f '{{.Version}}' "$2"); }
 
+# The key: what the build is made from (the module's files, this script, the Go version), by
+# content only, so that every checkout of the same sources finds the same build.
 component_key() {
   local component="$1"
   { go version
-    sha256sum "$(readlink -f "${BASH_SOURCE[0]}")"
+    sha256sum <"$(readlink -f "${BASH_SOURCE[0]}")"
     (cd "$SRC/$component" && find . -type f | LC_ALL=C sort | xargs sha256sum)
   } | sha256sum | cut -c1-16
 }
@@ -105,8 +107,10 @@ build_one() {
   touch "$dir.tmp/.complete"
   mv "$dir.tmp" "$dir"
   lab_log "built $component $(cat "$dir/version") in $(( $(date +%s) - start )) s"
-  # Older builds of the same component are no longer pinned.
-  find "$LAB_CACHE/bin" -maxdepth 1 -name "$component-*" ! -name "$component-$key" -exec rm -rf {} +
+  # Older builds of the same component are no longer pinned; the newest other one stays, as a
+  # running lab (or another checkout) may still use it.
+  find "$LAB_CACHE/bin" -maxdepth 1 -name "$component-*" ! -name "$component-$key" ! -name '*.tmp' -printf '%T@ %p\n' \
+    | sort -rn | tail -n +2 | cut -d' ' -f2- | xargs -r rm -rf
   printf '%s %s\n' "$component" "$dir"
 }
 

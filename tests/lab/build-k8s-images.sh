@@ -65,8 +65,9 @@ fi
 build_node_image() {
   local suite="$1" tag="stateful-nfs-lab-node:$1" base="stateful-nfs-lab:$1" base_id key ctx
   base_id="$("$DOCKER" image inspect -f '{{.Id}}' "$base" 2>/dev/null)" || lab_die "image $base is missing: run 'make images'"
+  # By content (paths relative to tests/lab/): every checkout of the same sources agrees.
   key="$( { echo "$base_id"; hash_of "$(readlink -f "${BASH_SOURCE[0]}")"; \
-            files_of "$HERE/node" "$HERE/mount-nfs" | xargs sha256sum; } | sha256sum | cut -c1-16)"
+            cd "$HERE" && files_of node mount-nfs | xargs sha256sum; } | sha256sum | cut -c1-16)"
   if [ "$(lab_image_hash "$tag")" = "$key" ]; then
     lab_log "$tag is up to date"
     return 0
