@@ -11,8 +11,9 @@ SPEC_JSON: {"file": "index.html", "write": bool, "check": bool, "nfs_host": "127
 For each volume: does its directory exist; with "write", put the pod's line into
 <dir>/<file> when it differs (mode 0644, atomic rename; nothing is written with
 "check"), then read the file back THROUGH NFS with libnfs' nfs-cat at the volume's
-export path. Used by role k8s_statefulset_nginx where pods cannot exec (the lab
-cluster test double). One run replaces a stat, a copy and an nfs-cat per volume.
+export path. Used by role k8s_statefulset_nginx: the directory check for every method, and
+the write for the nfs method (clusters that forbid exec). One run replaces a stat, a copy and
+an nfs-cat per volume.
 
 Prints {"changed": bool, "volumes": [{"pod", "dir", "dir_exists", "written",
 "nfs_content", "nfs_error"}]}. Exit 0 also when a check fails: the role's asserts
