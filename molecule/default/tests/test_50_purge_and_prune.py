@@ -24,8 +24,8 @@ def test_purge_with_confirmation_archives_the_data(play, api, nfs_host):
 
 
 def test_archive_prune_lists_by_age_and_prunes_only_when_asked(play, nfs_host):
-    """The export may hold other archives (the lab's other suites): they are recent, so they are
-    listed and pruned only where the age bound is 0 days, as the playbook says."""
+    """The export may hold other archives (the lab's other suites, earlier runs): the checks are
+    about this run's archives, whatever else the playbook lists and prunes with them."""
     if "archived" not in STATE:
         pytest.skip("purge failed")
     old = STATE["archived"][0]
@@ -34,8 +34,9 @@ def test_archive_prune_lists_by_age_and_prunes_only_when_asked(play, nfs_host):
     run = play("playbooks/archive_prune.yml")  # default: older than 30 days, list only
     assert run.rc == 0, run.failure()
     r = run.day2
-    assert [a["path"] for a in r["archived"]] == [old]
-    assert r["archived"][0]["age_days"] >= 39 and r["archived"][0]["bytes"] > 0
+    listed = {a["path"]: a for a in r["archived"]}
+    assert set(listed) & set(STATE["archived"]) == {old}, sorted(listed)
+    assert listed[old]["age_days"] >= 39 and listed[old]["bytes"] > 0
     assert r["removed"] == [] and nfs_host.file(old).is_directory
 
     run = play("playbooks/archive_prune.yml", archive_prune_days=0)
@@ -45,7 +46,7 @@ def test_archive_prune_lists_by_age_and_prunes_only_when_asked(play, nfs_host):
 
     run = play("playbooks/archive_prune.yml", prune=True)
     assert run.rc == 0, run.failure()
-    assert run.day2["removed"] == [old]
+    assert set(run.day2["removed"]) & set(STATE["archived"]) == {old}
     assert not nfs_host.file(old).exists
     assert all(nfs_host.file(p).is_directory for p in STATE["archived"][1:])
 
