@@ -28,6 +28,7 @@ BENCH_SERVING_TIMEOUT (300 s for the floor's pods), BENCH_LAB_NAME (snfs-bench),
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -75,6 +76,11 @@ LAB_CACHE = Path(os.environ.get("SNFS_LAB_CACHE", "/var/cache/stateful-nfs-lab")
 PIN = LAB_CACHE / "pinned" / LAB_NAME
 DOCKER = "/usr/bin/docker"
 T0 = time.monotonic()
+
+
+def rel(path: Path) -> str:
+    """A path as the report shows it: relative to the checkout when inside it (BENCH_OUT may not be)."""
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
 
 
 def log(message: str) -> None:
@@ -210,7 +216,7 @@ class Lab:
             rc, timed_out = run_bounded([str(REPO / "tests/lab/lab-up.sh")], LAB_TIMEOUT, out, env=self.env())
         if rc != 0:
             raise LabError(f"lab-up of {LAB_NAME} ({self.nodes} nodes) {'timed out' if timed_out else f'exited {rc}'}; "
-                           f"log {logfile.relative_to(REPO)}")
+                           f"log {rel(logfile)}")
         log(f"lab {LAB_NAME} up: NFS host, control plane, {self.nodes} node(s) in {time.monotonic() - started:.0f} s")
 
     def address(self, host: str) -> str:
@@ -372,7 +378,7 @@ class Bench:
         time.sleep(0.5)  # ResponseComplete events are written as the responses end: a margin for the last one
         playlog = PlayLog.read(logfile)
         rec = self.measure(run, row, lab, playlog, started, ended, offset, poller)
-        rec.update(rc=rc, timed_out=timed_out, argv=argv[3:], log=str(logfile.relative_to(REPO)))
+        rec.update(rc=rc, timed_out=timed_out, argv=argv[3:], log=rel(logfile))
         if timed_out:
             rec["failures"] = [f"ansible-playbook timed out after {PLAY_TIMEOUT} s", *rec["failures"]]
         elif rc != 0 and not rec["failures"]:
@@ -489,7 +495,7 @@ class Bench:
             "api": {"requests": len(requests), **kinds, "writes": [f"{r.kind} {r.verb} {r.uri.split('?')[0]}"
                                                                    for r in requests if r.kind != "read"]},
             "serving": serving_record(poller, started, started),
-            "steps": steps, "log": str(logfile.relative_to(REPO)),
+            "steps": steps, "log": rel(logfile),
             "failures": [] if rc == 0 else [(f"not every pod served its line within {SERVING_TIMEOUT} s: "
                                              f"{poller.last_answer}; steps: {steps[-3:]}")],
         }
@@ -557,6 +563,8 @@ def main() -> int:
         if not KEEP:
             shutil.rmtree(OUT / "work", ignore_errors=True)
             shutil.rmtree(PIN, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                PIN.parent.rmdir()  # only when no other bench (another BENCH_LAB_NAME) pins there
         log(f"lab {LAB_NAME} down" if not KEEP else f"BENCH_KEEP=1: lab {LAB_NAME} left up")
     meta = json.loads((OUT / "meta.json").read_text())
     meta.update(ended=now().isoformat(), loadavg_end=os.getloadavg(), failed=bench.failed)
