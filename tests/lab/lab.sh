@@ -73,8 +73,9 @@ LAB_K8S_RUN_FLAGS=(
 )
 LAB_KUBECONFIG="$LAB_DIR/kubeconfig"
 LAB_CLUSTER_DIR="$LAB_DIR/cluster"
-# What `make images` built: one set for every lab.
-LAB_IMAGES_JSON="$LAB_REPO/.lab/images.json"
+# What `make images` built: one set for every lab. LAB_IMAGES_JSON names another copy (the
+# benchmark pins its own, so that a build in another checkout cannot remove what its labs use).
+LAB_IMAGES_JSON="${LAB_IMAGES_JSON:-$LAB_REPO/.lab/images.json}"
 
 lab_log() { printf '[lab] %s\n' "$*" >&2; }
 lab_die() { lab_log "ERROR: $*"; exit 1; }
