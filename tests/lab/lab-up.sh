@@ -28,6 +28,14 @@ PKI="$LAB_CLUSTER_DIR/pki"
 step() { lab_log "[$(( $(date +%s) - START ))s] $*"; }
 
 "$DOCKER" info >/dev/null 2>&1 || lab_die "docker daemon is not reachable (make deps starts it)"
+# Every kubelet, containerd and systemd of the lab's containers takes inotify instances from the
+# host's root user; the kernel's default (128) runs out with two labs, and kubelet then fails
+# with "too many open files". kind documents the same setting.
+if [ "$(cat /proc/sys/fs/inotify/max_user_instances)" -lt 512 ]; then
+  sysctl -q -w fs.inotify.max_user_instances=512 \
+    && lab_log "raised fs.inotify.max_user_instances to 512 (kubelets in containers share the host's)" \
+    || lab_die "fs.inotify.max_user_instances is below 512 and cannot be raised here: sysctl -w fs.inotify.max_user_instances=512"
+fi
 [ -f "$LAB_IMAGES_JSON" ] || lab_die "$LAB_IMAGES_JSON is missing: run 'make images'"
 json() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]] if len(sys.argv) == 3 else json.load(open(sys.argv[1]))[sys.argv[2]][sys.argv[3]])' "$LAB_IMAGES_JSON" "$@"; }
 K8S_BIN="$(json binaries kubernetes)"
