@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import time
 
 import pytest
@@ -140,6 +141,20 @@ def test_deleted_pod_returns_with_name_claim_and_content(lab: Lab, walkthrough):
     assert body.strip() == line("web-1")
 
 
+def test_volumes_outlive_a_kubelet_restart(lab: Lab, walkthrough):
+    """kubelet's nfs volume mounts without a systemd scope; the lab helper's FUSE daemon must
+    not live in kubelet.service's cgroup, or stopping kubelet unmounts every pod's volume."""
+    node = pods(lab)["web-0"]["spec"]["nodeName"]
+    dexec(node, "systemctl", "restart", "kubelet")
+
+    def served():
+        read = lab.kubectl("exec", "-n", NAMESPACE, "web-0", "--", "cat", "/usr/share/nginx/html/index.html",
+                           check=False)
+        return read if read.returncode == 0 else None
+    read = wait_for(f"kubectl exec into web-0 after kubelet restarted on {node}", served, timeout=90, interval=2)
+    assert read.stdout.strip() == line("web-0")
+
+
 def test_deleted_claim_is_archived_by_the_provisioner(lab: Lab, walkthrough):
     """archiveOnDelete "true": scale to 2, delete the freed claim, and its directory becomes
     archived-<directory> on the export."""
@@ -169,6 +184,11 @@ def test_node_mounts_go_through_the_lab_helper_as_the_caller(lab: Lab, walkthrou
         dexec(node, "mount", "-t", "nfs", f"{server}:{path}", target, timeout=60)
         mounts = dexec(node, "cat", "/proc/self/mountinfo").stdout
         assert f" {target} " in mounts and "fuse.nfs" in mounts
+        journal = dexec(node, "journalctl", "-t", "lab-mount.nfs", "-n", "20", "--no-pager", "-o", "cat").stdout
+        daemon = re.findall(rf"mounted on {re.escape(target)} \(daemon pid (\d+)\)", journal)
+        assert daemon, journal
+        cgroup = dexec(node, "cat", f"/proc/{daemon[-1]}/cgroup").stdout
+        assert re.search(r"/system\.slice/run-[^/]+\.scope$", cgroup, re.M), cgroup
         denied = dexec(node, "setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", "sh", "-c",
                        f"echo x > {target}/uid-1000-was-here", check=False)
         assert denied.returncode != 0 and "ermission denied" in denied.stderr, denied

@@ -79,6 +79,12 @@ def node_name() -> str:
 
 
 @pytest.fixture(scope="session")
+def k8s_nodes() -> set:
+    """Every host of the inventory's k8s_nodes group (each runs its own client proof)."""
+    return set(_env("FAULTS_K8S_NODES").split(","))
+
+
+@pytest.fixture(scope="session")
 def stopped_node() -> str:
     """The node whose kubelet test_70 stops."""
     return _env("FAULTS_STOPPED_NODE")

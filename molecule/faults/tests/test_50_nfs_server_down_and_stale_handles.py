@@ -58,7 +58,7 @@ def test_server_down_then_up_is_reported_then_converges(play, api, nfs_name, nod
         remove(api, STS)
 
 
-def test_recreated_volume_directory_gives_a_stale_handle_that_verify_reports(play, api, nfs_name):
+def test_recreated_volume_directory_gives_a_stale_handle_that_verify_reports(play, api, nfs_name, node_name):
     """A volume's directory deleted and created again on the server (as a restore from backup
     does) while its pod runs: the pod's mount holds the old directory's file handle, which the
     server no longer knows (ESTALE). verify.yml names the pod and the way out; deleting the pod
@@ -69,6 +69,9 @@ def test_recreated_volume_directory_gives_a_stale_handle_that_verify_reports(pla
         pv = core(api).read_persistent_volume(claims(api, STS)[f"{TEMPLATE}-{PODS[1]}"].spec.volume_name)
         directory = pv.spec.nfs.path
         dexec(nfs_name, "sh", "-c", f"rm -rf '{directory}' && mkdir -m 0777 '{directory}'")
+        # NFS-Ganesha keeps serving a deleted directory through the fds it caches (kernel nfsd
+        # does not); its restart drops them, and the old handle is then stale, as with nfsd.
+        ganesha(nfs_name, node_name, "restart")
 
         stale = pod_read(PODS[1], seconds=20)
         assert stale.returncode != 0 and "Stale file handle" in stale.stderr, (stale.returncode, stale.stderr)

@@ -5,16 +5,16 @@
 LAB ONLY, never part of the collection. The lab's kernel has no NFS client, so the
 Kubernetes nodes of the lab get this helper in place of nfs-common's mount.nfs
 (installed with dpkg-divert, see tests/lab/build-k8s-images.sh). kubelet's in-tree
-``nfs`` volume runs ``mount -t nfs -o <mountOptions> SERVER:/PATH DIR`` (inside
-``systemd-run --scope``); mount(8) then runs, as mount.nfs(8) documents::
+``nfs`` volume runs ``mount -t nfs -o <mountOptions> SERVER:/PATH DIR``; mount(8) then runs, as mount.nfs(8) documents::
 
     mount.nfs SERVER:/PATH DIR [-fnrsvw] [-o OPTIONS]
 
 The helper connects to the export as root (to fail early with a mount.nfs-style message),
 starts a FUSE daemon (mfusepy over libfuse 3) that serves DIR with nfs-rs (NFSv3 or
 NFSv4.1, AUTH_SYS), and returns once the mount is in /proc/self/mountinfo. The daemon
-stays in the caller's cgroup (kubelet's transient scope, so it survives kubelet restarts)
-and exits when DIR is unmounted.
+runs in a transient systemd scope of its own (kubelet's nfs volume mounts without one, and
+a daemon in kubelet.service's cgroup would die when kubelet stops) and exits when DIR is
+unmounted.
 
 Each request goes to the server with the calling process's uid and gid (one NFS client
 per uid/gid pair), so root_squash, all_squash and file ownership behave as with the
@@ -27,10 +27,12 @@ as 4.1), ``port``,
 accepted and logged as not applied. Differences from the kernel client: no version means
 NFSv3, where the kernel negotiates 4.2 first (nfs-rs 0.8.7's NFSv4 client cannot read the root
 of an NFS-Ganesha 4.3 export: NFS4ERR_BADNAME; below the root it works); a "hard" mount
-gives up after retrans tries (EIO) instead of blocking forever; after a lost connection the
-helper mounts the export again, so a server restarted with a changed Export_Id goes unnoticed
-where the kernel returns ESTALE (a handle that goes stale while connected, e.g. a re-created
-directory, is ESTALE as with the kernel); there is no
+gives up after retrans tries (EIO) instead of blocking forever; nfs-rs reconnects keeping
+its file handles, and only when it gives up does the helper mount the export again (so a
+server restarted with a changed Export_Id can go unnoticed where the kernel returns ESTALE);
+a stale handle (NFS3ERR_STALE, e.g. a re-created directory) is ESTALE as with the kernel,
+once NFS-Ganesha no longer holds the old directory open (it caches open fds; a restart drops
+them); there is no
 close-to-open page cache (attributes are cached for 1 s), no locks, no ACLs.
 
 Logs go to the journal with the identifier ``lab-mount.nfs``
@@ -40,13 +42,17 @@ Exit status as mount(8): 0 mounted, 1 bad usage, 32 mount failure.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import logging
 import logging.handlers
 import os
 import select
+import shutil
+import signal
 import stat
+import subprocess
 import sys
 import time
 
@@ -59,6 +65,14 @@ IDENT = "lab-mount.nfs"
 EX_USAGE = 1
 EX_FAIL = 32
 READY_TIMEOUT = 60  # seconds the mount may take before the helper gives up
+READY_FD_ENV = "LAB_MOUNT_NFS_READY_FD"  # set for the daemon: the pipe it reports readiness on
+# NFS status codes nfs-rs raises without an errno, as the kernel client maps them
+# (fs/nfs/nfs3xdr.c, nfs4xdr.c: a stale or bad handle is ESTALE to the application).
+STATUS_ERRNO = {
+    "NFS3ERR_STALE": errno.ESTALE, "NFS3ERR_BADHANDLE": errno.ESTALE,
+    "NFS4ERR_STALE": errno.ESTALE, "NFS4ERR_BADHANDLE": errno.ESTALE,
+    "NFS4ERR_FHEXPIRED": errno.ESTALE,
+}
 
 log = logging.getLogger(IDENT)
 
@@ -168,7 +182,7 @@ def translate(func):
                 self.drop_client()
                 last = exc
             except nfs_rs.NfsError as exc:
-                raise mfusepy.FuseOSError(exc.errno or errno.EIO) from exc
+                raise mfusepy.FuseOSError(exc.errno or STATUS_ERRNO.get(exc.code_name, errno.EIO)) from exc
         raise mfusepy.FuseOSError(getattr(last, "errno", None) or errno.EIO) from last
     return wrapper
 
@@ -389,6 +403,34 @@ def serve(spec: str, mountpoint: str, settings: dict, ready_fd: int) -> int:
     return 0
 
 
+def daemon(spec: str, mountpoint: str, settings: dict, ready_fd: int) -> int:
+    try:
+        return serve(spec, mountpoint, settings, ready_fd)
+    except Exception:  # noqa: BLE001  # the daemon's last word goes to the journal
+        log.exception("%s: daemon failed", spec)
+        return EX_FAIL
+
+
+def start_daemon(argv: list[str], mountpoint: str, ready_fd: int) -> int:
+    """Start this helper again as the FUSE daemon, in a session of its own; return its pid.
+
+    kubelet's in-tree nfs volume mounts WITHOUT ``systemd-run --scope``
+    (pkg/volume/nfs: MountSensitiveWithoutSystemd; a kernel NFS mount needs no process),
+    so a daemon left in the caller's cgroup would die with kubelet.service. Under systemd
+    the daemon gets a transient scope, as k8s.io/mount-utils does for FUSE mounts."""
+    # Run as invoked (mount.nfs or mount.nfs4: the name selects the default version).
+    program = argv[0] if os.sep in argv[0] else (shutil.which(argv[0]) or os.path.abspath(__file__))
+    command = [os.path.abspath(program), *argv[1:]]
+    if os.path.isdir("/run/systemd/system") and shutil.which("systemd-run"):
+        command = ["systemd-run", "--quiet", "--scope", "--collect",
+                   f"--description=lab mount.nfs FUSE daemon for {mountpoint}", "--", *command]
+    env = {**os.environ, READY_FD_ENV: str(ready_fd)}
+    with open(os.devnull, "r+b") as devnull:
+        process = subprocess.Popen(command, env=env, pass_fds=(ready_fd,), start_new_session=True,  # noqa: S603
+                                   stdin=devnull, stdout=devnull, stderr=devnull)
+    return process.pid
+
+
 def main(argv: list[str]) -> int:
     setup_logging()
     program = os.path.basename(argv[0])
@@ -405,22 +447,15 @@ def main(argv: list[str]) -> int:
         return fail(f"mount point {mountpoint} does not exist")
     if "r" in flags:
         settings["readonly"] = True
+    if READY_FD_ENV in os.environ:  # the daemon, started below
+        return daemon(spec, mountpoint, settings, int(os.environ.pop(READY_FD_ENV)))
     log.info("mount %s on %s (options %s)", spec, mountpoint,
              ",".join(k if v is None else f"{k}={v}" for k, v in options.items()) or "none")
     read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the daemon
-        os.close(read_fd)
-        os.setsid()
-        devnull = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):
-            os.dup2(devnull, fd)
-        try:
-            code = serve(spec, mountpoint, settings, write_fd)
-        except Exception:  # noqa: BLE001  # the daemon's last word goes to the journal
-            log.exception("%s: daemon failed", spec)
-            code = EX_FAIL
-        os._exit(code)
+    try:
+        pid = start_daemon(argv, mountpoint, write_fd)
+    except OSError as exc:
+        return fail(f"mounting {spec} on {mountpoint} failed: cannot start the FUSE daemon: {exc}")
     os.close(write_fd)
     ready, _, _ = select.select([read_fd], [], [], READY_TIMEOUT)
     answer = os.read(read_fd, 4096).decode(errors="replace").strip() if ready else ""
@@ -428,8 +463,12 @@ def main(argv: list[str]) -> int:
     if answer == "ready" and is_mounted(mountpoint):
         log.info("%s mounted on %s (daemon pid %d)", spec, mountpoint, pid)
         return 0
-    if not answer:
-        os.kill(pid, 15)
+    if not answer and ready:
+        answer = (f"mounting {spec} on {mountpoint} failed: the FUSE daemon exited "
+                  f"(journalctl -t {IDENT})")
+    elif not answer:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
         answer = f"mounting {spec} on {mountpoint} timed out after {READY_TIMEOUT} s"
     return fail(answer)
 
