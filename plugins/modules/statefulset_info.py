@@ -41,6 +41,28 @@ options:
     description: The cluster's DNS domain, used to build the DNS names.
     type: str
     default: cluster.local
+  http_get:
+    description:
+      - Also fetch a page from each ready pod, through the API server's pod proxy (the C(pods/proxy)
+        subresource, a read, C(GET /api/v1/namespaces/<namespace>/pods/<pod>:<port>/proxy<path>)),
+        into the pod's row as C(http_get). The controller running the module needs no route to the
+        pods, and the caller needs the RBAC right C(get) on C(pods/proxy).
+      - The fields of Kubernetes' C(HTTPGetAction) (Kubernetes docs, "Configure Liveness, Readiness and
+        Startup Probes").
+    type: dict
+    version_added: 0.3.0
+    suboptions:
+      path:
+        description: Absolute URL path, without query or fragment.
+        type: str
+        default: /
+      port:
+        description:
+          - Container port, a number (1-65535) or the name of a port a container of the pod declares
+            (IANA service name, at most 15 characters), resolved to its C(containerPort) as the kubelet
+            resolves a probe's named port.
+        type: raw
+        required: true
 seealso:
   - module: stateful.nfs.statefulset
 """
@@ -50,6 +72,14 @@ EXAMPLES = r"""
   stateful.nfs.statefulset_info:
     name: web
   register: web_info
+
+- name: Identity table, and the page each pod serves (through the API server's pod proxy)
+  stateful.nfs.statefulset_info:
+    name: web
+    http_get:
+      path: /index.html
+      port: 80
+  register: web_served
 
 - name: Every pod has its own directory on the NFS server
   ansible.builtin.assert:
@@ -107,6 +137,17 @@ pods:
       description: All templates' claims (keys template, pvc, pvc_phase, pv, storage_class, capacity, nfs_server, nfs_path).
       type: list
       elements: dict
+    http_get:
+      description:
+        - With O(http_get), what the pod served through the pod proxy - C(url) (the API path), C(status) (200 for any
+          2xx answer, else the HTTP status of the error), C(body) (at most 4096 bytes, as text) and C(error) (null on success).
+        - A pod that is not ready, or that declares no port of the given name, is not asked (C(error) says so,
+          C(url) and C(status) are null).
+      type: dict
+      returned: with O(http_get)
+      version_added: 0.3.0
+      sample: {url: /api/v1/namespaces/default/pods/web-0:80/proxy/index.html, status: 200,
+               body: "congratulations web-0 for k8s\n", error: null}
 missing_ordinals:
   description: Ordinals the StatefulSet should have but whose pod does not exist.
   returned: always

@@ -188,7 +188,7 @@ def test_node_mounts_go_through_the_lab_helper_as_the_caller(lab: Lab, walkthrou
         daemon = re.findall(rf"mounted on {re.escape(target)} \(daemon pid (\d+)\)", journal)
         assert daemon, journal
         cgroup = dexec(node, "cat", f"/proc/{daemon[-1]}/cgroup").stdout
-        assert re.search(r"/system\.slice/run-[^/]+\.scope$", cgroup, re.M), cgroup
+        assert re.search(r"/system\.slice/run-[^/]+\.scope$", cgroup, re.MULTILINE), cgroup
         denied = dexec(node, "setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", "sh", "-c",
                        f"echo x > {target}/uid-1000-was-here", check=False)
         assert denied.returncode != 0 and "ermission denied" in denied.stderr, denied

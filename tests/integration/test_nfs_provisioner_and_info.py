@@ -113,6 +113,29 @@ def test_statefulset_info_identity_table(lab, ns, run):
     assert len(pvs) == 2
 
 
+def test_statefulset_info_http_get_reads_each_pods_page_through_the_pod_proxy(lab, ns, run):
+    sc = static_storage(lab, ns, 2)
+    assert not run("statefulset", sts_args(lab, ns, replicas=2, volume_claim_templates=vct(sc), wait=True,
+                                           wait_timeout=ROLLOUT), via="inproc").get("failed")
+    rows = run("statefulset_info", {"name": "web", "namespace": ns})["pods"]
+    for r in rows:
+        # written on the NFS server's own file system; nginx reads it through the pod's NFS volume
+        dexec(NFS_HOST, "sh", "-c", 'cat > "$1/index.html"', "-", r["nfs_path"], data=f"page of {r['name']}\n".encode())
+    lab.reset_stats()
+    res = run("statefulset_info", {"name": "web", "namespace": ns, "http_get": {"port": 80, "path": "/index.html"}})
+    assert not res.get("failed"), res.get("msg")
+    assert res["changed"] is False and lab.write_requests() == {}, lab.stats()
+    for r in res["pods"]:
+        assert r["http_get"] == {"url": f"/api/v1/namespaces/{ns}/pods/{r['name']}:80/proxy/index.html",
+                                 "status": 200, "body": f"page of {r['name']}\n", "error": None}
+    # a named port (the container's "web") and a page that is not there: the pod's 404, in the row
+    res = run("statefulset_info", {"name": "web", "namespace": ns, "http_get": {"port": "web", "path": "/none.html"}})
+    assert not res.get("failed"), res.get("msg")
+    for r in res["pods"]:
+        assert r["http_get"]["status"] == 404 and r["http_get"]["body"] is None, r["http_get"]
+        assert "/none.html" in r["http_get"]["error"], r["http_get"]
+
+
 def test_timeout_with_failing_nfs_mount_names_failedmount_and_the_nfs_error(lab, ns, run):
     """A PV on 127.0.0.1, where no NFS server listens on the node: kubelet's mount fails and the
     pod stays ContainerCreating with FailedMount."""

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+from urllib.parse import quote
 
 from ansible.module_utils.basic import env_fallback
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import errors
@@ -255,10 +256,11 @@ class K8sClient:
 
     # -- the one request path -------------------------------------------------
     def request(self, method, path, what, query=None, body=None, content_type=None,
-                allow_404=False):
-        """Send one request (with retries). Returns the decoded JSON body, or None on 404 when allowed."""
+                allow_404=False, raw=False):
+        """Send one request (with retries). Returns the decoded JSON body (the body's bytes with
+        ``raw``), or None on 404 when allowed."""
         query = [(k, v) for k, v in (query or []) if v is not None]
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": "*/*" if raw else "application/json"}
         if body is not None:
             # dicts go as JSON (serialized by the REST layer); apply bodies are passed pre-serialized
             headers["Content-Type"] = content_type or "application/json"
@@ -287,6 +289,8 @@ class K8sClient:
                 raise
             status = resp.status
             if 200 <= status < 300:
+                if raw:
+                    return data or b""
                 if not data:
                     return {}
                 try:
@@ -352,6 +356,14 @@ class K8sClient:
         what = "{}delete {}{}".format("dry-run " if dry_run else "", ref,
                                       f" (propagationPolicy={propagation_policy})" if propagation_policy else "")
         return self.request("DELETE", object_path(ref), what, query=query, body=body, allow_404=True)
+
+    def proxy_get(self, namespace, pod, port, path):
+        """GET ``path`` on a pod's ``port`` through the API server's pod proxy (the pods/proxy
+        subresource; Kubernetes docs: "Accessing services running on the cluster"). Returns the
+        body's bytes; raises ApiError with the pod's (or the API server's) status."""
+        target = "{}:{}".format(quote(pod, safe=""), port)
+        resource = "/api/v1/namespaces/{}/pods/{}/proxy{}".format(quote(namespace, safe=""), target, path)
+        return self.request("GET", resource, f"GET {path} on pod {namespace}/{pod} port {port} (pod proxy)", raw=True)
 
     def version(self):
         return self.request("GET", "/version", "get API server version")

@@ -7,6 +7,7 @@ Read-only (GETs and LISTs). ``statefulset_info`` returns it; the role's report i
 
 from __future__ import annotations
 
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import K8sError
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.resources import Ref
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.wait import (
     REVISION_LABEL,
@@ -27,10 +28,44 @@ def _pv_nfs(pv):
     return None, None
 
 
-def identity_table(client, namespace, name, cluster_domain="cluster.local"):
-    """The read-only identity table of a StatefulSet (one row per pod, by ordinal).
+HTTP_BODY_LIMIT = 4096  # bytes of a fetched page kept in the result
 
-    ``namespace``, ``name`` and ``cluster_domain`` are validated by the caller
+
+def container_port(pod, port):
+    """The number of ``port``: itself when a number, else the pod's container port of that name
+    (as the kubelet resolves an HTTPGetAction's named port; the pod proxy does not). None when
+    no container declares the name."""
+    if isinstance(port, int):
+        return port
+    for container in (pod.get("spec") or {}).get("containers") or []:
+        for declared in container.get("ports") or []:
+            if declared.get("name") == port:
+                return declared.get("containerPort")
+    return None
+
+
+def http_get(client, pod, get):
+    """``{url, status, body, error}`` of one GET of ``get`` (``{port, path}``) on ``pod`` through
+    the API server's pod proxy. ``body``: at most HTTP_BODY_LIMIT bytes, as text."""
+    meta = pod["metadata"]
+    port = container_port(pod, get["port"])
+    if port is None:
+        return {"url": None, "status": None, "body": None,
+                "error": f"no container of pod {meta['name']} declares a port named {get['port']!r}"}
+    url = "/api/v1/namespaces/{}/pods/{}:{}/proxy{}".format(meta["namespace"], meta["name"], port, get["path"])
+    try:
+        body = client.proxy_get(meta["namespace"], meta["name"], port, get["path"])
+    except K8sError as exc:
+        return {"url": url, "status": getattr(exc, "status", None), "body": None, "error": str(exc)}
+    return {"url": url, "status": 200, "body": body[:HTTP_BODY_LIMIT].decode("utf-8", "replace"), "error": None}
+
+
+def identity_table(client, namespace, name, cluster_domain="cluster.local", get=None):
+    """The read-only identity table of a StatefulSet (one row per pod, by ordinal). With ``get``
+    (``{port, path}``, Kubernetes' HTTPGetAction fields), each ready pod's page is fetched through
+    the API server's pod proxy into its row's ``http_get``.
+
+    ``namespace``, ``name``, ``cluster_domain`` and ``get`` are validated by the caller
     (``validation.validate_info_params``).
     """
     sts = client.get(Ref("StatefulSet", name, namespace))
@@ -97,6 +132,9 @@ def identity_table(client, namespace, name, cluster_domain="cluster.local"):
             "nfs_path": first.get("nfs_path"),
             "volumes": volumes,
         })
+        if get is not None:
+            rows[-1]["http_get"] = http_get(client, pod, get) if pod_ready(pod) else {
+                "url": None, "status": None, "body": None, "error": "the pod is not ready"}
     expected = set(range(start, start + replicas))
     return {
         "exists": True,
@@ -113,6 +151,6 @@ def identity_table(client, namespace, name, cluster_domain="cluster.local"):
 
 def read_identity(client, p, check_mode, outcome):
     """``statefulset_info``'s result: the identity table and the API server's version (read-only)."""
-    table = identity_table(client, p["namespace"], p["name"], p["cluster_domain"])
+    table = identity_table(client, p["namespace"], p["name"], p["cluster_domain"], p.get("http_get"))
     table["server_version"] = client.version() or {}
     return dict(table, changed=False)

@@ -151,6 +151,10 @@ INFO_OPTIONS = {
     "name": {"type": "str", "required": True},
     "namespace": {"type": "str", "default": "default"},
     "cluster_domain": {"type": "str", "default": "cluster.local"},
+    "http_get": {"type": "dict", "options": {
+        "path": {"type": "str", "default": "/"},
+        "port": {"type": "raw", "required": True},
+    }},
 }
 
 
@@ -519,6 +523,20 @@ def validate_info_params(params):
     check_dns1123_label("name", p.get("name"))
     check_dns1123_label("namespace", p.get("namespace"))
     check_dns1123_subdomain("cluster_domain", p.get("cluster_domain"))
+    if p.get("http_get"):
+        get = dict(p["http_get"])
+        port = get.get("port")
+        if isinstance(port, str) and port.isdigit():
+            port = int(port)  # "8080" from a template is a number, as in a Pod spec
+        if isinstance(port, str):
+            check_dns1035_label("http_get.port", port, max_len=15)
+        else:
+            get["port"] = check_int("http_get.port", port, 1, 65535, allow_none=False)
+        if not isinstance(get.get("path"), str) or not get["path"].startswith("/") or any(
+                c in get["path"] for c in "?#\n\r "):
+            raise InputError("http_get.path", f"{get.get('path')!r} must be an absolute URL path without query, fragment "
+                             "or spaces (Kubernetes HTTPGetAction.path)")
+        p["http_get"] = get
     return p
 
 

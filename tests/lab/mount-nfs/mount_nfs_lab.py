@@ -160,7 +160,7 @@ def client_settings(spec: str, options: dict[str, str | None], program: str) -> 
 
 
 def connect(settings: dict, uid: int, gid: int):
-    import nfs_rs  # noqa: PLC0415  # imported late: a usage error must not need it
+    import nfs_rs  # imported late: a usage error must not need it
 
     kwargs = {k: settings[k] for k in ("versions", "connect_timeout", "operation_timeout",
                                        "nfs_port", "mount_port") if k in settings}
@@ -169,8 +169,8 @@ def connect(settings: dict, uid: int, gid: int):
 
 def translate(func):
     """Turn nfs-rs errors into the errno FUSE returns to the caller."""
-    import mfusepy  # noqa: PLC0415
-    import nfs_rs  # noqa: PLC0415
+    import mfusepy
+    import nfs_rs
 
     @functools.wraps(func)
     def wrapper(self, *args, **kwargs):
@@ -188,8 +188,8 @@ def translate(func):
 
 
 def make_operations(settings: dict):
-    import mfusepy  # noqa: PLC0415
-    import nfs_rs  # noqa: PLC0415
+    import mfusepy
+    import nfs_rs
 
     file_types = {
         nfs_rs.FileType.FILE: stat.S_IFREG, nfs_rs.FileType.DIRECTORY: stat.S_IFDIR,
@@ -373,8 +373,8 @@ def is_mounted(mountpoint: str) -> bool:
 
 def serve(spec: str, mountpoint: str, settings: dict, ready_fd: int) -> int:
     """The daemon: prove the export, then serve the FUSE mount until it is unmounted."""
-    import mfusepy  # noqa: PLC0415
-    import nfs_rs  # noqa: PLC0415
+    import mfusepy
+    import nfs_rs
 
     try:
         with connect(settings, 0, 0) as client:
@@ -406,7 +406,7 @@ def serve(spec: str, mountpoint: str, settings: dict, ready_fd: int) -> int:
 def daemon(spec: str, mountpoint: str, settings: dict, ready_fd: int) -> int:
     try:
         return serve(spec, mountpoint, settings, ready_fd)
-    except Exception:  # noqa: BLE001  # the daemon's last word goes to the journal
+    except Exception:  # the daemon's last word goes to the journal
         log.exception("%s: daemon failed", spec)
         return EX_FAIL
 
@@ -426,7 +426,7 @@ def start_daemon(argv: list[str], mountpoint: str, ready_fd: int) -> int:
                    f"--description=lab mount.nfs FUSE daemon for {mountpoint}", "--", *command]
     env = {**os.environ, READY_FD_ENV: str(ready_fd)}
     with open(os.devnull, "r+b") as devnull:
-        process = subprocess.Popen(command, env=env, pass_fds=(ready_fd,), start_new_session=True,  # noqa: S603
+        process = subprocess.Popen(command, env=env, pass_fds=(ready_fd,), start_new_session=True,
                                    stdin=devnull, stdout=devnull, stderr=devnull)
     return process.pid
 

@@ -381,3 +381,27 @@ def test_root_pair_name_follows_server_path_and_options(over):
                                                                                 **over)))
     assert mf.root_volume_name(base) != mf.root_volume_name(other)
     assert mf.root_volume_name(base) == mf.root_volume_name(dict(base))
+
+
+@pytest.mark.parametrize("get, expected", [
+    ({"port": 80, "path": "/"}, {"port": 80, "path": "/"}),
+    ({"port": "8080", "path": "/index.html"}, {"port": 8080, "path": "/index.html"}),
+    ({"port": "web", "path": "/healthz"}, {"port": "web", "path": "/healthz"}),
+])
+def test_info_http_get_accepted(get, expected):
+    p = validation.validate_info_params({"name": "web", "namespace": "default", "cluster_domain": "cluster.local",
+                                         "http_get": get})
+    assert p["http_get"] == expected
+
+
+@pytest.mark.parametrize("get, param", [
+    ({"port": 0, "path": "/"}, "http_get.port"), ({"port": 65536, "path": "/"}, "http_get.port"),
+    ({"port": "Web", "path": "/"}, "http_get.port"), ({"port": "a-very-long-port-name", "path": "/"}, "http_get.port"),
+    ({"port": 80, "path": "index.html"}, "http_get.path"), ({"port": 80, "path": "/a?b=1"}, "http_get.path"),
+    ({"port": 80, "path": "/a b"}, "http_get.path"), ({"port": 80, "path": "/#top"}, "http_get.path"),
+])
+def test_info_http_get_refused(get, param):
+    with pytest.raises(InputError) as exc:
+        validation.validate_info_params({"name": "web", "namespace": "default", "cluster_domain": "cluster.local",
+                                         "http_get": get})
+    assert exc.value.param == param

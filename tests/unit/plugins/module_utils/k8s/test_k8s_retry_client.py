@@ -327,7 +327,6 @@ def test_user_agent_names_the_collection_version():
     from pathlib import Path
 
     import yaml
-
     from ansible_collections.stateful.nfs.plugins.module_utils.k8s.client import USER_AGENT
 
     galaxy = yaml.safe_load((Path(__file__).resolve().parents[5] / "galaxy.yml").read_text())
