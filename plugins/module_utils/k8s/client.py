@@ -55,7 +55,7 @@ except ImportError as _exc:  # pragma: no cover - exercised only without the lib
     HAS_KUBERNETES = False
     KUBERNETES_IMPORT_ERROR = _exc
 
-USER_AGENT = "stateful.nfs/0.2.0"
+USER_AGENT = "stateful.nfs/0.3.0"
 
 # Option name -> env var(s), in the order kubernetes.core reads them.
 AUTH_ARG_SPEC = {
