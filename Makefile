@@ -11,12 +11,15 @@
 #   make lab-status what the lab consists of right now
 #   make lab-down   removes what lab-up made (containers, network, volumes, PKI)
 #   make unit | lint | sanity | build | molecule [SCENARIOS="a b"]
+#   make cluster-test  the module suites against the lab (integration, bad input, security, smoke)
+#   make collections   the dependency collections into .collections (from the ansible wheel)
 #   make bench      benchmark on real Kubernetes labs of its own -> results/bench/results.{md,png} (BENCH_RUNS=3)
 #   make ee         execution environment stateful-nfs-ee:<version>, no registry, no Galaxy (EE_NO_CACHE=1)
 #   make ee-test    jobs in it as AWX runs them, against the lab (its credential, survey, site.yml, verify.yml)
 #   make ee-job     a job in it against the lab (EE_JOB_INVENTORY, EE_JOB_KUBECONFIG, EE_JOB_NETWORK, EE_JOB_PLAYBOOK)
 #
-# Every target is idempotent and safe to re-run. Everything generated goes to .lab/.
+# Every target is idempotent and safe to re-run. Generated: .lab/ (lab state, logs), .venv*,
+# .collections/, results/ (reports), and the build caches in /var/cache/stateful-nfs-lab.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c

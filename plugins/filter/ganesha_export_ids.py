@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: ganesha_export_ids
 short_description: Stable NFS-Ganesha Export_Ids for a managed block of exports
-version_added: 0.2.0
+version_added: 0.3.0
 description:
   - Reads the current text of an NFS-Ganesha configuration (ganesha-config(8)) in which an owner
     writes its EXPORT blocks between the lines C(# BEGIN <marker>) and C(# END <marker>) (the

@@ -10,7 +10,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: k8s_input_problems
 short_description: The refusals of a stateful.nfs Kubernetes module for given parameters, without running it
-version_added: 0.2.0
+version_added: 0.3.0
 description:
   - Checks module parameters exactly as the module does at its entry, without any request to the
     API server - first the module's argument spec (types, choices, required options, defaults), then

@@ -13,7 +13,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: nfs_exports
 short_description: Validate and complete a list of NFS exports with the nfs_export module's rules
-version_added: 0.2.0
+version_added: 0.3.0
 description:
   - Takes a list of exports in the shape of the role variable C(nfs_server_exports) (each
     C({path, clients, owner, group, mode})) and returns the completed list and every problem found.

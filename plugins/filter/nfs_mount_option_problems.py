@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: nfs_mount_option_problems
 short_description: What is wrong with NFS mount options, by nfs(5) and mount(8)
-version_added: 0.2.0
+version_added: 0.3.0
 description:
   - Checks NFS mount options against the collection's table of what nfs(5) and mount(8) accept,
     the table M(stateful.nfs.nfs_provisioner) checks its O(stateful.nfs.nfs_provisioner#module:mount_options)
