@@ -2,6 +2,8 @@
 block role nfs_server owns, and stable Export_Ids."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from ansible_collections.stateful.nfs.plugins.module_utils.ganesha import (
     GaneshaConfigError,
@@ -15,81 +17,7 @@ MARK = 'managed by stateful.nfs.nfs_server'
 
 # What role nfs_server 0.1.0 wrote (its template rendered for two exports, abridged only
 # in the CLIENT blocks): the whole file, no marker lines.
-LEGACY = """#
-# Ansible managed
-#
-#
-# NFS-Ganesha configuration rendered from nfs_server_exports (the same list the
-# kernel backend writes to /etc/exports). exports(5) options map to Ganesha as:
-#   rw/ro -> Access_Type RW/RO; root_squash/no_root_squash/all_squash -> Squash;
-#   anonuid/anongid -> Anonymous_Uid/Gid (default 65534 as in exports(5)); secure/insecure -> PrivilegedPort true/false;
-#   sec= -> SecType. Options without an equivalent (sync, no_subtree_check, ...) are
-#   ignored by Ganesha.
-
-NFS_CORE_PARAM {
-    Protocols = 3, 4;
-}
-
-NFSV4 {
-    Graceless = true;
-    Minor_Versions = 1;
-}
-
-EXPORT {
-    Export_Id = 1;
-    Path = "/srv/nfs";
-    Pseudo = "/srv/nfs";
-    Protocols = 3, 4;
-    Transports = TCP;
-    SecType = sys;
-    # Only the clients below have access.
-    Access_Type = None;
-    Squash = Root_Squash;
-
-    FSAL {
-        Name = VFS;
-    }
-
-    # 10.0.0.0/24(rw,sync,no_root_squash)
-    CLIENT {
-        Clients = 10.0.0.0/24;
-        Access_Type = RW;
-        Squash = No_Root_Squash;
-        PrivilegedPort = true;
-        # exports(5) squashes to 65534 unless anonuid/anongid say otherwise (Ganesha: -2).
-        Anonymous_Uid = 65534;
-        Anonymous_Gid = 65534;
-    }
-}
-
-EXPORT {
-    Export_Id = 2;
-    Path = "/srv/nfs/squashed";
-    Pseudo = "/srv/nfs/squashed";
-    Protocols = 3, 4;
-    Transports = TCP;
-    SecType = sys;
-    # Only the clients below have access.
-    Access_Type = None;
-    Squash = Root_Squash;
-
-    FSAL {
-        Name = VFS;
-    }
-
-    # 10.0.0.0/24(rw,root_squash)
-    CLIENT {
-        Clients = 10.0.0.0/24;
-        Access_Type = RW;
-        Squash = Root_Squash;
-        PrivilegedPort = true;
-        # exports(5) squashes to 65534 unless anonuid/anongid say otherwise (Ganesha: -2).
-        Anonymous_Uid = 65534;
-        Anonymous_Gid = 65534;
-    }
-}
-
-"""
+LEGACY = (Path(__file__).resolve().parents[4] / "tests" / "fixtures" / "ganesha-0.1.0.conf").read_text()
 
 
 def block(*exports):
