@@ -6,7 +6,7 @@
 #   make deps       apt packages, dockerd, .venv, .venv-faultproxy, collections (each skipped when done)
 #   make images     the lab's images: Debian hosts, Kubernetes nodes and the pods' images, with
 #                   Kubernetes, etcd, CoreDNS and the provisioner built from their pinned sources
-#                   (first build: 15-25 minutes on 2 cores; cached in /var/cache/stateful-nfs-lab)
+#                   (first build: about 10 minutes on an idle 2-core machine; cached in /var/cache/stateful-nfs-lab)
 #   make lab-up     the lab: an NFS server, a Kubernetes control plane and 3 nodes, all Ready
 #   make lab-status what the lab consists of right now
 #   make lab-down   removes what lab-up made (containers, network, volumes, PKI)
