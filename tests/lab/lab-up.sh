@@ -176,6 +176,14 @@ SUPER="$LAB_CLUSTER_DIR/super-admin.conf"
 copy_in() {
   in_host_stdin "$1" install -D -m "${4:-0644}" /dev/stdin "$3" <"$2"
 }
+# copy_in when the host's file differs (or is missing); sets node_changed=1 then.
+node_changed=0
+update_in() {
+  if ! in_host_stdin "$1" cmp -s - "$3" <"$2" 2>/dev/null; then
+    copy_in "$@"
+    node_changed=1
+  fi
+}
 # cluster.env of a host (the systemd units read it).
 cluster_env() {
   printf 'NODE_NAME=%s\nNODE_IP=%s\nSERVICE_CIDR=%s\nCLUSTER_DOMAIN=%s\n' \
@@ -226,6 +234,7 @@ K="$KUBECTL --kubeconfig $LAB_KUBECONFIG"
 step "4/5 nodes: ${NODES[*]} (containerd, the pods' images, kubelet, kube-proxy)"
 for i in "${!NODES[@]}"; do
   node="${NODES[$i]}"
+  node_changed=0
   cluster_env "$node" >"$tmp/cluster.env"
   routes_for "$node" >"$tmp/routes"
   cat >"$tmp/cni.conflist" <<EOF
@@ -240,21 +249,25 @@ for i in "${!NODES[@]}"; do
   ]
 }
 EOF
-  copy_in "$node" "$tmp/cluster.env" /etc/stateful-nfs-lab/cluster.env
-  copy_in "$node" "$tmp/routes" /etc/stateful-nfs-lab/routes
-  copy_in "$node" "$tmp/cni.conflist" /etc/cni/net.d/10-stateful-nfs-lab.conflist
-  copy_in "$node" "$PKI/ca.crt" /etc/kubernetes/pki/ca.crt
-  copy_in "$node" "$LAB_CLUSTER_DIR/kubelet-$node.conf" /etc/kubernetes/kubelet.conf 0600
-  copy_in "$node" "$LAB_CLUSTER_DIR/kube-proxy.conf" /etc/kubernetes/kube-proxy.conf 0600
+  update_in "$node" "$tmp/cluster.env" /etc/stateful-nfs-lab/cluster.env
+  update_in "$node" "$tmp/routes" /etc/stateful-nfs-lab/routes
+  update_in "$node" "$tmp/cni.conflist" /etc/cni/net.d/10-stateful-nfs-lab.conflist
+  update_in "$node" "$PKI/ca.crt" /etc/kubernetes/pki/ca.crt
+  update_in "$node" "$LAB_CLUSTER_DIR/kubelet-$node.conf" /etc/kubernetes/kubelet.conf 0600
+  update_in "$node" "$LAB_CLUSTER_DIR/kube-proxy.conf" /etc/kubernetes/kube-proxy.conf 0600
   for template in containerd-config.toml:/etc/containerd/config.toml kubelet.yaml:/etc/kubernetes/kubelet.yaml \
                   kube-proxy.yaml:/etc/kubernetes/kube-proxy.yaml; do
     in_host "$node" cat "/etc/stateful-nfs-lab/templates/${template%%:*}" >"$tmp/template"
     render "$tmp/template" >"$tmp/rendered"
-    copy_in "$node" "$tmp/rendered" "${template#*:}"
+    update_in "$node" "$tmp/rendered" "${template#*:}"
   done
-  in_host "$node" systemctl restart lab-node-setup.service
-  in_host "$node" systemctl enable -q containerd
-  in_host "$node" systemctl restart containerd
+  # A re-run on a node that runs as configured restarts nothing: a restart of the node's
+  # set-up and containerd re-created running pods' sandboxes (new pod IPs).
+  if [ "$node_changed" = 1 ] || ! in_host "$node" systemctl is-active -q containerd; then
+    in_host "$node" systemctl restart lab-node-setup.service
+    in_host "$node" systemctl enable -q containerd
+    in_host "$node" systemctl restart containerd
+  fi
 done
 # The pods' images: one archive, imported into each node's containerd (there is no registry).
 want_images="$(tar -xOf "$ARCHIVE" manifest.json | python3 -c 'import json,sys; print("\n".join(sorted(t for m in json.load(sys.stdin) for t in m["RepoTags"])))')"
