@@ -22,10 +22,8 @@ set -euo pipefail
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lab.sh"
 
 HERE="$LAB_REPO/tests/lab"
-HASH_LABEL="io.stateful-nfs.lab-image.hash"
 PIP="$LAB_REPO/.venv/bin/pip"
 MIRROR="${SNFS_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-IMAGE_PREFIX="localhost/stateful-nfs-lab"
 BUILD_TIMEOUT="${SNFS_BUILD_TIMEOUT:-1800}"
 
 "$DOCKER" info >/dev/null 2>&1 || lab_die "docker daemon is not reachable (make deps starts it)"
@@ -78,7 +76,7 @@ build_node_image() {
   cp -a "$wheels" "$ctx/python"
   rm -f "$ctx/python/.complete"
   cp "$HERE/mount-nfs/mount_nfs_lab.py" "$ctx/"
-  run_logged "node-$suite" "$DOCKER" build --build-arg "BASE=$base" --label "$HASH_LABEL=$key" -t "$tag" "$ctx"
+  run_logged "node-$suite" "$DOCKER" build --build-arg "BASE=$base" --label "$LAB_IMAGE_HASH_LABEL=$key" -t "$tag" "$ctx"
   rm -rf "$ctx"
 }
 build_node_image bookworm
@@ -87,7 +85,7 @@ build_node_image trixie
 # --- the pods' images ---------------------------------------------------------------
 # Minimal Debian roots (debootstrap minbase, no systemd) for nginx and busybox.
 minbase_image() {
-  local suite="$1" tag="$IMAGE_PREFIX/debian:$1-minbase" key root
+  local suite="$1" tag="$LAB_IMAGE_PREFIX/debian:$1-minbase" key root
   # Keyed by this function (what it builds and how), the suite and the mirror.
   key="$( { declare -f minbase_image; echo "$suite $MIRROR"; } | sha256sum | cut -c1-16)"
   if [ "$(lab_image_hash "$tag")" != "$key" ]; then
@@ -105,7 +103,7 @@ minbase_image() {
     rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/usr/share/doc/* \
       "$root"/usr/share/man/* "$root"/usr/share/locale/* "$root"/var/log/* "$root"/tmp/*
     find "$root/var/cache/apt/archives" -maxdepth 1 -name '*.deb' -delete
-    tar --numeric-owner -C "$root" -c . | "$DOCKER" import --change "LABEL $HASH_LABEL=$key" \
+    tar --numeric-owner -C "$root" -c . | "$DOCKER" import --change "LABEL $LAB_IMAGE_HASH_LABEL=$key" \
       --change 'CMD ["bash"]' - "$tag" >/dev/null
     rm -rf --one-file-system "$root"
   fi
@@ -129,12 +127,12 @@ static_image() {
   dir="$(dirname "$program")"
   key="$(hash_of "$program")"
   pod_image "$name" "$tag" "$key" bash -c "tar --numeric-owner --owner=0 --group=0 -C '$dir' -c '$(basename "$program")' \
-    | '$DOCKER' import --change 'LABEL $HASH_LABEL=$key' --change 'ENTRYPOINT [\"/$(basename "$program")\"]' - '$tag'"
+    | '$DOCKER' import --change 'LABEL $LAB_IMAGE_HASH_LABEL=$key' --change 'ENTRYPOINT [\"/$(basename "$program")\"]' - '$tag'"
 }
-static_image pause "${BIN[kubernetes]}/pause" "$IMAGE_PREFIX/pause:$PAUSE_VERSION"
-static_image coredns "${BIN[coredns]}/coredns" "$IMAGE_PREFIX/coredns:$(cat "${BIN[coredns]}/version")"
+static_image pause "${BIN[kubernetes]}/pause" "$LAB_IMAGE_PREFIX/pause:$PAUSE_VERSION"
+static_image coredns "${BIN[coredns]}/coredns" "$LAB_IMAGE_PREFIX/coredns:$(cat "${BIN[coredns]}/version")"
 static_image provisioner "${BIN[provisioner]}/nfs-subdir-provisioner-lab" \
-  "$IMAGE_PREFIX/nfs-subdir-provisioner-lab:$(cat "${BIN[provisioner]}/version")"
+  "$LAB_IMAGE_PREFIX/nfs-subdir-provisioner-lab:$(cat "${BIN[provisioner]}/version")"
 
 # nginx and busybox: tagged with the upstream version of the Debian package they come from.
 # debian_image NAME SUITE VERSION-COMMAND (run in the built image; prints the Debian version).
@@ -143,18 +141,18 @@ debian_image() {
   local name="$1" suite="$2" version_command="$3" base key version tag
   base="$(minbase_image "$suite")"
   key="$( { "$DOCKER" image inspect -f '{{.Id}}' "$base"; cat "$HERE/pod-images/$name".* "$HERE/pod-images/$name"-* 2>/dev/null; } | sha256sum | cut -c1-16)"
-  tag="$("$DOCKER" images --filter "label=$HASH_LABEL=$key" --format '{{.Repository}}:{{.Tag}}' "$IMAGE_PREFIX/$name" | head -n 1)"
+  tag="$("$DOCKER" images --filter "label=$LAB_IMAGE_HASH_LABEL=$key" --format '{{.Repository}}:{{.Tag}}' "$LAB_IMAGE_PREFIX/$name" | head -n 1)"
   if [ -z "$tag" ]; then
-    lab_log "building $IMAGE_PREFIX/$name from Debian $suite (log .lab/logs/build-image-$name-$suite.log)"
-    run_logged "image-$name-$suite" "$DOCKER" build --build-arg "BASE=$base" --label "$HASH_LABEL=$key" \
-      -f "$HERE/pod-images/$name.Dockerfile" -t "$IMAGE_PREFIX/$name:building" "$HERE/pod-images"
-    version="$("$DOCKER" run --rm --entrypoint /bin/sh "$IMAGE_PREFIX/$name:building" -c "$version_command")"
+    lab_log "building $LAB_IMAGE_PREFIX/$name from Debian $suite (log .lab/logs/build-image-$name-$suite.log)"
+    run_logged "image-$name-$suite" "$DOCKER" build --build-arg "BASE=$base" --label "$LAB_IMAGE_HASH_LABEL=$key" \
+      -f "$HERE/pod-images/$name.Dockerfile" -t "$LAB_IMAGE_PREFIX/$name:building" "$HERE/pod-images"
+    version="$("$DOCKER" run --rm --entrypoint /bin/sh "$LAB_IMAGE_PREFIX/$name:building" -c "$version_command")"
     version="${version#*:}"     # no epoch
     version="${version%%-*}"    # no Debian revision
     [ -n "$version" ] || lab_die "building $name: could not read its version"
-    tag="$IMAGE_PREFIX/$name:$version-${DEBIAN_RELEASE[$suite]}"
-    "$DOCKER" tag "$IMAGE_PREFIX/$name:building" "$tag"
-    "$DOCKER" rmi "$IMAGE_PREFIX/$name:building" >/dev/null
+    tag="$LAB_IMAGE_PREFIX/$name:$version-${DEBIAN_RELEASE[$suite]}"
+    "$DOCKER" tag "$LAB_IMAGE_PREFIX/$name:building" "$tag"
+    "$DOCKER" rmi "$LAB_IMAGE_PREFIX/$name:building" >/dev/null
   fi
   printf '%s\n' "$tag"
 }
@@ -167,9 +165,9 @@ BUSYBOX_IMAGE="$(debian_image busybox bookworm "busybox | sed -n '1s/^BusyBox v\
 
 # --- one archive for the nodes, and the names for the inventory ---------------------------
 POD_IMAGES=(
-  "$IMAGE_PREFIX/pause:$PAUSE_VERSION"
-  "$IMAGE_PREFIX/coredns:$(cat "${BIN[coredns]}/version")"
-  "$IMAGE_PREFIX/nfs-subdir-provisioner-lab:$(cat "${BIN[provisioner]}/version")"
+  "$LAB_IMAGE_PREFIX/pause:$PAUSE_VERSION"
+  "$LAB_IMAGE_PREFIX/coredns:$(cat "${BIN[coredns]}/version")"
+  "$LAB_IMAGE_PREFIX/nfs-subdir-provisioner-lab:$(cat "${BIN[provisioner]}/version")"
   "$NGINX_IMAGE" "$BUSYBOX_IMAGE" "$NGINX_UPGRADE_IMAGE"
 )
 ids="$(for i in "${POD_IMAGES[@]}"; do "$DOCKER" image inspect -f '{{.Id}}' "$i"; done | sha256sum | cut -c1-16)"

@@ -37,11 +37,10 @@ if [ "$(cat /proc/sys/fs/inotify/max_user_instances)" -lt 512 ]; then
     || lab_die "fs.inotify.max_user_instances is below 512 and cannot be raised here: sysctl -w fs.inotify.max_user_instances=512"
 fi
 [ -f "$LAB_IMAGES_JSON" ] || lab_die "$LAB_IMAGES_JSON is missing: run 'make images'"
-json() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]] if len(sys.argv) == 3 else json.load(open(sys.argv[1]))[sys.argv[2]][sys.argv[3]])' "$LAB_IMAGES_JSON" "$@"; }
-K8S_BIN="$(json binaries kubernetes)"
-ETCD_BIN="$(json binaries etcd)"
-K8S_VERSION="$(json kubernetes_version)"
-ARCHIVE="$(json archive)"
+K8S_BIN="$(lab_images_json binaries kubernetes)"
+ETCD_BIN="$(lab_images_json binaries etcd)"
+K8S_VERSION="$(lab_images_json kubernetes_version)"
+ARCHIVE="$(lab_images_json archive)"
 for path in "$K8S_BIN/.complete" "$ETCD_BIN/.complete" "$ARCHIVE"; do
   [ -e "$path" ] || lab_die "$path is missing: run 'make images'"
 done
@@ -142,8 +141,8 @@ render() {
       -e "s|@KUBERNETES_VERSION@|$K8S_VERSION|g" -e "s|@PKI_DIR@|$PKI|g" \
       -e "s|@CLUSTER_DOMAIN@|$LAB_CLUSTER_DOMAIN|g" -e "s|@CLUSTER_DNS@|$LAB_CLUSTER_DNS|g" \
       -e "s|@SERVICE_CIDR@|$LAB_SERVICE_CIDR|g" -e "s|@POD_CIDR@|$LAB_POD_CIDR|g" \
-      -e "s|@IMAGE_REPOSITORY@|$(json coredns | sed 's|/coredns:.*||')|g" \
-      -e "s|@COREDNS_TAG@|$(json coredns | sed 's|.*/coredns:||')|g" -e "s|@PAUSE_IMAGE@|$(json pause)|g" "$1"
+      -e "s|@IMAGE_REPOSITORY@|$(lab_images_json coredns | sed 's|/coredns:.*||')|g" \
+      -e "s|@COREDNS_TAG@|$(lab_images_json coredns | sed 's|.*/coredns:||')|g" -e "s|@PAUSE_IMAGE@|$(lab_images_json pause)|g" "$1"
 }
 KUBEADM_CONFIG="$LAB_CLUSTER_DIR/kubeadm.yaml"
 
@@ -301,7 +300,7 @@ while :; do
 done
 
 # ------------------------------------------------------------------------ 5 DNS
-step "5/5 cluster DNS: CoreDNS $(json coredns | sed 's|.*:||') behind $LAB_CLUSTER_DNS"
+step "5/5 cluster DNS: CoreDNS $(lab_images_json coredns | sed 's|.*:||') behind $LAB_CLUSTER_DNS"
 render "$LAB_REPO/tests/lab/cluster/coredns-corefile.yaml" | $K apply -f - >/dev/null
 "$KUBEADM" init phase addon coredns --config "$KUBEADM_CONFIG" --kubeconfig "$SUPER" \
   >"$LAB_DIR/logs/lab-coredns.log" 2>&1 || lab_die "kubeadm init phase addon coredns failed; log: $LAB_DIR/logs/lab-coredns.log"

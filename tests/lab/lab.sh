@@ -76,6 +76,9 @@ LAB_CLUSTER_DIR="$LAB_DIR/cluster"
 # What `make images` built: one set for every lab. LAB_IMAGES_JSON names another copy (the
 # benchmark pins its own, so that a build in another checkout cannot remove what its labs use).
 LAB_IMAGES_JSON="${LAB_IMAGES_JSON:-$LAB_REPO/.lab/images.json}"
+# Where the lab's own images are named, and the label that keys each to what it is built from.
+LAB_IMAGE_PREFIX="localhost/stateful-nfs-lab"
+LAB_IMAGE_HASH_LABEL="io.stateful-nfs.lab-image.hash"
 
 lab_log() { printf '[lab] %s\n' "$*" >&2; }
 lab_die() { lab_log "ERROR: $*"; exit 1; }
@@ -97,7 +100,13 @@ lab_nodes() {
   return 0
 }
 
-# lab_image_hash IMAGE: the io.stateful-nfs.lab-image.hash label of a local image ("" if none).
+# lab_image_hash IMAGE: the $LAB_IMAGE_HASH_LABEL label of a local image ("" if none).
 lab_image_hash() {
-  "$DOCKER" image inspect -f '{{ index .Config.Labels "io.stateful-nfs.lab-image.hash" }}' "$1" 2>/dev/null || true
+  "$DOCKER" image inspect -f "{{ index .Config.Labels \"$LAB_IMAGE_HASH_LABEL\" }}" "$1" 2>/dev/null || true
+}
+
+# lab_images_json KEY [SUBKEY]: a value of $LAB_IMAGES_JSON (what `make images` built).
+lab_images_json() {
+  python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); [v := v[k] for k in sys.argv[2:]]; print(v)' \
+    "$LAB_IMAGES_JSON" "$@"
 }

@@ -48,8 +48,6 @@ source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../lab.sh"
 
 HERE="$LAB_REPO/tests/lab/conformance"
 SRC="$LAB_REPO/tests/lab/src/kubernetes"
-IMAGE_PREFIX="localhost/stateful-nfs-lab"
-HASH_LABEL="io.stateful-nfs.lab-image.hash"
 BUILD_TIMEOUT="${E2E_BUILD_TIMEOUT:-3600}"
 RUN_TIMEOUT="${E2E_RUN_TIMEOUT:-3600}"
 # Conformance tests are the ones whose text ends in [Conformance]; ginkgo ORs repeated
@@ -142,7 +140,6 @@ if [ "$BUILD_ONLY" = 1 ]; then printf '%s\n' "$BIN"; exit 0; fi
 mkdir -p "$REPORT_DIR"
 REPORT_DIR="$(cd "$REPORT_DIR" && pwd)"
 [ -f "$LAB_IMAGES_JSON" ] || lab_die "$LAB_IMAGES_JSON is missing: run 'make images'"
-json() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$LAB_IMAGES_JSON" "$1"; }
 KUBECTL="$BIN/kubectl"
 E2E_FLAGS=(
   --kubeconfig="$LAB_KUBECONFIG" --provider=skeleton --kubectl-path="$KUBECTL"
@@ -196,18 +193,18 @@ while read -r node; do NODES+=("$node"); done < <(lab_nodes)
 # The names the suite will use (--list-images prints every image it knows, after the
 # KUBE_TEST_REPO_LIST mapping): agnhost under the e2e-test-images name, and pause.
 mapfile -t KNOWN < <("$E2E" --list-images 2>/dev/null | LC_ALL=C sort -u)
-mapfile -t AGNHOST_TAGS < <(printf '%s\n' "${KNOWN[@]}" | grep "^$IMAGE_PREFIX/e2e-test-images/agnhost:")
-PAUSE_IMAGE="$(printf '%s\n' "${KNOWN[@]}" | grep "^$IMAGE_PREFIX/pause:" || true)"
+mapfile -t AGNHOST_TAGS < <(printf '%s\n' "${KNOWN[@]}" | grep "^$LAB_IMAGE_PREFIX/e2e-test-images/agnhost:")
+PAUSE_IMAGE="$(printf '%s\n' "${KNOWN[@]}" | grep "^$LAB_IMAGE_PREFIX/pause:" || true)"
 if [ "${#AGNHOST_TAGS[@]}" = 0 ] || [ -z "$PAUSE_IMAGE" ]; then
-  lab_die "e2e.test --list-images names no agnhost or pause image under $IMAGE_PREFIX (KUBE_TEST_REPO_LIST not applied?)"
+  lab_die "e2e.test --list-images names no agnhost or pause image under $LAB_IMAGE_PREFIX (KUBE_TEST_REPO_LIST not applied?)"
 fi
-[ "$PAUSE_IMAGE" = "$(json pause)" ] \
-  || lab_die "the suite expects the sandbox image $PAUSE_IMAGE but the lab's is $(json pause)"
+[ "$PAUSE_IMAGE" = "$(lab_images_json pause)" ] \
+  || lab_die "the suite expects the sandbox image $PAUSE_IMAGE but the lab's is $(lab_images_json pause)"
 AGNHOST_VERSION="$(cat "$BIN/agnhost.version")"
 e2e_log "4/6 images: ${AGNHOST_TAGS[*]} (agnhost $AGNHOST_VERSION of the pinned module) and $PAUSE_IMAGE (the lab's)"
 ctx="$(mktemp -d)"
 cp "$HERE/agnhost.Dockerfile" "$BIN/agnhost" "$BIN/localhost.crt" "$BIN/localhost.key" "$ctx/"
-base="$IMAGE_PREFIX/debian:bookworm-minbase"
+base="$LAB_IMAGE_PREFIX/debian:bookworm-minbase"
 "$DOCKER" image inspect "$base" >/dev/null 2>&1 || lab_die "image $base is missing: run 'make images'"
 for tag in "${AGNHOST_TAGS[@]}"; do
   want="${tag##*:}"
@@ -216,7 +213,7 @@ for tag in "${AGNHOST_TAGS[@]}"; do
   [ "$(lab_image_hash "$tag")" = "$key" ] && continue
   note="agnhost $AGNHOST_VERSION from k8s.io/kubernetes $(cat "$BIN/version")"
   [ "$want" = "$AGNHOST_VERSION" ] || note+=", tagged $want because the tests expect that tag (upstream: an older agnhost)"
-  timeout 1800 "$DOCKER" build --build-arg "BASE=$base" --label "$HASH_LABEL=$key" \
+  timeout 1800 "$DOCKER" build --build-arg "BASE=$base" --label "$LAB_IMAGE_HASH_LABEL=$key" \
     --label "io.stateful-nfs.lab.e2e.stands-in-for=registry.k8s.io/e2e-test-images/agnhost:$want" \
     --label "io.stateful-nfs.lab.e2e.built-from=$note" \
     -f "$ctx/agnhost.Dockerfile" -t "$tag" "$ctx" >"$LAB_DIR/logs/build-e2e-agnhost-$want.log" 2>&1 \
