@@ -235,6 +235,11 @@ def _is_connection_lost(exc):
     return False
 
 
+def pod_proxy_path(namespace, pod, port, path):
+    """The API path of ``path`` on a pod's ``port`` through the pods/proxy subresource."""
+    return "/api/v1/namespaces/{}/pods/{}:{}/proxy{}".format(quote(namespace, safe=""), quote(pod, safe=""), port, path)
+
+
 class K8sClient:
     """Raw REST access with retries. Every method returns plain dicts."""
 
@@ -361,9 +366,8 @@ class K8sClient:
         """GET ``path`` on a pod's ``port`` through the API server's pod proxy (the pods/proxy
         subresource; Kubernetes docs: "Accessing services running on the cluster"). Returns the
         body's bytes; raises ApiError with the pod's (or the API server's) status."""
-        target = "{}:{}".format(quote(pod, safe=""), port)
-        resource = "/api/v1/namespaces/{}/pods/{}/proxy{}".format(quote(namespace, safe=""), target, path)
-        return self.request("GET", resource, f"GET {path} on pod {namespace}/{pod} port {port} (pod proxy)", raw=True)
+        return self.request("GET", pod_proxy_path(namespace, pod, port, path),
+                            f"GET {path} on pod {namespace}/{pod} port {port} (pod proxy)", raw=True)
 
     def version(self):
         return self.request("GET", "/version", "get API server version")

@@ -7,6 +7,7 @@ Read-only (GETs and LISTs). ``statefulset_info`` returns it; the role's report i
 
 from __future__ import annotations
 
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.client import pod_proxy_path
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import K8sError
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.resources import Ref
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.wait import (
@@ -52,7 +53,7 @@ def http_get(client, pod, get):
     if port is None:
         return {"url": None, "status": None, "body": None,
                 "error": f"no container of pod {meta['name']} declares a port named {get['port']!r}"}
-    url = "/api/v1/namespaces/{}/pods/{}:{}/proxy{}".format(meta["namespace"], meta["name"], port, get["path"])
+    url = pod_proxy_path(meta["namespace"], meta["name"], port, get["path"])
     try:
         body = client.proxy_get(meta["namespace"], meta["name"], port, get["path"])
     except K8sError as exc:
