@@ -8,8 +8,8 @@ Methods:
   mounts NFS volumes (through the node's ``/sbin/mount.nfs`` helper), write a
   file named after the node, read it back, remove it, unmount (the
   walkthrough's test);
-* ``userspace``: the same round trip with the libnfs tools (``nfs-cp``,
-  ``nfs-cat``) and ``nfs_unlink`` from libnfs through ctypes. It proves the
+* ``userspace``: the same round trip in one libnfs session (the shared library
+  through ctypes, in a child Python) under its own NFSv4 client owner. It proves the
   server, the network and the export's client list from this node, not that
   the node can mount NFS;
 * ``auto``: the ``kernel`` proof, because that is what kubelet needs. When the
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import errno
 import glob
+import json
 import os
 import random
 import re
@@ -356,39 +357,109 @@ def nfs_url(server, export, name, version):
     return url
 
 
-# Run in a separate Python process so a hung server cannot hang the module.
-_UNLINK_SCRIPT = r'''
-import ctypes, ctypes.util, glob, sys
-server, export, path, version, timeout_ms = sys.argv[1:6]
+def nfs4_client_name(node):
+    """A fresh NFSv4 client owner (RFC 7530, 9.1.1) for one user-space session.
+
+    libnfs' default owner is ``Libnfs pid:<pid> <seconds>``. Nodes in containers run the probe
+    with the same pids, in the same second, so the server saw one client: SETCLIENTID answered
+    NFS4ERR_CLID_INUSE and the other node's state expired (NFS4ERR_EXPIRED) mid round trip.
+    """
+    # Unique, not secret (it travels in the clear); the random part covers a reused pid.
+    return f'stateful.nfs nfs_probe {node} {socket.gethostname()} {os.getpid()} {random.getrandbits(64):016x}'
+
+
+# One libnfs session (the shared library through ctypes) in a child Python, so that a hung
+# server cannot hang the module and the NFSv4 client owner can be set (the libnfs tools
+# cannot). Argument: a JSON request; output: one JSON line per step. Exit 3: no libnfs.
+# libnfs 4 and 5 (sonames 13, 14) take (count, buf) in nfs_read/nfs_write, libnfs 6 (16)
+# (buf, count); both are uint64/pointer, so only the order differs.
+_LIBNFS_SCRIPT = r'''
+import ctypes, ctypes.util, errno, glob, json, os, re, sys
+req = json.loads(sys.argv[1])
+def emit(step, ok, error="", data=None):
+    sys.stdout.write(json.dumps({"step": step, "ok": ok, "error": error, "data": data}) + "\n")
+    sys.stdout.flush()
 name = ctypes.util.find_library("nfs")
 if not name:
     cands = sorted(glob.glob("/usr/lib*/libnfs.so.*") + glob.glob("/usr/lib*/*/libnfs.so.*"))
     name = cands[0] if cands else None
 if not name:
-    sys.stderr.write("libnfs shared library not found\n"); sys.exit(3)
+    sys.stderr.write("the libnfs shared library is not installed\n"); sys.exit(3)
 lib = ctypes.CDLL(name)
-lib.nfs_init_context.restype = ctypes.c_void_p
-lib.nfs_get_error.restype = ctypes.c_char_p
-lib.nfs_get_error.argtypes = [ctypes.c_void_p]
-lib.nfs_mount.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]
-lib.nfs_unlink.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
-lib.nfs_destroy_context.argtypes = [ctypes.c_void_p]
+soname = re.search(r"\.so\.(\d+)", name)
+buf_first = bool(soname) and int(soname.group(1)) >= 16
+V, P, S, I, U64 = ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), ctypes.c_char_p, ctypes.c_int, ctypes.c_uint64
+for fn, argtypes, restype in [
+        ("nfs_init_context", [], V), ("nfs_destroy_context", [V], None), ("nfs_get_error", [V], S),
+        ("nfs_set_timeout", [V, I], None), ("nfs_set_version", [V, I], I),
+        ("nfs4_set_client_name", [V, S], None), ("nfs_mount", [V, S, S], I),
+        ("nfs_opendir", [V, S, P], I), ("nfs_closedir", [V, V], None),
+        ("nfs_open2", [V, S, I, I, P], I), ("nfs_open", [V, S, I, P], I), ("nfs_close", [V, V], I),
+        ("nfs_write", [V, V, V, U64] if buf_first else [V, V, U64, V], I),
+        ("nfs_read", [V, V, V, U64] if buf_first else [V, V, U64, V], I),
+        ("nfs_unlink", [V, S], I)]:
+    f = getattr(lib, fn, None)
+    if f is not None:
+        f.argtypes, f.restype = argtypes, restype
 ctx = lib.nfs_init_context()
 if not ctx:
     sys.stderr.write("nfs_init_context failed\n"); sys.exit(3)
-if hasattr(lib, "nfs_set_timeout"):
-    lib.nfs_set_timeout.argtypes = [ctypes.c_void_p, ctypes.c_int]
-    lib.nfs_set_timeout(ctx, int(timeout_ms))
-if int(version) in (3, 4) and hasattr(lib, "nfs_set_version"):
-    lib.nfs_set_version.argtypes = [ctypes.c_void_p, ctypes.c_int]
-    lib.nfs_set_version(ctx, int(version))
-rc = 0
-if lib.nfs_mount(ctx, server.encode(), export.encode()) != 0:
-    sys.stderr.write("mount: %s\n" % (lib.nfs_get_error(ctx) or b"").decode("utf-8", "replace")); rc = 1
-elif lib.nfs_unlink(ctx, path.encode()) != 0:
-    sys.stderr.write("unlink: %s\n" % (lib.nfs_get_error(ctx) or b"").decode("utf-8", "replace")); rc = 2
-lib.nfs_destroy_context(ctx)
-sys.exit(rc)
+def error(rc):
+    text = (lib.nfs_get_error(ctx) or b"").decode("utf-8", "replace")
+    return text or os.strerror(-rc if rc < 0 else 5)
+def io(fh, fn, size, buf):
+    return fn(ctx, fh, buf, size) if buf_first else fn(ctx, fh, size, buf)
+def session():
+    lib.nfs_set_timeout(ctx, int(req["timeout_ms"]))
+    if req["version"] in (3, 4):
+        lib.nfs_set_version(ctx, req["version"])
+    if hasattr(lib, "nfs4_set_client_name"):
+        lib.nfs4_set_client_name(ctx, req["client_name"].encode())
+    rc = lib.nfs_mount(ctx, req["server"].encode(), req["export"].encode())
+    if rc != 0:
+        return emit("mount", False, error(rc))
+    emit("mount", True)
+    if req["mode"] == "list":
+        d = ctypes.c_void_p()
+        rc = lib.nfs_opendir(ctx, b"/", ctypes.byref(d))
+        if rc != 0:
+            return emit("list", False, error(rc))
+        lib.nfs_closedir(ctx, d)
+        return emit("list", True)
+    path, data = req["path"].encode(), req["content"].encode()
+    fh = ctypes.c_void_p()
+    # nfs_creat would open NFSv4 files read-only (WRITE: NFS4ERR_OPENMODE). libnfs creates
+    # guarded (EEXIST on a file left by an interrupted run): the name is ours, replace it once.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    rc = lib.nfs_open2(ctx, path, flags, 0o644, ctypes.byref(fh))
+    if rc == -errno.EEXIST and lib.nfs_unlink(ctx, path) == 0:
+        rc = lib.nfs_open2(ctx, path, flags, 0o644, ctypes.byref(fh))
+    if rc != 0:
+        return emit("write", False, error(rc))
+    try:
+        rc = io(fh, lib.nfs_write, len(data), ctypes.c_char_p(data))
+        closed = lib.nfs_close(ctx, fh)
+        if rc != len(data) or closed != 0:
+            return emit("write", False, error(rc if rc < 0 else closed) if min(rc, closed) < 0
+                        else "short write: %d of %d bytes" % (rc, len(data)))
+        emit("write", True)
+        fh = ctypes.c_void_p()
+        rc = lib.nfs_open(ctx, path, os.O_RDONLY, ctypes.byref(fh))
+        if rc != 0:
+            return emit("read", False, error(rc))
+        buf = ctypes.create_string_buffer(len(data) + 4096)
+        rc = io(fh, lib.nfs_read, len(buf), buf)
+        lib.nfs_close(ctx, fh)
+        if rc < 0:
+            return emit("read", False, error(rc))
+        emit("read", True, data=buf.raw[:rc].decode("utf-8", "replace"))
+    finally:
+        rc = lib.nfs_unlink(ctx, path)
+        emit("remove", rc == 0, "" if rc == 0 else error(rc))
+try:
+    session()
+finally:
+    lib.nfs_destroy_context(ctx)
 '''
 
 
@@ -441,41 +512,51 @@ def telling_line(text):
 
 
 def userspace_round_trip(server, export, node, version, timeout, write, python, steps, runner=run):
-    """nfs-cp a probe file, nfs-cat it back, unlink it. Raises ProbeFailure."""
-    nfs_cp, nfs_cat = _which('nfs-cp'), _which('nfs-cat')
-    if not nfs_cp or not nfs_cat:
-        raise ProbeFailure('tool_missing', 'nfs-cp/nfs-cat (libnfs-utils) are not installed', 'tools')
-    if not write:
-        rc, out, err = runner([_which('nfs-ls') or 'nfs-ls', nfs_url(server, export, '', version)], timeout)
-        _step(steps, 'list (check mode, no write)', rc, out, err, rc == 0)
-        if rc != 0:
-            _fail_from('list', rc, out, err, 'listing the export')
-        return
+    """One libnfs session from this node: mount, write the probe file, read it back, remove it.
+
+    In check mode (``write`` false) it lists the export instead. The session is a child Python
+    (``python``) running ``_LIBNFS_SCRIPT`` under a fresh NFSv4 client owner. Appends to
+    ``steps``; raises ProbeFailure.
+    """
     name = probe_file_name(node)
     content = probe_content(node)
-    fd, local = tempfile.mkstemp(prefix='nfs-probe-')
-    try:
-        with os.fdopen(fd, 'w') as handle:
-            handle.write(content)
-        rc, out, err = runner([nfs_cp, local, nfs_url(server, export, name, version)], timeout)
-        _step(steps, f'write {name}', rc, out, err, rc == 0)
-        if rc != 0:
-            _fail_from('write', rc, out, err, f'writing {name}')
+    source = '{}:/{}'.format(f'[{server}]' if ':' in server else server, export.strip('/'))
+    request = {'server': server, 'export': '/' + export.strip('/'), 'path': '/' + name,
+               'version': version if version in (3, 4) else 0, 'timeout_ms': int(timeout * 1000),
+               'client_name': nfs4_client_name(node), 'mode': 'round_trip' if write else 'list',
+               'content': content}
+    # Each libnfs call is bounded by timeout; a round trip is a mount and three file operations.
+    rc, out, err = runner([python, '-c', _LIBNFS_SCRIPT, json.dumps(request)], timeout * 4 + 5)
+    labels = {'mount': f'mount {source}', 'list': 'list (check mode, no write)',
+              'write': f'write {name}', 'read': f'read {name}', 'remove': f'remove {name}'}
+    whats = {'mount': f'mounting {source}', 'list': f'listing {source}', 'write': f'writing {name}',
+             'read': f'reading {name} back', 'remove': f'removing {name}'}
+    failed = None
+    for line in out.splitlines():
         try:
-            rc, out, err = runner([nfs_cat, nfs_url(server, export, name, version)], timeout)
-            _step(steps, f'read {name}', rc, out, err, rc == 0 and out == content)
-            if rc != 0:
-                _fail_from('read', rc, out, err, f'reading {name} back')
-            if out != content:
-                raise ProbeFailure('read_mismatch', f'read back {out[:80]!r}, wrote {content!r}', 'read')
-        finally:
-            rc, out, err = runner([python, '-c', _UNLINK_SCRIPT, server, '/' + export.strip('/'),
-                                   '/' + name, str(version or 0), str(int(timeout * 1000))], timeout)
-            _step(steps, f'remove {name}', rc, out, err, rc == 0)
-            if rc != 0:
-                _fail_from('remove', rc, out, err, f'removing {name}')
-    finally:
-        os.unlink(local)
+            record = json.loads(line)
+            step = record['step']
+        except (ValueError, TypeError, KeyError):
+            continue
+        ok = bool(record.get('ok'))
+        if step == 'read' and ok and record.get('data') != content:
+            ok = False
+            failed = failed or ProbeFailure('read_mismatch', 'read back {!r}, wrote {!r}'.format(
+                (record.get('data') or '')[:80], content), 'read')
+        steps.append({'step': labels.get(step, step), 'rc': 0 if ok else 1, 'ok': ok,
+                      'output': (record.get('error') or '')[-2000:]})
+        if not record.get('ok') and failed is None:
+            failed = (step, record.get('error') or '')
+    if isinstance(failed, ProbeFailure):
+        raise failed
+    if failed is not None:
+        step, text = failed
+        _fail_from(step, 1, '', text, whats.get(step, step))
+    if rc == 3:
+        raise ProbeFailure('tool_missing', 'the libnfs shared library (libnfs-utils depends on it) is not '
+                           f'installed: {telling_line(err)}', 'tools')
+    if rc != 0:
+        _fail_from('session', rc, '', err, f'the libnfs session with {source}')
 
 
 def kernel_round_trip(server, export, node, version, timeout, write, options, steps, runner=run, facts=None):

@@ -16,8 +16,9 @@ description:
     kubelet mounts NFS volumes (through the node's C(/sbin/mount.nfs) helper, whatever client
     that helper uses), writes a file named after the node, reads it back, removes it and
     unmounts.
-  - C(userspace) method does the same round trip with the libnfs tools C(nfs-cp) and
-    C(nfs-cat) and removes the file with C(nfs_unlink) from the libnfs shared library. It proves
+  - C(userspace) method does the same round trip in one session of the libnfs shared library
+    (through ctypes, in a child Python process), under an NFSv4 client owner of its own (node,
+    host name, pid and random bits; libnfs' default owner repeats across containers). It proves
     the server, the network and the export's client list from this node, B(not) that the node
     can mount NFS, so it must be asked for explicitly.
   - C(auto) method (the default) is the C(kernel) proof, because kubelet can only use a node
@@ -96,11 +97,11 @@ options:
     default: true
 notes:
   - "Check mode: the probe still runs, but read-only: the network checks and the export listing
-    run, the kernel method mounts read-only and lists the export, the userspace method lists it
-    with C(nfs-ls). Nothing is written to the share."
+    run, the kernel method mounts read-only and lists the export, the userspace method mounts
+    it with libnfs and lists it. Nothing is written to the share."
   - The kernel method needs C(mount.nfs) (C(nfs-common) or C(nfs-utils)), a kernel with an NFS
     client (or a mount helper that brings its own) and root with CAP_SYS_ADMIN; the userspace
-    method needs C(libnfs-utils). C(showmount) (C(nfs-common)/C(nfs-utils)) is optional.
+    method needs the libnfs shared library (libnfs 4 to 6; C(libnfs-utils) depends on it). C(showmount) (C(nfs-common)/C(nfs-utils)) is optional.
   - On minimal Debian images the RPC tools need C(netbase) (C(/etc/protocols)).
 attributes:
   check_mode:
@@ -199,7 +200,10 @@ node:
 details:
   description: >-
     Resolved C(address), RPC NULL answers per C(versions), C(export_listing) source, the
-    C(steps) run with their output, C(failed_step) on failure, and C(userspace) (C(ok),
+    C(steps) run (a list of C(step), C(rc), C(ok), C(output); kernel C(mount), C(write), C(read),
+    C(remove), C(umount); userspace C(mount), C(write), C(read), C(remove), or C(mount), C(list) in
+    check mode), C(failed_step) on failure (one of those, or C(resolve), C(connect), C(rpc),
+    C(configuration), C(tools) without libnfs, C(session) when the libnfs session itself died), and C(userspace) (C(ok),
     C(reason), C(message), C(steps)) when O(method=auto) checked the server side after a
     node-side mount failure.
   returned: always

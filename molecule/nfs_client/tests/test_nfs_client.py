@@ -37,7 +37,7 @@ def test_userspace_proof_succeeds_and_says_what_it_proves(host):
     assert result['method'] == 'userspace', result['method_reason']
     assert 'not that the node can mount NFS' in result['method_reason']
     steps = [step['step'].split()[0] for step in result['details']['steps']]
-    assert steps[:3] == ['write', 'read', 'remove'], steps
+    assert steps == ['mount', 'write', 'read', 'remove'], steps
     assert all(step['ok'] for step in result['details']['steps']), result['details']['steps']
     assert result['version'] in (3, 4)
 
@@ -94,9 +94,31 @@ def test_kernel_method_without_the_mount_helper(host):
     assert auto['details']['userspace']['ok'] is True
 
 
+def _server():
+    return testinfra.get_host('ansible://' + SERVER, ansible_inventory=os.environ['MOLECULE_INVENTORY_FILE'])
+
+
+@pytest.mark.parametrize('version', ['3', '4'])
+def test_a_probe_file_left_by_an_interrupted_run_is_replaced(host, version):
+    """A killed probe leaves .nfs-probe-<node> behind; libnfs creates guarded (NFS4ERR_EXIST /
+    NFS3ERR_EXIST), which used to fail every later user-space proof from that node."""
+    node = host.backend.get_hostname()
+    stale = f'{SHARE}/.nfs-probe-{node}'
+    server = _server()
+    server.run_expect([0], f'echo left-by-an-interrupted-run > {stale}')
+    try:
+        result = host.ansible('stateful.nfs.nfs_probe', f'server={SERVER} export={SHARE} node={node} '
+                              f'method=userspace version={version} fail_on_error=false', check=False)
+    finally:
+        present = server.file(stale).exists
+        server.run_expect([0], f'rm -f {stale}')
+    assert result['ok'], result['message']
+    assert result['version'] == int(version)
+    assert not present, 'the probe must remove the file it replaced'
+
+
 def test_nothing_left_on_the_share():
-    server = testinfra.get_host('ansible://' + SERVER,
-                                ansible_inventory=os.environ['MOLECULE_INVENTORY_FILE'])
+    server = _server()
     for path in (SHARE, '/srv/nfs/restricted'):
         leftovers = server.check_output(f'find {path} -mindepth 1 -printf "%f\\n"')
         assert leftovers == '', f'{path}: {leftovers}'

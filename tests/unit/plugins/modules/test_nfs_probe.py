@@ -252,31 +252,48 @@ def test_nfs_url_and_probe_file_name():
 
 # ---------------------------------------------------------------- the probe
 class FakeTools:
-    """Stands in for nfs-cp / nfs-cat / the unlink helper / showmount / nfs-ls."""
+    """Stands in for showmount and the libnfs session (``python3 -c _LIBNFS_SCRIPT request``).
 
-    def __init__(self, listing='/srv/nfs 10.0.0.0/24\n', write=(0, 'copied', ''), read=None,
-                 remove=(0, '', '')):
-        self.listing, self.write, self.read, self.remove = listing, write, read, remove
-        self.calls = []
-        self.written = None
+    The session answers as the script does, one JSON line per step: ``nfs_mount``, ``write``,
+    ``remove`` are None (the step passes) or libnfs' error text; ``read`` is the text read back
+    (default: what was written) or ``('error', text)``; ``rc``/``err`` override the session's
+    exit status and stderr (None: it timed out; 3: no libnfs).
+    """
+
+    def __init__(self, listing='/srv/nfs 10.0.0.0/24\n', nfs_mount=None, write=None, read=None, remove=None,
+                 rc=0, err=''):
+        self.listing, self.nfs_mount, self.write, self.read, self.remove = listing, nfs_mount, write, read, remove
+        self.rc, self.err = rc, err
+        self.calls, self.requests = [], []
 
     def __call__(self, cmd, timeout, data=None):
         self.calls.append(cmd)
         tool = cmd[0].rsplit('/', 1)[-1]
         if tool == 'showmount':
             return (0, self.listing, '') if self.listing is not None else (1, '', 'clnt_create: RPC: Program not registered')
-        if tool == 'nfs-cp':
-            if self.write[0] == 0:
-                with open(cmd[1]) as handle:
-                    self.written = handle.read()
-            return self.write
-        if tool == 'nfs-cat':
-            return self.read if self.read is not None else (0, self.written, '')
-        if tool == 'nfs-ls':
-            return 0, '', ''
-        if '-c' in cmd:  # the unlink helper
-            return self.remove
+        if cmd[1:3] == ['-c', np._LIBNFS_SCRIPT]:
+            request = json.loads(cmd[3])
+            self.requests.append(request)
+            return self.rc, ''.join(json.dumps(line) + '\n' for line in self._session(request)), self.err
         raise AssertionError(f'unexpected command {cmd}')
+
+    def _session(self, request):
+        def step(name, error=None, data=None):
+            return {'step': name, 'ok': error is None, 'error': error or '', 'data': data}
+        if self.rc is None or self.rc == 3:
+            return []
+        lines = [step('mount', self.nfs_mount)]
+        if self.nfs_mount is not None:
+            return lines
+        if request['mode'] == 'list':
+            return lines + [step('list')]
+        lines.append(step('write', self.write))
+        if self.write is None:
+            if isinstance(self.read, tuple):
+                lines.append(step('read', self.read[1]))
+            else:
+                lines.append(step('read', data=request['content'] if self.read is None else self.read))
+        return lines + [step('remove', self.remove)]
 
 
 @pytest.fixture
@@ -305,31 +322,48 @@ def test_userspace_round_trip_ok(network_ok):
     assert result['method_reason'].startswith('requested (method=userspace): proves the server, the network '
                                               'and the export from this node, not that the node can mount NFS')
     assert result['version'] == 4
-    assert [s['step'].split()[0] for s in result['details']['steps']] == ['write', 'read', 'remove']
-    assert tools.calls[1][2] == 'nfs://srv/srv/nfs/.nfs-probe-node1?version=4'
+    assert [s['step'].split()[0] for s in result['details']['steps']] == ['mount', 'write', 'read', 'remove']
+    request = tools.requests[0]
+    assert (request['server'], request['export'], request['path'], request['version'], request['mode']) == \
+        ('srv', '/srv/nfs', '/.nfs-probe-node1', 4, 'round_trip')
+    assert request['timeout_ms'] == 10000 and tools.calls[1][0] == 'python3'
     assert result['exports'] == [{'path': '/srv/nfs', 'clients': ['10.0.0.0/24']}]
+
+
+def test_every_session_has_a_client_owner_of_its_own(network_ok):
+    """libnfs' default NFSv4 owner (pid and second) was the same on nodes probing at once from
+    containers: the server took them for one client and expired one's open (NFS4ERR_EXPIRED)."""
+    tools = FakeTools()
+    for node in ('node1', 'node2', 'node1'):
+        assert _probe(tools, node=node)['ok']
+    owners = [request['client_name'] for request in tools.requests]
+    assert len(set(owners)) == 3
+    assert owners[0].startswith('stateful.nfs nfs_probe node1 ') and owners[1].startswith('stateful.nfs nfs_probe node2 ')
 
 
 def test_check_mode_only_lists(network_ok):
     tools = FakeTools()
     result = _probe(tools, write=False)
     assert result['ok'] and 'read-only check' in result['message']
-    assert [c[0].rsplit('/', 1)[-1] for c in tools.calls] == ['showmount', 'nfs-ls']
+    assert [c[0].rsplit('/', 1)[-1] for c in tools.calls] == ['showmount', 'python3']
+    assert tools.requests[0]['mode'] == 'list'
+    assert [s['step'].split()[0] for s in result['details']['steps']] == ['mount', 'list']
 
 
 def test_refused_mount_with_export_listed_is_not_allowed(network_ok):
-    tools = FakeTools(write=(10, '', ('Failed to mount nfs share : mount_cb: RPC error: Mount failed '
-                                     'with error MNT3ERR_ACCES(13) Permission denied(13)')))
+    tools = FakeTools(nfs_mount=('mount_cb: RPC error: Mount failed with error MNT3ERR_ACCES(13) '
+                             'Permission denied(13)'))
     result = _probe(tools, version='3')
     assert not result['ok'] and result['reason'] == 'export_not_allowed'
     assert 'the server exports it, but not to this client' in result['message']
-    assert result['details']['failed_step'] == 'write'
+    assert result['message'].startswith('export_not_allowed: mounting srv:/srv/nfs failed: mount_cb: ')
+    assert result['details']['failed_step'] == 'mount'
     # Nothing was written, so nothing is read or removed.
-    assert [c[0].rsplit('/', 1)[-1] for c in tools.calls] == ['showmount', 'nfs-cp']
+    assert [s['step'].split()[0] for s in result['details']['steps']] == ['mount']
 
 
 def test_refused_mount_hidden_export_known_from_configuration(network_ok):
-    tools = FakeTools(listing='', write=(10, '', 'mount_cb: NFS4: (path /srv/nfs) failed with NFS4ERR_NOENT(-2)'))
+    tools = FakeTools(listing='', nfs_mount='mount_cb: NFS4: (path /srv/nfs) failed with NFS4ERR_NOENT(-2)')
     result = _probe(tools, known_exports=['/srv/nfs'])
     assert result['reason'] == 'export_not_allowed'
     assert 'configured on the server but not offered to this client' in result['message']
@@ -337,7 +371,7 @@ def test_refused_mount_hidden_export_known_from_configuration(network_ok):
 
 def test_refused_mount_hidden_export_unknown_says_both(network_ok):
     tools = FakeTools(listing='/srv/other *\n',
-                      write=(10, '', 'mount_cb: NFS4: (path /srv/nfs) failed with NFS4ERR_NOENT(-2)'))
+                      nfs_mount='mount_cb: NFS4: (path /srv/nfs) failed with NFS4ERR_NOENT(-2)')
     result = _probe(tools)
     assert not result['ok']
     assert 'either not exported or not exported to this client' in result['message']
@@ -355,36 +389,55 @@ def test_export_not_in_configuration_fails_before_any_traffic(monkeypatch):
 
 
 def test_write_denied(network_ok):
-    tools = FakeTools(write=(10, '', ('Failed to creat file /x: creat call failed with "NFS4: (path /) '
-                                     'failed with NFS4ERR_ROFS(-30)"\nFailed to open nfs://srv/srv/nfs/x')))
+    tools = FakeTools(write='open call failed with "NFS4: (path /) failed with NFS4ERR_ROFS(-30)"')
     result = _probe(tools)
     assert result['reason'] == 'permission_denied'
-    assert 'NFS4ERR_ROFS' in result['message']
+    assert 'writing .nfs-probe-node1 failed: open call failed with "NFS4: (path /) failed with NFS4ERR_ROFS' \
+        in result['message']
+    assert result['details']['failed_step'] == 'write'
+
+
+def test_an_expired_open_is_the_read_that_failed(network_ok):
+    tools = FakeTools(read=('error', 'open call failed with "NFS4: (path /) failed with NFS4ERR_EXPIRED(-11)"'))
+    result = _probe(tools)
+    assert result['reason'] == 'error' and result['details']['failed_step'] == 'read'
+    assert 'reading .nfs-probe-node1 back failed: open call failed' in result['message']
+    assert [(s['step'].split()[0], s['ok']) for s in result['details']['steps']] == \
+        [('mount', True), ('write', True), ('read', False), ('remove', True)]
 
 
 def test_read_mismatch_still_removes_the_file(network_ok):
-    tools = FakeTools(read=(0, 'something else', ''))
+    tools = FakeTools(read='something else')
     result = _probe(tools)
-    assert result['reason'] == 'read_mismatch'
-    assert [s['step'].split()[0] for s in result['details']['steps']] == ['write', 'read', 'remove']
+    assert result['reason'] == 'read_mismatch' and "read back 'something else'" in result['message']
+    assert [(s['step'].split()[0], s['ok']) for s in result['details']['steps']] == \
+        [('mount', True), ('write', True), ('read', False), ('remove', True)]
 
 
 def test_remove_failure_is_reported(network_ok):
-    tools = FakeTools(remove=(2, '', 'unlink: NFS3ERR_ACCES'))
+    tools = FakeTools(remove='unlink call failed with "NFS3ERR_ACCES"')
     result = _probe(tools)
     assert not result['ok'] and result['details']['failed_step'] == 'remove'
+    assert result['reason'] == 'permission_denied'
 
 
-def test_timeout_of_a_tool(network_ok):
-    tools = FakeTools(write=(None, '', 'timed out after 10s'))
+def test_timeout_of_the_session(network_ok):
+    tools = FakeTools(rc=None, err='timed out after 45s')
     result = _probe(tools)
     assert result['reason'] == 'timeout'
+    assert 'the libnfs session with srv:/srv/nfs failed: timed out after 45s' in result['message']
+    assert tools.calls[1] and result['details']['failed_step'] == 'session'
 
 
-def test_missing_tools(monkeypatch, network_ok):
-    monkeypatch.setattr(np, '_which', lambda name: None if name.startswith('nfs-') else '/usr/bin/' + name)
-    result = _probe(FakeTools())
+def test_missing_libnfs(network_ok):
+    result = _probe(FakeTools(rc=3, err='the libnfs shared library is not installed\n'))
     assert result['reason'] == 'tool_missing'
+    assert 'the libnfs shared library (libnfs-utils depends on it) is not installed' in result['message']
+
+
+def test_a_session_that_dies_without_a_failed_step_still_fails(network_ok):
+    result = _probe(FakeTools(rc=1, err='Traceback (most recent call last):\nOSError: boom\n'))
+    assert not result['ok'] and 'OSError: boom' in result['message']
 
 
 def test_version_not_served(monkeypatch, network_ok):
@@ -468,16 +521,15 @@ def test_auto_does_not_pass_a_node_without_mount_helper(network_ok):
     assert result['method'] == 'kernel' and result['reason'] == 'mount_helper_missing'
     assert result['method_reason'].startswith('auto: a kernel mount (mount -t nfs), the way kubelet mounts')
     # The server side was checked from the node in user space, and the message says it is fine.
-    assert _tools_run(tools) == ['showmount', 'mount', 'nfs-cp', 'nfs-cat', 'python3']
+    assert _tools_run(tools) == ['showmount', 'mount', 'python3']
     assert result['details']['userspace']['ok'] is True
     assert "The server side is fine: the user-space round trip (libnfs) from this node passed, so only this " \
            "node's NFS client is missing." in result['message']
 
 
 def test_auto_names_both_problems_when_the_server_side_fails_too(network_ok):
-    tools = MountingTools(mount=(32, '', HELPER_MISSING), write=(10, '', (
-        'Failed to mount nfs share : mount_cb: RPC error: Mount failed with error MNT3ERR_ACCES(13) '
-        'Permission denied(13)')))
+    tools = MountingTools(mount=(32, '', HELPER_MISSING), nfs_mount=(
+        'mount_cb: RPC error: Mount failed with error MNT3ERR_ACCES(13) Permission denied(13)'))
     result = _probe(tools, method='auto', version='3', capability=FACTS_NO_HELPER['capability'], facts=FACTS_NO_HELPER)
     assert result['reason'] == 'mount_helper_missing'
     assert result['details']['userspace']['reason'] == 'export_not_allowed'
