@@ -371,8 +371,8 @@ def nfs4_client_name(node):
 # One libnfs session (the shared library through ctypes) in a child Python, so that a hung
 # server cannot hang the module and the NFSv4 client owner can be set (the libnfs tools
 # cannot). Argument: a JSON request; output: one JSON line per step. Exit 3: no libnfs.
-# libnfs 4 and 5 (sonames 13, 14) take (count, buf) in nfs_read/nfs_write, libnfs 6 (16)
-# (buf, count); both are uint64/pointer, so only the order differs.
+# libnfs 4 and 5 (sonames 13, 14) take (count, buf) in nfs_read/nfs_write; libnfs 6 and 7
+# (16, 17: "API v2") take (buf, count). Both are a uint64 and a pointer: only the order differs.
 _LIBNFS_SCRIPT = r'''
 import ctypes, ctypes.util, errno, glob, json, os, re, sys
 req = json.loads(sys.argv[1])
