@@ -348,13 +348,10 @@ def probe_content(node):
     return f'stateful.nfs probe from {node} {random.randint(0, 0xffffffff):08x}\n'  # noqa: S311
 
 
-def nfs_url(server, export, name, version):
+def nfs_source(server, export):
+    """``server:export`` as mount(8) takes it (nfs(5)), an IPv6 address in brackets."""
     host = f'[{server}]' if ':' in server else server
-    url = 'nfs://{}/{}/{}'.format(host, export.strip('/'), name) if name else \
-        'nfs://{}/{}'.format(host, export.strip('/'))
-    if version in (3, 4):
-        url += f'?version={version}'
-    return url
+    return f'{host}:{export}'
 
 
 def nfs4_client_name(node):
@@ -520,7 +517,7 @@ def userspace_round_trip(server, export, node, version, timeout, write, python, 
     """
     name = probe_file_name(node)
     content = probe_content(node)
-    source = '{}:/{}'.format(f'[{server}]' if ':' in server else server, export.strip('/'))
+    source = nfs_source(server, '/' + export.strip('/'))
     request = {'server': server, 'export': '/' + export.strip('/'), 'path': '/' + name,
                'version': version if version in (3, 4) else 0, 'timeout_ms': int(timeout * 1000),
                'client_name': nfs4_client_name(node), 'mode': 'round_trip' if write else 'list',
@@ -575,8 +572,7 @@ def kernel_round_trip(server, export, node, version, timeout, write, options, st
         opts.append(f'vers={version}')
     if options:
         opts.append(options)
-    host = f'[{server}]' if ':' in server else server
-    source = f'{host}:{export}'
+    source = nfs_source(server, export)
     mounted = False
     try:
         # As kubelet's in-tree nfs volume does: mount -t nfs [-o opts] server:/path dir.

@@ -244,9 +244,9 @@ def test_parse_showmount():
     assert np.parse_showmount('Export list for x:\n') == []
 
 
-def test_nfs_url_and_probe_file_name():
-    assert np.nfs_url('srv', '/srv/nfs/', 'f', 4) == 'nfs://srv/srv/nfs/f?version=4'
-    assert np.nfs_url('fd00::1', '/e', '', None) == 'nfs://[fd00::1]/e'
+def test_nfs_source_and_probe_file_name():
+    assert np.nfs_source('srv', '/srv/nfs') == 'srv:/srv/nfs'
+    assert np.nfs_source('fd00::1', '/e') == '[fd00::1]:/e'
     assert np.probe_file_name('node 1/x') == '.nfs-probe-node_1_x'
 
 
