@@ -64,9 +64,9 @@ def k8s_input_problems(params, module):
     """The messages ``module`` would fail with for ``params`` (see DOCUMENTATION)."""
     if module not in MODULE_RULES:
         raise AnsibleFilterError(f"k8s_input_problems: unknown module {module!r}, expected one of {', '.join(MODULE_RULES)}")
-    options, required_if, validate = MODULE_RULES[module]
+    options, rules, validate = MODULE_RULES[module]
     given = {k: v for k, v in (params or {}).items() if v is not None}
-    result = ArgumentSpecValidator(options, required_if=required_if).validate(given)
+    result = ArgumentSpecValidator(options, **rules).validate(given)
     if result.error_messages:
         return [f"{module}: {m}" for m in result.error_messages]
     try:

@@ -9,21 +9,34 @@ module: statefulset
 short_description: Manage a StatefulSet and its headless Service, with per-pod persistent storage
 version_added: 0.1.0
 description:
-  - "Creates, updates or deletes a StatefulSet with one container and, unless O(create_service=false), the
-    headless Service (C(clusterIP: None)) that gives its pods stable DNS names
+  - "Creates, updates or deletes a StatefulSet and, unless O(create_service=false), the headless Service
+    (C(clusterIP: None)) that gives its pods stable DNS names
     C(<pod>.<service>.<namespace>.svc.<cluster domain>)."
-  - Each entry of O(volume_claim_templates) gives every pod its own PersistentVolumeClaim
-    C(<template>-<statefulset>-<ordinal>), mounted at the template's C(mount_path).
-  - O(wait=true) waits for the ordered rollout and handles a partitioned rolling update (O(partition) > 0)
+  - "The StatefulSet comes in one of three ways, all ending in one definition that takes the same path
+    (checks, apply, wait, diff, check mode): O(definition), a StatefulSet exactly as a manifest spells it
+    (what C(kubectl apply -f) takes); O(src), a YAML file on the controller with the StatefulSet and
+    optionally its Service; or the shorthand options (O(image), O(ports), O(volume_claim_templates), ...),
+    which describe one container and build the definition. O(definition) and O(src) exclude the shorthand
+    options."
+  - Each claim template gives every pod its own PersistentVolumeClaim C(<template>-<statefulset>-<ordinal>).
+  - "Before the first write the definition is judged twice - by the module's own rules (a volume mount naming
+    no volume and no claim template, a selector that does not match the pod template's labels, a claim
+    template of a class that does not exist, or of no class on a cluster without a default class), and by the
+    API server itself through a dry-run apply (C(dryRun=All), C(fieldValidation=Strict)) - and a refusal names
+    the JSON path of the field, for example C(definition.spec.template.spec.containers[0].volumeMounts[1].name)."
+  - After applying, a field of the definition that the API server did not keep (a field of a feature gate that
+    is off, such as C(spec.updateStrategy.rollingUpdate.maxUnavailable) without C(MaxUnavailableStatefulSet)
+    on Kubernetes v1.35, kubernetes#137409) is a warning naming it.
+  - "O(wait=true) waits for the ordered rollout and handles a partitioned rolling update (a partition > 0)
     correctly, and returns the readiness timeline. On timeout the error lists the pods that are not ready,
     with their phase, conditions, container states, unbound PVCs and latest events (for example
     C(ImagePullBackOff), C(FailedMount) with the NFS error, C(Unschedulable)). A pod that runs a revision
     other than the update revision and is not Ready is never replaced by the controller under
-    O(pod_management_policy=OrderedReady) (a broken template, then reverted); the error names it, says it must
+    C(podManagementPolicy: OrderedReady) (a broken template, then reverted); the error names it, says it must
     be deleted (Kubernetes docs, StatefulSets, Forced rollback) with the C(kubectl delete pod) command, and
-    the result lists it in C(forced_rollback).
-  - Kubernetes does not allow changing O(volume_claim_templates), O(selector), O(service_name) or
-    O(pod_management_policy) of an existing StatefulSet. Such a change fails before anything is written,
+    the result lists it in C(forced_rollback)."
+  - Kubernetes does not allow changing C(spec.volumeClaimTemplates), C(spec.selector), C(spec.serviceName) or
+    C(spec.podManagementPolicy) of an existing StatefulSet. Such a change fails before anything is written,
     naming the field, unless O(recreate_on_immutable_change=true).
   - O(state=absent) deletes the StatefulSet with the chosen O(cascade) and the headless Service. The PVCs, and
     so the data, are kept unless O(delete_pvcs=true).
@@ -31,9 +44,15 @@ author:
   - stateful.nfs contributors (!UNKNOWN)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.files
   - stateful.nfs.k8s_auth
   - stateful.nfs.k8s_auth.apply
 attributes:
+  action:
+    support: full
+    details: The action plugin reads O(src) on the controller.
+  async:
+    support: full
   platform:
     platforms: all
   check_mode:
@@ -42,62 +61,102 @@ attributes:
   diff_mode:
     support: full
     details: One before/after pair per object that changes.
+  safe_file_operations:
+    support: none
+    details: The module writes no file.
+  vault:
+    support: full
+    details: O(src) may be encrypted with Ansible Vault.
 options:
   state:
     description: V(present) creates or updates; V(absent) deletes.
     type: str
     choices: [present, absent]
     default: present
+  definition:
+    description:
+      - "The StatefulSet, as a manifest spells it (C(apiVersion: apps/v1), C(kind: StatefulSet), C(metadata),
+        C(spec) in camelCase), with any pod template - commands, init containers, sidecars, security contexts,
+        ConfigMap and Secret volumes, affinity, topology spread."
+      - C(spec.serviceName) is required (the governing Service of the pods' DNS names). C(status) and the
+        metadata the server writes (C(resourceVersion), C(uid), C(managedFields), ...) are ignored, so the output
+        of C(kubectl get -o yaml) is accepted.
+      - The module adds the label C(app.kubernetes.io/managed-by=stateful.nfs) to the StatefulSet's metadata
+        (not to its pods); O(state=absent) deletes only what carries it or was applied by the module.
+      - Excludes O(src) and the shorthand options.
+    type: dict
+    version_added: 0.4.0
+  src:
+    description:
+      - A YAML file on the controller with the StatefulSet (as in O(definition)) and optionally its headless
+        Service (as in O(service)), in one or two documents, as C(kubectl apply -f) reads them. Found as
+        M(ansible.builtin.copy) finds its C(src) (the role's or playbook's C(files/)).
+      - Any other kind in the file is refused; apply ConfigMaps and Secrets with M(kubernetes.core.k8s).
+      - Excludes O(definition) and the shorthand options.
+    type: path
+    version_added: 0.4.0
+  service:
+    description:
+      - The headless Service, as a manifest spells it, when the one the module makes is not enough
+        (C(publishNotReadyAddresses), more ports, annotations). Its C(metadata.name) is the StatefulSet's
+        C(spec.serviceName), C(spec.clusterIP) is V(None) and C(spec.selector) selects the StatefulSet's pods.
+      - Without it the module makes the Service from the StatefulSet - named C(spec.serviceName), with its
+        metadata labels, selecting C(spec.selector.matchLabels), one port per container port.
+      - Only with O(definition) or O(src), and not with O(create_service=false).
+    type: dict
+    version_added: 0.4.0
   name:
     description:
       - Name of the StatefulSet; its pods are C(<name>-<ordinal>).
       - A DNS-1123 label of at most 52 characters (the pod hostnames and the C(controller-revision-hash)
         label are derived from it).
+      - Required with the shorthand options; with O(definition) or O(src) it is C(metadata.name) and may be left
+        out (when given, the two must agree).
     type: str
-    required: true
   namespace:
-    description: Namespace of the StatefulSet, its Service and its PVCs. It must exist, unless O(create_namespace=true).
+    description:
+      - Namespace of the StatefulSet, its Service and its PVCs. It must exist, unless O(create_namespace=true).
+      - With O(definition) or O(src), their C(metadata.namespace) when set (this option, when also given, must
+        agree). When neither names one, V(default).
     type: str
-    default: default
   service_name:
     description:
-      - Name of the headless Service that governs the pods' DNS names (C(spec.serviceName)).
+      - Shorthand. Name of the headless Service that governs the pods' DNS names (C(spec.serviceName)).
       - Defaults to O(name).
       - With O(create_service=true) a DNS-1035 label (a Service name starts with a letter), else a
         DNS-1123 label.
     type: str
   create_service:
     description:
-      - Create (and on O(state=absent) delete) the headless Service O(service_name), selecting O(selector),
-        with one port per entry of O(ports).
+      - Create (and on O(state=absent) delete) the headless Service (see O(service)).
       - An existing Service of that name that is not headless is an error (its C(clusterIP) cannot change).
     type: bool
     default: true
   replicas:
-    description: Number of pods.
+    description: Shorthand. Number of pods.
     type: int
     default: 1
   labels:
     description:
-      - Labels of the pods (and of the StatefulSet and the Service). Defaults to C(app=<name>).
+      - Shorthand. Labels of the pods (and of the StatefulSet and the Service). Defaults to C(app=<name>).
     type: dict
   selector:
     description:
-      - Label selector (C(matchLabels)) of the StatefulSet and the Service. Defaults to O(labels); must be a
+      - Shorthand. Label selector (C(matchLabels)) of the StatefulSet and the Service. Defaults to O(labels); must be a
         subset of O(labels).
     type: dict
   container_name:
-    description: Name of the container. Defaults to O(name).
+    description: Shorthand. Name of the container. Defaults to O(name).
     type: str
   image:
-    description: Container image. Required when O(state=present).
+    description: Shorthand. Container image. Required when O(state=present) with the shorthand options.
     type: str
   image_pull_policy:
-    description: Pull policy of the container. Unset leaves the Kubernetes default.
+    description: Shorthand. Pull policy of the container. Unset leaves the Kubernetes default.
     type: str
     choices: [Always, IfNotPresent, Never]
   ports:
-    description: Container ports; the headless Service exposes the same ports.
+    description: Shorthand. Container ports; the headless Service exposes the same ports.
     type: list
     elements: dict
     suboptions:
@@ -114,24 +173,24 @@ options:
         choices: [TCP, UDP, SCTP]
         default: TCP
   env:
-    description: Environment of the container, as in a Kubernetes manifest (list of C(name)/C(value)).
+    description: Shorthand. Environment of the container, as in a Kubernetes manifest (list of C(name)/C(value)).
     type: list
     elements: dict
   resources:
-    description: Compute resources of the container (C(requests)/C(limits)), as in a Kubernetes manifest.
+    description: Shorthand. Compute resources of the container (C(requests)/C(limits)), as in a Kubernetes manifest.
     type: dict
   readiness_probe:
-    description: Readiness probe of the container, as in a Kubernetes manifest (C(httpGet), C(tcpSocket), ...).
+    description: Shorthand. Readiness probe of the container, as in a Kubernetes manifest (C(httpGet), C(tcpSocket), ...).
     type: dict
   node_selector:
-    description: Node labels the pods must run on.
+    description: Shorthand. Node labels the pods must run on.
     type: dict
   tolerations:
-    description: Tolerations of the pods, as in a Kubernetes manifest.
+    description: Shorthand. Tolerations of the pods, as in a Kubernetes manifest.
     type: list
     elements: dict
   volume_claim_templates:
-    description: One PersistentVolumeClaim per pod and template, mounted into the container.
+    description: Shorthand. One PersistentVolumeClaim per pod and template, mounted into the container.
     type: list
     elements: dict
     suboptions:
@@ -159,27 +218,27 @@ options:
         type: path
         required: true
   pod_management_policy:
-    description: V(OrderedReady) creates pods one by one in ordinal order; V(Parallel) all at once.
+    description: Shorthand. V(OrderedReady) creates pods one by one in ordinal order; V(Parallel) all at once.
     type: str
     choices: [OrderedReady, Parallel]
     default: OrderedReady
   update_strategy:
-    description: How pods are updated when the template changes.
+    description: Shorthand. How pods are updated when the template changes.
     type: str
     choices: [RollingUpdate, OnDelete]
     default: RollingUpdate
   partition:
     description:
-      - For V(RollingUpdate), only pods whose index (ordinal minus O(ordinals_start)) is at least this number
+      - Shorthand. For V(RollingUpdate), only pods whose index (ordinal minus O(ordinals_start)) is at least this number
         are updated; the others keep the current revision (a canary or staged rollout).
     type: int
   max_unavailable:
     description:
-      - For V(RollingUpdate), how many pods may be unavailable during an update (a number or a percentage
+      - Shorthand. For V(RollingUpdate), how many pods may be unavailable during an update (a number or a percentage
         such as V(25%)). Needs the C(MaxUnavailableStatefulSet) feature of the cluster.
     type: raw
   pvc_retention_policy:
-    description: C(persistentVolumeClaimRetentionPolicy) of the StatefulSet. Unset keeps the claims (Retain).
+    description: Shorthand. C(persistentVolumeClaimRetentionPolicy) of the StatefulSet. Unset keeps the claims (Retain).
     type: dict
     suboptions:
       when_deleted:
@@ -191,15 +250,16 @@ options:
         type: str
         choices: [Retain, Delete]
   min_ready_seconds:
-    description: Seconds a pod must be ready before it counts as available.
+    description: Shorthand. Seconds a pod must be ready before it counts as available.
     type: int
   ordinals_start:
-    description: First ordinal (C(spec.ordinals.start)); pods are C(<name>-<start>) and up.
+    description: Shorthand. First ordinal (C(spec.ordinals.start)); pods are C(<name>-<start>) and up.
     type: int
   check_storage_class:
     description:
-      - Before writing, check that every O(volume_claim_templates[].storage_class_name) exists, and fail
-        naming it if not (its PVCs would stay Pending).
+      - Before writing, check that the class of every claim template exists, and that the cluster has a default
+        class for a claim template that names none; fail naming the claim template if not (its PVCs would stay
+        Pending). A claim template of class V("") (no class) binds to pre-made volumes and is not checked.
     type: bool
     default: true
   recreate_on_immutable_change:
@@ -243,6 +303,48 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: A redis primary with replicas, from a whole manifest (what kubectl apply -f takes)
+  stateful.nfs.statefulset:
+    definition:
+      apiVersion: apps/v1
+      kind: StatefulSet
+      metadata:
+        name: redis
+        namespace: cache
+      spec:
+        serviceName: redis
+        replicas: 3
+        selector:
+          matchLabels: {app.kubernetes.io/name: redis}
+        template:
+          metadata:
+            labels: {app.kubernetes.io/name: redis}
+          spec:
+            securityContext: {runAsUser: 999, runAsGroup: 999, fsGroup: 999}
+            containers:
+              - name: redis
+                image: redis:7
+                command: [sh, -c]
+                args:
+                  - >-
+                    if [ "${HOSTNAME##*-}" = 0 ]; then exec redis-server --appendonly yes --dir /data;
+                    else exec redis-server --appendonly yes --dir /data
+                    --replicaof redis-0.redis.cache.svc.cluster.local 6379; fi
+                ports: [{name: redis, containerPort: 6379}]
+                volumeMounts: [{name: data, mountPath: /data}]
+        volumeClaimTemplates:
+          - metadata: {name: data}
+            spec:
+              storageClassName: nfs-data
+              accessModes: [ReadWriteOnce]
+              resources: {requests: {storage: 1Gi}}
+    wait: true
+
+- name: The same from a file of the role or playbook (files/redis.yaml), with its own headless Service
+  stateful.nfs.statefulset:
+    src: redis.yaml
+    wait: true
+
 - name: The walkthrough's StatefulSet web with per-pod NFS storage
   stateful.nfs.statefulset:
     name: web

@@ -38,6 +38,8 @@ import copy
 import json
 
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.compare import (
+    BOOKKEEPING_METADATA,
+    dropped_fields,
     first_difference,
     format_path,
 )
@@ -53,9 +55,6 @@ except ImportError:  # pragma: no cover
 # The field manager of every apply; objects it manages are this collection's.
 FIELD_MANAGER = "stateful.nfs"
 
-BOOKKEEPING_METADATA = ("managedFields", "resourceVersion", "uid", "creationTimestamp",
-                        "generation", "selfLink", "deletionTimestamp",
-                        "deletionGracePeriodSeconds")
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
@@ -188,6 +187,8 @@ class Result:
         self.after = after
         self.reason = reason
         self.warnings = warnings or []
+        # fields of the manifest that the server's answer lacks (see compare.dropped_fields)
+        self.dropped = []
 
     def diff(self):
         return {
@@ -230,7 +231,9 @@ def apply_object(client, desired, check_mode=False, force=True, live=None, live_
     after = sanitize(answer)
     changed = live is None or before != after
     action = "create" if live is None else ("update" if changed else "unchanged")
-    return Result(ref, action, changed, before, after, reason)
+    result = Result(ref, action, changed, before, after, reason)
+    result.dropped = [format_path(path) for path in dropped_fields(desired, answer)]
+    return result
 
 
 def delete_object(client, ref, check_mode=False, propagation_policy="Background", live=None,

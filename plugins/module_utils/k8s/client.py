@@ -334,10 +334,13 @@ class K8sClient:
         result = self.request("GET", collection_path(kind, namespace), what, query=query)
         return (result or {}).get("items") or []
 
-    def apply(self, manifest, field_manager, dry_run=False, force=True):
-        """Server-side apply ``manifest`` as ``field_manager``; returns the object as the API returned it."""
+    def apply(self, manifest, field_manager, dry_run=False, force=True, field_validation=None):
+        """Server-side apply ``manifest`` as ``field_manager``; returns the object as the API returned it.
+        ``field_validation``: the API's ``fieldValidation`` (``Strict`` refuses duplicate and unknown
+        fields; Kubernetes API concepts, "Field validation")."""
         ref = Ref.of(manifest)
-        query = [("fieldManager", field_manager), ("force", "true" if force else "false")]
+        query = [("fieldManager", field_manager), ("force", "true" if force else "false"),
+                 ("fieldValidation", field_validation)]
         if dry_run:
             query.append(("dryRun", "All"))
         what = "{}apply {}".format("dry-run " if dry_run else "", ref)

@@ -3,8 +3,8 @@
 """Comparing a desired manifest with a live object; Kubernetes quantities.
 
 Pure functions, no request and no import of the other k8s helpers: ``apply`` (is a write
-needed?), ``validation`` (is this a quantity?) and ``manifests`` (does a change touch an
-immutable field?) all build on them.
+needed? did the server keep every field?), ``validation`` (is this a quantity?) and the
+StatefulSet runner (does a change touch an immutable field?) all build on them.
 """
 
 from __future__ import annotations
@@ -18,6 +18,12 @@ QUANTITY = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(([KMGTPE]i)|[numkMGTP
 _SUFFIX = {None: 1, "Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40, "Pi": 2 ** 50,
            "Ei": 2 ** 60, "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
            "P": 1e15, "E": 1e18}
+
+# Metadata the server writes; never part of a desired manifest (a manifest saved with
+# ``kubectl get -o yaml`` carries them).
+BOOKKEEPING_METADATA = ("managedFields", "resourceVersion", "uid", "creationTimestamp",
+                        "generation", "selfLink", "deletionTimestamp",
+                        "deletionGracePeriodSeconds")
 
 # Fields under these keys hold quantities (resources.limits.cpu, capacity.storage, ...).
 _QUANTITY_PARENTS = ("limits", "requests", "capacity", "allocatable")
@@ -98,3 +104,63 @@ def format_path(path):
         else:
             out += ("." if out else "") + str(p)
     return out or "(root)"
+
+
+def dropped_fields(desired, stored, path=()):
+    """Paths (tuples) of the fields ``desired`` sets that ``stored`` (the server's answer) lacks.
+
+    What the API server silently drops: a field of a disabled feature gate (Kubernetes v1.35
+    drops ``spec.updateStrategy.rollingUpdate.maxUnavailable`` unless ``MaxUnavailableStatefulSet``
+    is on, kubernetes#137409) or one its version does not serve. Empty maps and lists and None
+    are not fields; list elements are matched by position (the API keeps the order of
+    containers, ports, env and volumes).
+    """
+    if isinstance(desired, dict) and isinstance(stored, dict):
+        out = []
+        for key, value in desired.items():
+            if _empty(value):
+                continue
+            if key not in stored or stored[key] is None:
+                out.append(path + (key,))
+            else:
+                out.extend(dropped_fields(value, stored[key], path + (key,)))
+        return out
+    if isinstance(desired, list) and isinstance(stored, list):
+        out = []
+        for i, (d, v) in enumerate(zip(desired, stored)):
+            out.extend(dropped_fields(d, v, path + (i,)))
+        return out
+    return []
+
+
+# Fields of an existing StatefulSet's spec that the API refuses to change.
+IMMUTABLE_STATEFULSET_FIELDS = ("selector", "serviceName", "podManagementPolicy", "volumeClaimTemplates")
+
+
+def immutable_changes(desired, live):
+    """Names (``spec.<field>``) of immutable StatefulSet fields that ``desired`` would change on ``live``.
+
+    ``podManagementPolicy`` unset means ``OrderedReady``; a claim template compares by its name
+    and spec (the server adds ``status`` and defaults such as ``volumeMode``).
+    """
+    changed = []
+    dspec, lspec = desired.get("spec") or {}, (live or {}).get("spec") or {}
+    for field in IMMUTABLE_STATEFULSET_FIELDS:
+        d, lv = dspec.get(field), lspec.get(field)
+        if field == "podManagementPolicy":
+            differs = (d or "OrderedReady") != (lv or "OrderedReady")
+        elif field == "volumeClaimTemplates":
+            d, lv = d or [], lv or []
+            differs = len(d) != len(lv) or any(first_difference(_vct_essence(a), b) is not None
+                                               for a, b in zip(d, lv))
+        elif field == "selector":
+            differs = (d or {}) != (lv or {})
+        else:
+            differs = d != lv
+        if differs:
+            changed.append("spec." + field)
+    return changed
+
+
+def _vct_essence(vct):
+    return {"metadata": {"name": vct["metadata"]["name"]}, "spec": vct.get("spec") or {}}

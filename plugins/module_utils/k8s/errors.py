@@ -8,6 +8,8 @@ Every exception carries a complete, human readable message: modules pass
 
 from __future__ import annotations
 
+import json
+
 
 class K8sError(Exception):
     """Base class. ``details`` is merged into the module's failure result."""
@@ -71,6 +73,17 @@ class ApiError(K8sError):
         self.args = (msg,)
         self.details = {"status": self.status, "reason": self.reason,
                         "api_message": self.api_message, "attempts": self.attempts}
+
+    def first_cause_field(self):
+        """The JSON path of the first field the API's ``Status.details.causes`` names, or None."""
+        try:
+            body = json.loads(self.body or b"{}")
+        except (TypeError, ValueError):
+            return None
+        for cause in ((body if isinstance(body, dict) else {}).get("details") or {}).get("causes") or []:
+            if cause.get("field"):
+                return cause["field"].lstrip(".")
+        return None
 
 
 class ApiUnreachableAfterRetries(ApiUnreachableError):

@@ -14,10 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s.compare import (
-    first_difference,
-)
-
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "stateful.nfs"
@@ -277,18 +273,40 @@ def provisioner_refs(p):
 
 
 # --------------------------------------------------------------------------- statefulset
-def statefulset_service_manifest(p):
-    ports = [{"name": port["name"], "port": port["container_port"], "targetPort": port["container_port"],
-              "protocol": port["protocol"]} for port in p["ports"]]
+def owned(manifest, namespace=None):
+    """Copy of ``manifest`` marked as this collection's (label ``app.kubernetes.io/managed-by``),
+    in ``namespace`` when it names none."""
+    out = dict(manifest)
+    meta = dict(out.get("metadata") or {})
+    if namespace and not meta.get("namespace"):
+        meta["namespace"] = namespace
+    meta["labels"] = dict(meta.get("labels") or {}, **{MANAGED_BY_LABEL: MANAGED_BY})
+    out["metadata"] = meta
+    return out
+
+
+def headless_service_manifest(sts):
+    """The headless Service (``clusterIP: None``) that governs ``sts``: named ``spec.serviceName``,
+    labelled as the StatefulSet, selecting its ``spec.selector.matchLabels``, with one port per
+    container port of its pod template (Kubernetes docs, StatefulSets, "Stable Network ID")."""
+    spec = sts.get("spec") or {}
+    containers = ((spec.get("template") or {}).get("spec") or {}).get("containers") or []
+    ports = [{"name": port.get("name"), "port": port["containerPort"], "targetPort": port["containerPort"],
+              "protocol": port.get("protocol") or "TCP"}
+             for container in containers for port in container.get("ports") or []]
+    meta = sts.get("metadata") or {}
     return _prune({
         "apiVersion": "v1", "kind": "Service",
-        "metadata": {"name": p["service_name"], "namespace": p["namespace"],
-                     "labels": dict(p["labels"], **{MANAGED_BY_LABEL: MANAGED_BY})},
-        "spec": {"clusterIP": "None", "selector": dict(p["selector"]), "ports": ports or None},
+        "metadata": {"name": spec["serviceName"], "namespace": meta.get("namespace"),
+                     "labels": dict(meta.get("labels") or {})},
+        "spec": {"clusterIP": "None", "selector": dict((spec.get("selector") or {}).get("matchLabels") or {}),
+                 "ports": ports or None},
     })
 
 
 def statefulset_manifest(p):
+    """The StatefulSet the shorthand options describe (``validation.validate_statefulset_options``'
+    result): one container, its ports, claim templates mounted at their ``mount_path``."""
     container = {
         "name": p["container_name"],
         "image": p["image"],
@@ -353,39 +371,12 @@ def statefulset_manifest(p):
 
 
 def statefulset_manifests(p):
-    """[headless Service (when create_service), StatefulSet]."""
+    """[headless Service (unless create_service is false), StatefulSet] of validated parameters:
+    ``p["definition"]`` (given, read from ``src`` or built from the shorthand) and ``p["service"]``
+    (a whole Service manifest, or None for :func:`headless_service_manifest`)."""
+    sts = owned(p["definition"], p["namespace"])
     out = []
-    if p.get("create_service", True):
-        out.append(statefulset_service_manifest(p))
-    out.append(statefulset_manifest(p))
+    if p["create_service"]:
+        out.append(owned(p["service"], p["namespace"]) if p.get("service") else headless_service_manifest(sts))
+    out.append(sts)
     return out
-
-
-# Fields of an existing StatefulSet's spec that the API refuses to change.
-IMMUTABLE_STATEFULSET_FIELDS = ("selector", "serviceName", "podManagementPolicy", "volumeClaimTemplates")
-
-
-def immutable_changes(desired, live):
-    """Names (``spec.<field>``) of immutable StatefulSet fields that ``desired`` would change on ``live``."""
-    changed = []
-    dspec, lspec = desired.get("spec") or {}, (live or {}).get("spec") or {}
-    for field in IMMUTABLE_STATEFULSET_FIELDS:
-        d, lv = dspec.get(field), lspec.get(field)
-        if field == "podManagementPolicy":
-            d, lv = d or "OrderedReady", lv or "OrderedReady"
-            if d != lv:
-                changed.append("spec." + field)
-        elif field == "volumeClaimTemplates":
-            d, lv = d or [], lv or []
-            if len(d) != len(lv) or any(first_difference(_vct_essence(a), b) is not None for a, b in zip(d, lv)):
-                changed.append("spec." + field)
-        elif field == "selector":
-            if (d or {}) != (lv or {}):
-                changed.append("spec." + field)
-        elif d != lv:
-            changed.append("spec." + field)
-    return changed
-
-
-def _vct_essence(vct):
-    return {"metadata": {"name": vct["metadata"]["name"]}, "spec": vct.get("spec") or {}}

@@ -64,9 +64,8 @@ def run_module(name):
     already done (so ``changed`` stays truthful after a partial run). ``diff`` is returned only
     in diff mode.
     """
-    options, required_if, validate = MODULE_RULES[name]
-    module = AnsibleModule(argument_spec=argument_spec(**options), required_if=required_if,
-                           supports_check_mode=True)
+    options, rules, validate = MODULE_RULES[name]
+    module = AnsibleModule(argument_spec=argument_spec(**options), supports_check_mode=True, **rules)
     outcome = Outcome(module.warn)
     try:
         params = validate(module.params)

@@ -23,8 +23,10 @@ from ansible_collections.stateful.nfs.plugins.module_utils.k8s.apply import (
     Result,
     apply_object,
     delete_object,
+    needs_apply,
     sanitize,
 )
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.compare import immutable_changes
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import (
     ApiError,
     ImmutableFieldError,
@@ -47,6 +49,9 @@ class Outcome:
 
     def add(self, result):
         self.results.append(result)
+        if result.dropped:
+            self.warn("{}: the API server did not keep {} (a field of a feature gate that is off, or one this"
+                      " Kubernetes version does not serve): it has no effect".format(result.ref, ", ".join(result.dropped)))
         return result
 
     def warn(self, text):
@@ -260,38 +265,74 @@ def _immutable_hint(fields, name):
     return " ".join(hints)
 
 
+def _claim_class_param(p, index):
+    """How a message names the class of claim template ``index``: the option, or the JSON path."""
+    if p["where"] is None:
+        return f"volume_claim_templates[{index}].storage_class_name"
+    return validation.at(p["where"], f"spec.volumeClaimTemplates[{index}].spec.storageClassName")
+
+
+def check_claim_classes(client, p, sts):
+    """Refuse claim templates whose PVCs would stay Pending: a class that does not exist, or no
+    class on a cluster without a default class (reads StorageClasses only)."""
+    classes = None
+    for i, vct in enumerate(sts["spec"].get("volumeClaimTemplates") or []):
+        claim, sc = vct["metadata"]["name"], (vct.get("spec") or {}).get("storageClassName")
+        if sc:
+            if client.get(Ref("StorageClass", sc)) is None:
+                raise InputError(_claim_class_param(p, i),
+                                 f"StorageClass {sc!r} does not exist: PVCs {claim}-{p['name']}-<ordinal> would stay"
+                                 " Pending. Create it first (stateful.nfs.nfs_provisioner), fix the name, or set"
+                                 " check_storage_class: false")
+            continue
+        if sc == "":
+            continue  # "" asks for no class: the claims bind to pre-made PVs of no class
+        if classes is None:
+            classes = client.list("StorageClass")
+        if not any(((c.get("metadata") or {}).get("annotations") or {}).get(mf.DEFAULT_CLASS_ANNOTATION) == "true"
+                   for c in classes):
+            raise InputError(_claim_class_param(p, i),
+                             f"not set, and the cluster has no default StorageClass: PVCs {claim}-{p['name']}-<ordinal>"
+                             " would stay Pending. Name a class, mark one as default, or set check_storage_class: false")
+
+
+def server_validate(client, p, manifests_and_lives, force):
+    """Refuse, before the first write, what the API server would refuse: a dry-run apply
+    (``dryRun=All``, ``fieldValidation=Strict``) of each object that needs a write, so the
+    server's own schema and admission judge it. The message names the field as the server does."""
+    for manifest, live in manifests_and_lives:
+        if not needs_apply(manifest, live)[0]:
+            continue
+        try:
+            client.apply(manifest, FIELD_MANAGER, dry_run=True, force=force, field_validation="Strict")
+        except ApiError as exc:
+            if exc.status not in (400, 422):
+                raise
+            ref = Ref.of(manifest)
+            param = "service" if ref.kind == "Service" and p.get("service") else p["where"] or "statefulset"
+            if ref.kind == "Service" and not p.get("service"):
+                param = f"the headless Service made from {p['where'] or 'the options'}"
+            field = exc.first_cause_field()
+            raise InputError(validation.at(param, field) if field else param,
+                             f"the API server refuses {ref}: {exc.api_message}", status=exc.status)
+
+
 def run_statefulset(client, p, check_mode, outcome, clock=None, sleep=None, interval=None):
     """Converge the StatefulSet and its Service to ``p`` (``validation.validate_statefulset_params``' result)."""
-    state = p.get("state", "present")
-    if state == "absent":
+    if p["state"] == "absent":
         _statefulset_absent(client, p, check_mode, outcome, clock, sleep)
         return
 
     desired = mf.statefulset_manifests(p)
     sts_manifest = desired[-1]
     # Reads and refusals first: nothing is written before every check has passed.
-    new_namespace = namespace_to_create(client, p["namespace"], p.get("create_namespace", False))
+    new_namespace = namespace_to_create(client, p["namespace"], p["create_namespace"])
+    if p["check_storage_class"]:
+        check_claim_classes(client, p, sts_manifest)
 
-    # storage classes of the claim templates
-    if p.get("check_storage_class", True) and p["volume_claim_templates"]:
-        classes = None
-        for i, v in enumerate(p["volume_claim_templates"]):
-            if v.get("storage_class_name"):
-                if client.get(Ref("StorageClass", v["storage_class_name"])) is None:
-                    raise InputError(f"volume_claim_templates[{i}].storage_class_name",
-                                     "StorageClass {!r} does not exist: PVCs {}-{}-<ordinal> would stay Pending. Create"
-                                     " it first (stateful.nfs.nfs_provisioner), fix the name, or set"
-                                     " check_storage_class: false".format(v["storage_class_name"], v["name"], p["name"]))
-            else:
-                if classes is None:
-                    classes = client.list("StorageClass")
-                if not any(((c.get("metadata") or {}).get("annotations") or {}).get(mf.DEFAULT_CLASS_ANNOTATION)
-                           == "true" for c in classes):
-                    outcome.warn(f"volume_claim_templates[{i}] names no storage_class_name and the cluster has no"
-                                 " default StorageClass: its PVCs would stay Pending")
-
-    # an existing non-headless Service of that name cannot be turned headless
-    if p.get("create_service", True):
+    live_svc = None
+    if p["create_service"]:
+        # an existing non-headless Service of that name cannot be turned headless
         live_svc = client.get(Ref("Service", p["service_name"], p["namespace"]))
         ip = ((live_svc or {}).get("spec") or {}).get("clusterIP")
         if live_svc is not None and ip not in (None, "", "None"):
@@ -303,24 +344,32 @@ def run_statefulset(client, p, check_mode, outcome, clock=None, sleep=None, inte
     live_sts = client.get(sts_ref)
     recreate = False
     if live_sts is not None:
-        fields = mf.immutable_changes(sts_manifest, live_sts)
+        fields = immutable_changes(sts_manifest, live_sts)
         if fields:
-            if not p.get("recreate_on_immutable_change"):
+            if not p["recreate_on_immutable_change"]:
                 raise ImmutableFieldError(str(sts_ref), fields, _immutable_hint(fields, p["name"]))
             recreate = True
             outcome.extra["recreated_because"] = fields
+    force = p["force_conflicts"]
+    if not new_namespace:
+        probe = sts_manifest
+        if recreate:
+            # the server refuses the immutable change itself: judge the rest, then recreate
+            probe = dict(sts_manifest, spec=dict(sts_manifest["spec"], **{
+                f.split(".", 1)[1]: live_sts["spec"].get(f.split(".", 1)[1]) for f in outcome.extra["recreated_because"]}))
+        server_validate(client, p, list(zip(desired[:-1] + [probe], [live_svc, live_sts][-len(desired):])), force)
 
     pending = create_namespace(client, p["namespace"], check_mode, outcome) if new_namespace else False
-    force = p.get("force_conflicts", True)
     for manifest in desired[:-1]:
-        outcome.add(apply_object(client, manifest, check_mode, force, namespace_pending=pending))
+        outcome.add(apply_object(client, manifest, check_mode, force, live=live_svc, live_known=True,
+                                 namespace_pending=pending))
     if recreate:
         client.delete(sts_ref, propagation_policy="Orphan", dry_run=check_mode)
         if check_mode:
             outcome.add(Result(sts_ref, "recreate", True, sanitize(live_sts), sts_manifest,
                                "immutable field(s) {} changed".format(", ".join(outcome.extra["recreated_because"]))))
         else:
-            waiters.wait_deleted(client, sts_ref, timeout=p.get("wait_timeout", 300), **_timing(clock, sleep))
+            waiters.wait_deleted(client, sts_ref, timeout=p["wait_timeout"], **_timing(clock, sleep))
             res = apply_object(client, sts_manifest, False, force, live=None, live_known=True)
             res.action, res.before = "recreate", sanitize(live_sts)
             res.reason = "immutable field(s) {} changed".format(", ".join(outcome.extra["recreated_because"]))
@@ -329,29 +378,29 @@ def run_statefulset(client, p, check_mode, outcome, clock=None, sleep=None, inte
         outcome.add(apply_object(client, sts_manifest, check_mode, force, live=live_sts, live_known=True,
                                  namespace_pending=pending))
 
+    spec = sts_manifest["spec"]
+    start = (spec.get("ordinals") or {}).get("start") or 0
     outcome.extra["statefulset"] = outcome.results[-1].after
-    outcome.extra["pvc_names"] = ["{}-{}-{}".format(v["name"], p["name"], (p.get("ordinals_start") or 0) + i)
-                                  for v in p["volume_claim_templates"] for i in range(p["replicas"])]
-    if p.get("wait") and not check_mode:
+    outcome.extra["pvc_names"] = [f"{claim}-{p['name']}-{start + i}"
+                                  for claim in p["claim_templates"] for i in range(spec.get("replicas", 1))]
+    if p["wait"] and not check_mode:
         outcome.extra["rollout"] = waiters.wait_statefulset(
-            client, p["namespace"], p["name"], timeout=p.get("wait_timeout", 300),
-            **_timing(clock, sleep, interval))
+            client, p["namespace"], p["name"], timeout=p["wait_timeout"], **_timing(clock, sleep, interval))
 
 
 def _statefulset_absent(client, p, check_mode, outcome, clock, sleep):
     sts_ref = Ref("StatefulSet", p["name"], p["namespace"])
     live = client.get(sts_ref)
-    policy = CASCADE[p.get("cascade") or "background"]
-    vct_names = [v["name"] for v in p.get("volume_claim_templates") or []]
-    service_name = p.get("service_name") or p["name"]
+    policy = CASCADE[p["cascade"]]
+    vct_names, service_name = p["claim_templates"], p["service_name"]
     if live is not None:
         vct_names = [v["metadata"]["name"] for v in (live.get("spec") or {}).get("volumeClaimTemplates") or []]
         service_name = (live.get("spec") or {}).get("serviceName") or service_name
     outcome.add(delete_object(client, sts_ref, check_mode, policy, live=live, live_known=True))
-    if live is not None and p.get("wait") and not check_mode:
-        waiters.wait_deleted(client, sts_ref, timeout=p.get("wait_timeout", 300), **_timing(clock, sleep))
+    if live is not None and p["wait"] and not check_mode:
+        waiters.wait_deleted(client, sts_ref, timeout=p["wait_timeout"], **_timing(clock, sleep))
 
-    if p.get("create_service", True):
+    if p["create_service"]:
         svc_ref = Ref("Service", service_name, p["namespace"])
         svc = client.get(svc_ref)
         if svc is not None and not is_ours(svc):
@@ -362,11 +411,11 @@ def _statefulset_absent(client, p, check_mode, outcome, clock, sleep):
     pattern = re.compile(r"^({})-{}-\d+$".format("|".join(re.escape(n) for n in vct_names), re.escape(p["name"])))
     pvcs = sorted(c["metadata"]["name"] for c in client.list("PersistentVolumeClaim", p["namespace"])
                   if vct_names and pattern.match(c["metadata"]["name"])) if vct_names else []
-    if p.get("delete_pvcs"):
+    if p["delete_pvcs"]:
         for name in pvcs:
             outcome.add(delete_object(client, Ref("PersistentVolumeClaim", name, p["namespace"]), check_mode,
                                       "Background"))
         outcome.extra["pvcs_deleted"], outcome.extra["pvcs_kept"] = pvcs, []
     else:
         outcome.extra["pvcs_deleted"], outcome.extra["pvcs_kept"] = [], pvcs
-    outcome.extra["cascade"] = p.get("cascade") or "background"
+    outcome.extra["cascade"] = p["cascade"]

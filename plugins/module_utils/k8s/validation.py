@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s import manifests as mf
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.compare import (
+    BOOKKEEPING_METADATA,
     QUANTITY,
     parse_quantity,
 )
@@ -64,13 +66,9 @@ APPLY_OPTIONS = {
     "create_namespace": {"type": "bool", "default": False},
 }
 
-STATEFULSET_OPTIONS = {
-    **APPLY_OPTIONS,
-    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-    "name": {"type": "str", "required": True},
-    "namespace": {"type": "str", "default": "default"},
+# The shorthand: one container and its claims, built into a definition (manifests.statefulset_manifest).
+STATEFULSET_SHORTHAND_OPTIONS = {
     "service_name": {"type": "str"},
-    "create_service": {"type": "bool", "default": True},
     "replicas": {"type": "int", "default": 1},
     "labels": {"type": "dict"},
     "selector": {"type": "dict"},
@@ -105,6 +103,18 @@ STATEFULSET_OPTIONS = {
     }},
     "min_ready_seconds": {"type": "int"},
     "ordinals_start": {"type": "int"},
+}
+
+STATEFULSET_OPTIONS = {
+    **APPLY_OPTIONS,
+    **STATEFULSET_SHORTHAND_OPTIONS,
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    "name": {"type": "str"},
+    "namespace": {"type": "str"},
+    "definition": {"type": "dict"},
+    "src": {"type": "path"},
+    "service": {"type": "dict"},
+    "create_service": {"type": "bool", "default": True},
     "check_storage_class": {"type": "bool", "default": True},
     "recreate_on_immutable_change": {"type": "bool", "default": False},
     "cascade": {"type": "str", "choices": ["background", "foreground", "orphan"], "default": "background"},
@@ -112,7 +122,15 @@ STATEFULSET_OPTIONS = {
     "wait": {"type": "bool", "default": False},
     "wait_timeout": {"type": "int", "default": 300},
 }
-STATEFULSET_REQUIRED_IF = [("state", "present", ("image",))]
+# A shorthand option with a default (replicas, ...) does not count here: defaults are set after
+# this check (ansible.module_utils.common.arg_spec), so only what the task gave conflicts.
+# definition and src exclude each other in the action plugin, which passes src on beside the
+# definition it read from it (for messages).
+STATEFULSET_RULES = {
+    "mutually_exclusive": [(whole, option) for whole in ("definition", "src")
+                           for option in STATEFULSET_SHORTHAND_OPTIONS],
+    "required_one_of": [("name", "definition", "src")],
+}
 
 PROVISIONER_OPTIONS = {
     **APPLY_OPTIONS,
@@ -145,7 +163,7 @@ PROVISIONER_OPTIONS = {
     "wait": {"type": "bool", "default": True},
     "wait_timeout": {"type": "int", "default": 300},
 }
-PROVISIONER_REQUIRED_IF = [("state", "present", ("nfs_server", "nfs_path"))]
+PROVISIONER_RULES = {"required_if": [("state", "present", ("nfs_server", "nfs_path"))]}
 
 INFO_OPTIONS = {
     "name": {"type": "str", "required": True},
@@ -156,6 +174,16 @@ INFO_OPTIONS = {
         "port": {"type": "raw", "required": True},
     }},
 }
+
+
+def with_defaults(options, params):
+    """Copy of ``params`` with the argument spec's defaults for what is missing (what AnsibleModule
+    does before a module's validator runs; a validator called directly gets the same)."""
+    p = dict(params)
+    for key, spec in options.items():
+        if p.get(key) is None:
+            p[key] = spec.get("default")
+    return p
 
 
 def _check_name(param, value, kind, pattern, max_len, rule):
@@ -404,11 +432,10 @@ def legacy_provisioner_image(image):
     return None
 
 
-def validate_statefulset_params(params, state="present"):
-    """Validated copy of the ``statefulset`` parameters. Raises InputError."""
-    p = dict(params)
-    check_int("wait_timeout", p.get("wait_timeout"), 1)
-    check_dns1123_label("namespace", p.get("namespace"))
+def validate_statefulset_options(p, state="present"):
+    """The shorthand options' rules (``p``: the parameters with ``namespace`` resolved), in place."""
+    if not p.get("name"):
+        raise InputError("name", "is required unless definition or src gives the StatefulSet")
     check_dns1123_label("name", p.get("name"), max_len=STATEFULSET_NAME_MAX)
     p["service_name"] = p.get("service_name") or p["name"]
     if p.get("create_service", True):
@@ -460,7 +487,7 @@ def validate_statefulset_params(params, state="present"):
     p["container_name"] = p.get("container_name") or p["name"]
     check_dns1123_label("container_name", p["container_name"])
     if p.get("image") is None:
-        raise InputError("image", "is required when state=present")
+        raise InputError("image", "is required when state=present, unless definition or src gives the StatefulSet")
     check_image("image", p["image"])
     ports = check_list_of_dicts("ports", p.get("ports"))
     clean_ports, seen = [], set()
@@ -517,6 +544,191 @@ def validate_statefulset_params(params, state="present"):
     return p
 
 
+def at(where, path):
+    """How a message names a field of a manifest: ``definition.spec.replicas``, or
+    ``src web.yaml: spec.replicas`` for a manifest read from a file."""
+    if where.startswith("src "):
+        return f"{where}: {path}" if path else where
+    return f"{where}.{path}" if path else where
+
+
+def selector_matches(selector, labels):
+    """True when ``labels`` satisfy a ``LabelSelector`` (``matchLabels`` and ``matchExpressions``
+    with In, NotIn, Exists, DoesNotExist; Kubernetes docs, Labels and Selectors)."""
+    labels = labels or {}
+    if any(labels.get(k) != str(v) for k, v in ((selector or {}).get("matchLabels") or {}).items()):
+        return False
+    for expr in (selector or {}).get("matchExpressions") or []:
+        key, op, values = expr.get("key"), expr.get("operator"), [str(v) for v in expr.get("values") or []]
+        present = key in labels
+        if (op == "In" and (not present or labels[key] not in values)
+                or op == "NotIn" and present and labels[key] in values
+                or op == "Exists" and not present or op == "DoesNotExist" and present):
+            return False
+    return True
+
+
+def _mapping(where, path, value, required=True):
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        raise InputError(at(where, path), "must be a mapping" + ("" if value is not None else " (missing)"))
+    return value
+
+
+def _without_server_fields(manifest):
+    """``manifest`` without ``status`` and the metadata the server writes (``kubectl get -o yaml``
+    output is accepted as a manifest, as ``kubectl apply`` accepts it)."""
+    out = {k: v for k, v in manifest.items() if k != "status"}
+    if isinstance(out.get("metadata"), dict):
+        out["metadata"] = {k: v for k, v in out["metadata"].items() if k not in BOOKKEEPING_METADATA}
+    return out
+
+
+def _check_kind(where, manifest, api_version, kind):
+    manifest = _mapping(where, "", manifest)
+    if manifest.get("kind") != kind or manifest.get("apiVersion") != api_version:
+        raise InputError(at(where, "kind"), "{!r} (apiVersion {!r}) is not a {}: expected apiVersion: {}, kind: {}".format(
+            manifest.get("kind"), manifest.get("apiVersion"), kind, api_version, kind))
+    return _without_server_fields(manifest)
+
+
+def _check_volume_mounts(where, pod_spec, claim_names):
+    """Every volumeMount of every container names a volume of the pod or a claim template."""
+    volumes = {v.get("name") for v in pod_spec.get("volumes") or [] if isinstance(v, dict)}
+    for field in ("initContainers", "containers"):
+        for i, container in enumerate(pod_spec.get(field) or []):
+            for j, mount in enumerate((container or {}).get("volumeMounts") or []):
+                name = (mount or {}).get("name")
+                if name not in volumes and name not in claim_names:
+                    raise InputError(at(where, f"spec.template.spec.{field}[{i}].volumeMounts[{j}].name"),
+                                     "{!r} names no volume of spec.template.spec.volumes ({}) and no claim template of"
+                                     " spec.volumeClaimTemplates ({})".format(
+                                         name, ", ".join(sorted(v for v in volumes if v)) or "none",
+                                         ", ".join(claim_names) or "none"))
+
+
+def check_statefulset_definition(definition, where="definition", create_service=True):
+    """Validated copy of a StatefulSet manifest (``apps/v1``, as ``kubectl apply -f`` takes it).
+
+    The rules the server's schema cannot state (the server checks the rest in the module's
+    dry-run apply): a name that fits pod hostnames, a ``spec.serviceName`` (the governing
+    Service of the pods' DNS names), a selector that matches the pod template's labels, claim
+    templates with distinct names, and volume mounts that name a volume or a claim template.
+    Raises InputError naming the field's JSON path under ``where``.
+    """
+    sts = _check_kind(where, definition, "apps/v1", "StatefulSet")
+    meta = _mapping(where, "metadata", sts.get("metadata"))
+    check_dns1123_label(at(where, "metadata.name"), meta.get("name"), max_len=STATEFULSET_NAME_MAX)
+    if meta.get("namespace") is not None:
+        check_dns1123_label(at(where, "metadata.namespace"), meta["namespace"])
+    spec = _mapping(where, "spec", sts.get("spec"))
+    if not spec.get("serviceName"):
+        raise InputError(at(where, "spec.serviceName"), "is required: the headless Service that gives the pods their"
+                                                         " DNS names <pod>.<serviceName>.<namespace>.svc.<domain>")
+    service_check = check_dns1035_label if create_service else check_dns1123_label
+    service_check(at(where, "spec.serviceName"), spec["serviceName"])
+    check_int(at(where, "spec.replicas"), spec.get("replicas"), 0)
+    selector = _mapping(where, "spec.selector", spec.get("selector"))
+    if not selector.get("matchLabels") and not selector.get("matchExpressions"):
+        raise InputError(at(where, "spec.selector"), "must select the pods (matchLabels or matchExpressions)")
+    template = _mapping(where, "spec.template", spec.get("template"))
+    labels = _mapping(where, "spec.template.metadata", template.get("metadata"), required=False).get("labels") or {}
+    if not selector_matches(selector, labels):
+        raise InputError(at(where, "spec.selector"), f"{selector} does not match the pod template's labels {labels}"
+                                                      " (spec.template.metadata.labels)")
+    pod_spec = _mapping(where, "spec.template.spec", template.get("spec"))
+    if not isinstance(pod_spec.get("containers"), list) or not pod_spec["containers"]:
+        raise InputError(at(where, "spec.template.spec.containers"), "must list at least one container")
+    claim_names = []
+    for i, vct in enumerate(spec.get("volumeClaimTemplates") or []):
+        name = _mapping(where, f"spec.volumeClaimTemplates[{i}].metadata", (vct or {}).get("metadata")).get("name")
+        check_dns1123_label(at(where, f"spec.volumeClaimTemplates[{i}].metadata.name"), name)
+        if name in claim_names:
+            raise InputError(at(where, f"spec.volumeClaimTemplates[{i}].metadata.name"),
+                             f"{name!r} is used by two claim templates")
+        claim_names.append(name)
+    _check_volume_mounts(where, pod_spec, claim_names)
+    return sts
+
+
+def check_service_definition(service, sts, where="service"):
+    """Validated copy of a whole Service manifest for ``sts``: the headless Service of its
+    ``spec.serviceName`` (``clusterIP: None``), selecting the StatefulSet's pods."""
+    svc = _check_kind(where, service, "v1", "Service")
+    meta = _mapping(where, "metadata", svc.get("metadata"))
+    if meta.get("name") != sts["spec"]["serviceName"]:
+        raise InputError(at(where, "metadata.name"), "{!r} must be the StatefulSet's spec.serviceName {!r}".format(
+            meta.get("name"), sts["spec"]["serviceName"]))
+    if meta.get("namespace") not in (None, sts["metadata"].get("namespace")):
+        raise InputError(at(where, "metadata.namespace"), "{!r} must be the StatefulSet's namespace {!r}".format(
+            meta["namespace"], sts["metadata"].get("namespace")))
+    spec = _mapping(where, "spec", svc.get("spec"))
+    if spec.get("clusterIP") != "None":
+        raise InputError(at(where, "spec.clusterIP"), "{!r}: the governing Service of a StatefulSet is headless, set"
+                                                       " clusterIP: None".format(spec.get("clusterIP")))
+    template_labels = ((sts["spec"].get("template") or {}).get("metadata") or {}).get("labels") or {}
+    selector = spec.get("selector") or {}
+    if not selector or not selector_matches({"matchLabels": selector}, template_labels):
+        raise InputError(at(where, "spec.selector"), "{} does not select the StatefulSet's pods (labels {})".format(
+            selector or "none", template_labels))
+    return svc
+
+
+def _resolve_namespace(p, sts_namespace, where):
+    """The namespace: the definition's, else the ``namespace`` option, else ``default``."""
+    option = p.get("namespace")
+    if sts_namespace and option and option != sts_namespace:
+        raise InputError("namespace", f"{option!r} differs from {at(where, 'metadata.namespace')} {sts_namespace!r}:"
+                                      " leave one of them out")
+    namespace = sts_namespace or option or "default"
+    check_dns1123_label("namespace", namespace)
+    return namespace
+
+
+def validate_statefulset_params(params, state="present"):
+    """Validated copy of the ``statefulset`` parameters. Raises InputError.
+
+    One StatefulSet definition comes out, whatever went in: ``definition`` (``src`` is read
+    into it by the action plugin), or the shorthand options built into one
+    (:func:`manifests.statefulset_manifest`). The result also names the StatefulSet
+    (``name``, ``namespace``, ``service_name``, ``claim_templates``) for the runner, and
+    ``where``: how messages name the input (``definition``, ``src <path>`` or None for options).
+    """
+    p = with_defaults(STATEFULSET_OPTIONS, params)
+    check_int("wait_timeout", p.get("wait_timeout"), 1)
+    if p.get("definition") is None and p.get("src"):
+        raise InputError("src", "is read on the controller by the module's action plugin, which this run bypassed:"
+                                " call the module as stateful.nfs.statefulset from a task, or give definition")
+    if p.get("definition") is None:
+        p["namespace"] = _resolve_namespace(p, None, "definition")
+        p = validate_statefulset_options(p, state)
+        p["where"] = None
+        p["definition"] = mf.statefulset_manifest(p) if state == "present" else None
+        p["claim_templates"] = [v["name"] for v in p["volume_claim_templates"]]
+        if p.get("service") is not None:
+            raise InputError("service", "a whole Service manifest goes with definition or src; with the shorthand"
+                                        " options the headless Service is made from them")
+        return p
+    where = f"src {p['src']}" if p.get("src") else "definition"
+    sts = check_statefulset_definition(p["definition"], where, p["create_service"])
+    name = sts["metadata"]["name"]
+    if p.get("name") and p["name"] != name:
+        raise InputError("name", f"{p['name']!r} differs from {at(where, 'metadata.name')} {name!r}: leave name out")
+    p["namespace"] = _resolve_namespace(p, sts["metadata"].get("namespace"), where)
+    sts["metadata"] = dict(sts["metadata"], namespace=p["namespace"])
+    p.update(name=name, where=where, definition=sts, service_name=sts["spec"]["serviceName"],
+             claim_templates=[v["metadata"]["name"] for v in sts["spec"].get("volumeClaimTemplates") or []])
+    if p.get("service") is not None:
+        if not p["create_service"]:
+            raise InputError("service", "is a Service to create, but create_service is false")
+        p["service"] = check_service_definition(p["service"], sts)
+    elif p["create_service"] and not (sts["spec"]["selector"].get("matchLabels")):
+        raise InputError(at(where, "spec.selector"), "has no matchLabels, which the headless Service's selector needs:"
+                                                      " give the Service with the service option, or create_service: false")
+    return p
+
+
 def validate_info_params(params):
     """Validated copy of the ``statefulset_info`` parameters. Raises InputError."""
     p = dict(params)
@@ -540,12 +752,12 @@ def validate_info_params(params):
     return p
 
 
-# module -> (options, required_if, validator of the options' values): what AnsibleModule and then
+# module -> (options, AnsibleModule's rules between options, validator of the options' values): what AnsibleModule and then
 # the module itself check at the module's entry, before any request.
 MODULE_RULES = {
-    "statefulset": (STATEFULSET_OPTIONS, STATEFULSET_REQUIRED_IF,
+    "statefulset": (STATEFULSET_OPTIONS, STATEFULSET_RULES,
                     lambda p: validate_statefulset_params(p, p["state"])),
-    "nfs_provisioner": (PROVISIONER_OPTIONS, PROVISIONER_REQUIRED_IF,
+    "nfs_provisioner": (PROVISIONER_OPTIONS, PROVISIONER_RULES,
                         lambda p: validate_provisioner_params(p, p["state"])),
-    "statefulset_info": (INFO_OPTIONS, None, validate_info_params),
+    "statefulset_info": (INFO_OPTIONS, {}, validate_info_params),
 }

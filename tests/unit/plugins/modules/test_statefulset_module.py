@@ -11,7 +11,6 @@ from ansible_collections.stateful.nfs.plugins.modules import (
 from tests.unit.plugins.module_utils.k8s.fakeapi import (
     make_pod,
     run_module,
-    warnings_of,
 )
 
 VCT = {"name": "nginx-pvc", "storage_class_name": "managed-nfs-storage", "access_modes": ["ReadWriteOnce"],
@@ -136,10 +135,12 @@ def test_missing_storage_class_fails_clearly(fake_api, capsys):
     assert fake_api.writes() == []
 
 
-def test_no_default_class_warns(fake_api, capsys):
+def test_no_class_without_a_default_class_is_refused_before_any_write(fake_api, capsys):
     res = run_module(statefulset.main, args(fake_api, volume_claim_templates=[dict(VCT, storage_class_name=None)]),
                      capsys)
-    assert res["changed"] and any("no default StorageClass" in w for w in warnings_of(res))
+    assert res["failed"] and res["msg"].startswith("volume_claim_templates[0].storage_class_name: not set, and the"
+                                                   " cluster has no default StorageClass")
+    assert fake_api.writes() == []
 
 
 def test_existing_non_headless_service_fails(fake_api, capsys):
@@ -283,3 +284,61 @@ def test_info_returns_the_server_version(fake_api, capsys):
     res = run_module(statefulset_info.main, {"host": fake_api.url, "name": "web"}, capsys)
     assert res["server_version"]["gitVersion"] == "v1.34.0-fake"
     assert any(r["path"] == "/version" for r in fake_api.requests)
+
+
+DEFINITION = {
+    "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "redis"},
+    "spec": {"serviceName": "redis", "replicas": 2, "selector": {"matchLabels": {"app": "redis"}},
+             "template": {"metadata": {"labels": {"app": "redis"}}, "spec": {
+                 "containers": [{"name": "redis", "image": "redis:7", "command": ["redis-server", "--appendonly", "yes"],
+                                 "ports": [{"name": "redis", "containerPort": 6379}],
+                                 "volumeMounts": [{"name": "data", "mountPath": "/data"}]}]}},
+             "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
+                 "storageClassName": "managed-nfs-storage", "accessModes": ["ReadWriteOnce"],
+                 "resources": {"requests": {"storage": "1Gi"}}}}]},
+}
+
+
+def definition_args(fake, **over):
+    return dict({"host": fake.url, "api_key": "tok-9f3a", "definition": DEFINITION}, **over)
+
+
+def test_a_definition_is_dry_run_by_the_server_before_the_first_write_then_applied_once(fake_api, capsys):
+    res = run_module(statefulset.main, definition_args(fake_api), capsys)
+    assert res["changed"] is True, res
+    assert [(o["kind"], o["name"], o["action"]) for o in res["objects"]] == [
+        ("Service", "redis", "create"), ("StatefulSet", "redis", "create")]
+    assert res["pvc_names"] == ["data-redis-0", "data-redis-1"]
+    writes = [(w["method"], w["path"].rsplit("/", 2)[-2], w["query"].get("dryRun"), w["query"].get("fieldValidation"))
+              for w in fake_api.writes()]
+    # both judged by the server (dry run, strict field validation) before either is written
+    assert writes == [("PATCH", "services", "All", "Strict"), ("PATCH", "statefulsets", "All", "Strict"),
+                      ("PATCH", "services", None, None), ("PATCH", "statefulsets", None, None)]
+    sts = fake_api.get("StatefulSet", "redis", "default")
+    assert sts["spec"]["template"]["spec"]["containers"][0]["command"] == ["redis-server", "--appendonly", "yes"]
+    assert sts["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "stateful.nfs"}
+    assert fake_api.get("Service", "redis", "default")["spec"]["ports"][0]["port"] == 6379
+    fake_api.clear_log()
+    res = run_module(statefulset.main, definition_args(fake_api), capsys)
+    assert res["changed"] is False and fake_api.writes() == []
+
+
+def test_a_definition_refused_by_its_rules_sends_no_request_at_all(fake_api, capsys):
+    bad = {**DEFINITION, "spec": {**DEFINITION["spec"], "selector": {"matchLabels": {"app": "web"}}}}
+    res = run_module(statefulset.main, definition_args(fake_api, definition=bad), capsys)
+    assert res["failed"] and res["msg"].startswith("definition.spec.selector: {'matchLabels': {'app': 'web'}} does not"
+                                                   " match the pod template's labels")
+    assert fake_api.requests == []
+
+
+def test_a_server_refusal_of_the_dry_run_names_the_field_and_nothing_is_written(fake_api, capsys):
+    fake_api.faults.append(("PATCH", "/statefulsets/redis", 422))
+    res = run_module(statefulset.main, definition_args(fake_api), capsys)
+    assert res["failed"] and res["msg"].startswith("definition: the API server refuses StatefulSet default/redis:")
+    assert [w["query"].get("dryRun") for w in fake_api.writes()] == ["All", "All"]
+
+
+def test_definition_and_shorthand_options_exclude_each_other(fake_api, capsys):
+    res = run_module(statefulset.main, definition_args(fake_api, image="redis:8"), capsys)
+    assert res["failed"] and res["msg"] == "parameters are mutually exclusive: definition|image"
+    assert fake_api.requests == []

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s import compare, validation
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import manifests as mf
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s import validation
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import InputError
 
 # The walkthrough's parameters (seed).
@@ -337,14 +337,14 @@ def test_immutable_changes_detected_per_field():
     live["spec"]["volumeClaimTemplates"][0]["spec"]["volumeMode"] = "Filesystem"
     live["spec"]["volumeClaimTemplates"][0]["status"] = {"phase": "Pending"}
     live["spec"]["revisionHistoryLimit"] = 10
-    assert mf.immutable_changes(sts()[1], live) == []
-    assert mf.immutable_changes(sts(image="nginx:1.27", replicas=5)[1], live) == []
+    assert compare.immutable_changes(sts()[1], live) == []
+    assert compare.immutable_changes(sts(image="nginx:1.27", replicas=5)[1], live) == []
     changed = sts(volume_claim_templates=[dict(SEED_STS["volume_claim_templates"][0], size="2Gi")])[1]
-    assert mf.immutable_changes(changed, live) == ["spec.volumeClaimTemplates"]
-    assert mf.immutable_changes(sts(service_name="web2")[1], live) == ["spec.serviceName"]
-    assert mf.immutable_changes(sts(pod_management_policy="Parallel")[1], live) == ["spec.podManagementPolicy"]
+    assert compare.immutable_changes(changed, live) == ["spec.volumeClaimTemplates"]
+    assert compare.immutable_changes(sts(service_name="web2")[1], live) == ["spec.serviceName"]
+    assert compare.immutable_changes(sts(pod_management_policy="Parallel")[1], live) == ["spec.podManagementPolicy"]
     sel = sts(labels={"app": "nginx", "tier": "web"}, selector={"app": "nginx", "tier": "web"})[1]
-    assert mf.immutable_changes(sel, live) == ["spec.selector"]
+    assert compare.immutable_changes(sel, live) == ["spec.selector"]
 
 
 # ----------------------------------------------------------------------------- the provisioner's own mount
