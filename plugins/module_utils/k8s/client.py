@@ -46,7 +46,9 @@ try:
     import kubernetes
     import kubernetes.client
     import kubernetes.config
+    import kubernetes.stream
     import urllib3
+    import websocket
     from kubernetes.client.exceptions import ApiException
 
     HAS_KUBERNETES = True
@@ -306,7 +308,7 @@ class K8sClient:
                 return None
             reason, message = _status_message(data)
             err = errors.ApiError(what, status, reason or resp.reason, message, body=data)
-            if status in RETRIABLE_STATUS:
+            if status in RETRIABLE_STATUS and not _is_bad_apply_body(status, message):
                 retry_after = None
                 try:
                     ra = resp.getheader("Retry-After")
@@ -374,6 +376,71 @@ class K8sClient:
 
     def version(self):
         return self.request("GET", "/version", "get API server version")
+
+    def exec(self, namespace, pod, command, container=None, timeout=30):
+        """Run ``command`` (an argv list, no shell unless it names one) in a container of ``pod``
+        through the ``pods/exec`` subresource (a websocket; what ``kubectl exec`` does).
+
+        Returns ``{rc, stdout, stderr, error}``: ``rc`` the exit code, or None when the command did
+        not run to its end (``error`` then says why: not found in the image, timed out after
+        ``timeout`` seconds). Raises ApiError when the API refuses the session (403 without the
+        RBAC right ``create`` on ``pods/exec``, 404 for a pod or container that does not exist).
+        """
+        what = f"exec in pod {namespace}/{pod}" + (f" container {container}" if container else "")
+        # kubernetes.stream swaps the ApiClient's request method for the websocket call while it
+        # runs: an ApiClient of its own per session keeps that from other threads' requests.
+        session_api = kubernetes.client.ApiClient(configuration=self.api.configuration)
+        session_api.user_agent = self.api.user_agent
+        core = kubernetes.client.CoreV1Api(session_api)
+        self.requests_sent.append(("EXEC", f"/api/v1/namespaces/{namespace}/pods/{pod}/exec"))
+        try:
+            session = kubernetes.stream.stream(
+                core.connect_get_namespaced_pod_exec, pod, namespace, command=list(command), container=container,
+                stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False,
+                _request_timeout=self.request_timeout)
+        except ApiException as exc:
+            reason, message = _status_message(exc.body)
+            raise errors.ApiError(what, exc.status, reason or exc.reason, message or exc.reason, body=exc.body)
+        except (OSError, urllib3.exceptions.HTTPError, websocket.WebSocketException) as exc:
+            raise errors.ApiUnreachableError(f"{what} failed: {_short(exc)}")
+        try:
+            session.run_forever(timeout=timeout)
+            finished = not session.is_open()
+            out = {"stdout": session.read_stdout() or "", "stderr": session.read_stderr() or "", "rc": None, "error": None}
+            if not finished:
+                out["error"] = f"timed out after {timeout} s"
+                return out
+            status = _exec_status(session.read_channel(3))
+        finally:
+            session.close()
+            session_api.close()
+        out.update(status)
+        return out
+
+
+def _is_bad_apply_body(status, message):
+    """True for the API server's answer to an apply whose body does not fit the schema: HTTP 500
+    "failed to create typed patch object" (an unknown field, a wrong type). Sending it again
+    cannot help."""
+    return status == 500 and "failed to create typed patch object" in (message or "")
+
+
+def _exec_status(text):
+    """``{rc, error}`` from the exec error channel (a ``Status``: Success, or Failure with the
+    cause ``ExitCode``; any other failure, such as an executable not found, has no exit code)."""
+    try:
+        status = json.loads(text) if text else {}
+    except ValueError:
+        return {"rc": None, "error": text.strip()}
+    if status.get("status") == "Success":
+        return {"rc": 0, "error": None}
+    for cause in (status.get("details") or {}).get("causes") or []:
+        if cause.get("reason") == "ExitCode":
+            try:
+                return {"rc": int(cause.get("message")), "error": None}
+            except (TypeError, ValueError):
+                break
+    return {"rc": None, "error": status.get("message") or text.strip() or "the command did not run"}
 
 
 def _short(exc):

@@ -9,6 +9,7 @@ Every exception carries a complete, human readable message: modules pass
 from __future__ import annotations
 
 import json
+import re
 
 
 class K8sError(Exception):
@@ -75,7 +76,11 @@ class ApiError(K8sError):
                         "api_message": self.api_message, "attempts": self.attempts}
 
     def first_cause_field(self):
-        """The JSON path of the first field the API's ``Status.details.causes`` names, or None."""
+        """The JSON path of the first field the API's ``Status.details.causes`` names (or, for an
+        apply body that does not fit the schema, the field its message names), or None."""
+        match = re.search(r"(\.[^\s:]+): field not declared in schema", self.api_message or "")
+        if match:
+            return match.group(1).lstrip(".")
         try:
             body = json.loads(self.body or b"{}")
         except (TypeError, ValueError):
@@ -116,3 +121,7 @@ class ImmutableFieldError(K8sError):
 
 class WaitTimeoutError(K8sError):
     """A wait ran out of time. ``details`` holds the diagnostics."""
+
+
+class VerificationError(K8sError):
+    """A proof failed. ``details`` holds the whole report (pods, checks, failures)."""

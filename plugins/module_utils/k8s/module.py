@@ -30,9 +30,11 @@ from ansible_collections.stateful.nfs.plugins.module_utils.k8s.runners import (
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.validation import (
     MODULE_RULES,
 )
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.verify import run_verify
 
 # module -> runner(client, validated params, check_mode, outcome) -> result or None
-RUNNERS = {"statefulset": run_statefulset, "nfs_provisioner": run_provisioner, "statefulset_info": read_identity}
+RUNNERS = {"statefulset": run_statefulset, "nfs_provisioner": run_provisioner, "statefulset_info": read_identity,
+           "statefulset_verify": run_verify}
 
 
 def argument_spec(**module_options):

@@ -306,7 +306,7 @@ def server_validate(client, p, manifests_and_lives, force):
         try:
             client.apply(manifest, FIELD_MANAGER, dry_run=True, force=force, field_validation="Strict")
         except ApiError as exc:
-            if exc.status not in (400, 422):
+            if exc.status not in (400, 422) and not (exc.status == 500 and exc.first_cause_field()):
                 raise
             ref = Ref.of(manifest)
             param = "service" if ref.kind == "Service" and p.get("service") else p["where"] or "statefulset"

@@ -165,14 +165,48 @@ PROVISIONER_OPTIONS = {
 }
 PROVISIONER_RULES = {"required_if": [("state", "present", ("nfs_server", "nfs_path"))]}
 
+HTTP_GET_OPTIONS = {
+    "path": {"type": "str", "default": "/"},
+    "port": {"type": "raw", "required": True},
+}
+
+VERIFY_OPTIONS = {
+    "name": {"type": "str", "required": True},
+    "namespace": {"type": "str", "default": "default"},
+    "cluster_domain": {"type": "str", "default": "cluster.local"},
+    "container": {"type": "str"},
+    "method": {"type": "str", "choices": ["exec", "api"], "default": "exec"},
+    "identity_by_exec": {"type": "bool", "default": True},
+    "dns": {"type": "bool", "default": True},
+    "dns_timeout": {"type": "int", "default": 60},
+    "exec_timeout": {"type": "int", "default": 30},
+    "storage_marker": {"type": "dict", "default": {}, "options": {
+        "enabled": {"type": "bool", "default": True},
+        "file": {"type": "str", "default": ".stateful-nfs-verify"},
+        "line": {"type": "str", "default": "stateful.nfs {namespace}/{pod} {claim}"},
+    }},
+    "app_check": {"type": "dict", "options": {
+        "http_get": {"type": "dict", "options": {
+            **HTTP_GET_OPTIONS,
+            "status": {"type": "int", "default": 200},
+            "body": {"type": "str"},
+        }},
+        "exec": {"type": "dict", "options": {
+            "command": {"type": "list", "elements": "str", "required": True},
+            "container": {"type": "str"},
+            "rc": {"type": "int", "default": 0},
+            "stdout": {"type": "str"},
+        }},
+        "timeout": {"type": "int", "default": 30},
+    }, "mutually_exclusive": [("http_get", "exec")], "required_one_of": [("http_get", "exec")]},
+}
+
+
 INFO_OPTIONS = {
     "name": {"type": "str", "required": True},
     "namespace": {"type": "str", "default": "default"},
     "cluster_domain": {"type": "str", "default": "cluster.local"},
-    "http_get": {"type": "dict", "options": {
-        "path": {"type": "str", "default": "/"},
-        "port": {"type": "raw", "required": True},
-    }},
+    "http_get": {"type": "dict", "options": HTTP_GET_OPTIONS},
 }
 
 
@@ -729,6 +763,24 @@ def validate_statefulset_params(params, state="present"):
     return p
 
 
+def check_http_get(param, get):
+    """Validated copy of an ``HTTPGetAction``-like ``{path, port}`` (a named port is resolved later,
+    from the pod's container ports)."""
+    get = dict(get)
+    port = get.get("port")
+    if isinstance(port, str) and port.isdigit():
+        port = int(port)  # "8080" from a template is a number, as in a Pod spec
+    if isinstance(port, str):
+        check_dns1035_label(f"{param}.port", port, max_len=15)
+    else:
+        get["port"] = check_int(f"{param}.port", port, 1, 65535, allow_none=False)
+    if not isinstance(get.get("path"), str) or not get["path"].startswith("/") or any(
+            c in get["path"] for c in "?#\n\r "):
+        raise InputError(f"{param}.path", f"{get.get('path')!r} must be an absolute URL path without query, fragment "
+                         "or spaces (Kubernetes HTTPGetAction.path)")
+    return get
+
+
 def validate_info_params(params):
     """Validated copy of the ``statefulset_info`` parameters. Raises InputError."""
     p = dict(params)
@@ -736,19 +788,52 @@ def validate_info_params(params):
     check_dns1123_label("namespace", p.get("namespace"))
     check_dns1123_subdomain("cluster_domain", p.get("cluster_domain"))
     if p.get("http_get"):
-        get = dict(p["http_get"])
-        port = get.get("port")
-        if isinstance(port, str) and port.isdigit():
-            port = int(port)  # "8080" from a template is a number, as in a Pod spec
-        if isinstance(port, str):
-            check_dns1035_label("http_get.port", port, max_len=15)
+        p["http_get"] = check_http_get("http_get", p["http_get"])
+    return p
+
+
+def check_pattern(param, pattern):
+    """A regular expression (Python ``re``) in which ``{pod}`` stands for the pod's name."""
+    try:
+        re.compile(pattern.replace("{pod}", "pod"))
+    except re.error as exc:
+        raise InputError(param, f"{pattern!r} is not a regular expression: {exc}")
+    return pattern
+
+
+def validate_verify_params(params):
+    """Validated copy of the ``statefulset_verify`` parameters. Raises InputError."""
+    p = validate_info_params(with_defaults(VERIFY_OPTIONS, params))
+    if p.get("container") is not None:
+        check_dns1123_label("container", p["container"])
+    check_int("dns_timeout", p["dns_timeout"], 0)
+    check_int("exec_timeout", p["exec_timeout"], 1)
+    marker = with_defaults(VERIFY_OPTIONS["storage_marker"]["options"], p.get("storage_marker") or {})
+    if not marker["file"] or "/" in marker["file"] or marker["file"] in (".", ".."):
+        raise InputError("storage_marker.file", f"{marker['file']!r} must be a file name (no '/')")
+    if "\n" in marker["line"] or "\0" in marker["line"]:
+        raise InputError("storage_marker.line", "must be one line")
+    p["storage_marker"] = marker
+    app = p.get("app_check")
+    if app:
+        app = dict(app)
+        check_int("app_check.timeout", app.get("timeout"), 0)
+        if app.get("http_get"):
+            get = check_http_get("app_check.http_get", app["http_get"])
+            check_int("app_check.http_get.status", get.get("status"), 100, 599)
+            if get.get("body") is not None:
+                check_pattern("app_check.http_get.body", get["body"])
+            app["http_get"] = get
         else:
-            get["port"] = check_int("http_get.port", port, 1, 65535, allow_none=False)
-        if not isinstance(get.get("path"), str) or not get["path"].startswith("/") or any(
-                c in get["path"] for c in "?#\n\r "):
-            raise InputError("http_get.path", f"{get.get('path')!r} must be an absolute URL path without query, fragment "
-                             "or spaces (Kubernetes HTTPGetAction.path)")
-        p["http_get"] = get
+            command = app["exec"]["command"]
+            if not command or not all(isinstance(c, str) and c for c in command):
+                raise InputError("app_check.exec.command", "must be a non-empty list of arguments (argv, no shell"
+                                                           " unless it names one)")
+            if app["exec"].get("container") is not None:
+                check_dns1123_label("app_check.exec.container", app["exec"]["container"])
+            if app["exec"].get("stdout") is not None:
+                check_pattern("app_check.exec.stdout", app["exec"]["stdout"])
+        p["app_check"] = app
     return p
 
 
@@ -760,4 +845,5 @@ MODULE_RULES = {
     "nfs_provisioner": (PROVISIONER_OPTIONS, PROVISIONER_RULES,
                         lambda p: validate_provisioner_params(p, p["state"])),
     "statefulset_info": (INFO_OPTIONS, {}, validate_info_params),
+    "statefulset_verify": (VERIFY_OPTIONS, {}, validate_verify_params),
 }

@@ -1,0 +1,455 @@
+# Copyright: stateful.nfs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Proof that a StatefulSet's pods have what a StatefulSet promises, for any application.
+
+Per pod (Kubernetes docs, StatefulSets, "Pod Identity" and "Stable Storage"):
+
+* ``identity``: the pod exists, is Ready, its spec hostname is its name and its subdomain the
+  governing Service (API);
+* ``hostname``: the hostname the container sees is the pod's name (one exec session);
+* ``dns``: ``<pod>.<service>.<namespace>.svc.<domain>`` answers the pod's IP from inside the
+  cluster, asked from a member (``getent ahosts``, else ``nslookup``), and the Service's name
+  answers the ready members' IPs;
+* ``claims``: each claim template's PVC exists, is Bound, to a PV of its own with an NFS
+  directory of its own (API);
+* ``storage``: a marker file written at each claim's mount path inside the pod (in the same
+  exec session) holds that pod's own line, read back after every pod wrote (two pods on one
+  directory would read each other's line); ``markers`` in the result name each marker's
+  place in the PV's NFS directory, for a check on the NFS side;
+* ``app``: the application's own check, an HTTP GET through the API server's pod proxy or a
+  command through exec, its answer matched against a pattern.
+
+One module process runs every pod's exec session and HTTP GET on a thread of its own; a pod
+costs one exec session (two on the run that first writes its markers), whatever it proves.
+Each check ends as ``pass``, ``fail``, ``not_proved`` (could not be asked: no shell in the
+image, exec not used) or ``skipped`` (not asked for); a run fails on a ``fail``, and on a
+``not_proved`` that the input did not accept.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s import wait as waiters
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import (
+    ApiError,
+    K8sError,
+    VerificationError,
+)
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.identity import (
+    container_port,
+    identity_table,
+)
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.resources import Ref
+
+PASS, FAIL, NOT_PROVED, SKIPPED = "pass", "fail", "not_proved", "skipped"
+CHECKS = ("identity", "hostname", "dns", "claims", "storage", "app")
+MAX_THREADS = 16
+DNS_RETRY_INTERVAL = 1.0
+
+# The one program run in each pod (POSIX sh: dash, bash, busybox). Arguments: the number N of
+# DNS names, the N names, then triplets (marker path, line, mode: write | read | check). It
+# prints one tab-separated record per finding: "hostname <name>", "dns <name> <answer>",
+# "marker <index> <state> <what the file held>". tests/unit runs it under the local sh.
+POD_PROGRAM = r"""
+h=$(cat /proc/sys/kernel/hostname 2>/dev/null) || h=$(hostname 2>/dev/null)
+printf 'hostname\t%s\n' "$h"
+n=$1; shift
+while [ "$n" -gt 0 ]; do
+  if command -v getent >/dev/null 2>&1; then a=$(getent ahosts "$1" 2>&1)
+  elif command -v nslookup >/dev/null 2>&1; then a=$(nslookup "$1" 2>&1)
+  else a='!no-resolver'; fi
+  printf 'dns\t%s\t%s\n' "$1" "$(printf '%s' "$a" | tr '\t\n' '  ')"
+  n=$((n - 1)); shift
+done
+i=0
+while [ $# -ge 3 ]; do
+  f=$1; want=$2; mode=$3; shift 3; have=; s=
+  if [ -e "$f" ]; then have=$(cat "$f" 2>&1) || s=read-error; fi
+  if [ -n "$s" ]; then :
+  elif [ "$have" = "$want" ]; then s=unchanged
+  elif [ "$mode" != write ]; then s=differs
+  elif printf '%s\n' "$want" > "$f" 2>/dev/null; then s=written
+  else s=write-error; fi
+  printf 'marker\t%s\t%s\t%s\n' "$i" "$s" "$(printf '%s' "$have" | tr '\t\n' '  ' | cut -c1-200)"
+  i=$((i + 1))
+done
+"""
+
+
+def check(status, detail):
+    return {"status": status, "detail": detail}
+
+
+def parse_program_output(text):
+    """``{hostname, dns: {name: answer}, markers: {index: (state, held)}}`` of POD_PROGRAM's output."""
+    out = {"hostname": None, "dns": {}, "markers": {}}
+    for line in (text or "").splitlines():
+        fields = line.split("\t")
+        if fields[0] == "hostname" and len(fields) >= 2:
+            out["hostname"] = fields[1].strip()
+        elif fields[0] == "dns" and len(fields) >= 3:
+            out["dns"][fields[1]] = fields[2]
+        elif fields[0] == "marker" and len(fields) >= 4 and fields[1].isdigit():
+            out["markers"][int(fields[1])] = (fields[2], fields[3])
+    return out
+
+
+def addresses_in(answer):
+    """The IP addresses in a resolver's answer (``getent ahosts`` or ``nslookup`` output), sorted;
+    ``nslookup``'s own server line (``Server:``/``Address: <dns server>#53``) is left out."""
+    found = set()
+    text = re.sub(r"Server:\s*\S+\s+Address( \d+)?:\s*\S+", " ", answer or "")
+    for token in re.split(r"[\s,]+", text):
+        token = token.strip("()[]")
+        try:
+            found.add(str(ipaddress.ip_address(token)))
+        except ValueError:
+            continue
+    return sorted(found)
+
+
+def marker_line(template, pod, namespace, claim):
+    """The line a pod's marker holds: ``template`` with ``{pod}``, ``{namespace}`` and ``{claim}``."""
+    return template.replace("{pod}", pod).replace("{namespace}", namespace).replace("{claim}", claim)
+
+
+def pod_pattern(pattern, pod):
+    """``pattern`` (a regular expression) with ``{pod}`` replaced by the pod's name, escaped."""
+    return re.compile(pattern.replace("{pod}", re.escape(pod)))
+
+
+def claim_mounts(sts, container_name):
+    """``[(template, mountPath, subPath, readOnly)]`` of the claim templates mounted in the container."""
+    spec = sts.get("spec") or {}
+    templates = [v["metadata"]["name"] for v in spec.get("volumeClaimTemplates") or []]
+    pod_spec = (spec.get("template") or {}).get("spec") or {}
+    container = next((c for c in pod_spec.get("containers") or [] if c.get("name") == container_name), {})
+    return [(m["name"], m["mountPath"], m.get("subPath") or "", bool(m.get("readOnly")))
+            for m in container.get("volumeMounts") or [] if m.get("name") in templates]
+
+
+class Proof:
+    """One verification run; :meth:`run` returns the module's result (see the module's RETURN)."""
+
+    def __init__(self, client, p, check_mode, clock=time.monotonic, sleep=time.sleep):
+        self.client, self.p, self.check_mode = client, p, check_mode
+        self.clock, self.sleep = clock, sleep
+        self.changed = False
+
+    # -- reading --------------------------------------------------------------------------
+    def run(self):
+        p = self.p
+        table = identity_table(self.client, p["namespace"], p["name"], p["cluster_domain"])
+        if not table["exists"]:
+            if self.check_mode:
+                return {"changed": False, "exists": False, "pods": [], "checks": [], "proved": [],
+                        "not_proved": [f"StatefulSet {p['namespace']}/{p['name']} does not exist yet (check mode)"],
+                        "markers": [], "failures": []}
+            raise VerificationError(f"StatefulSet {p['namespace']}/{p['name']} does not exist", failures=[])
+        sts = self.client.get(Ref("StatefulSet", p["name"], p["namespace"]))
+        pods = {pod["metadata"]["name"]: pod for pod in self.client.list(
+            "Pod", p["namespace"], label_selector=waiters.selector_string(
+                ((sts.get("spec") or {}).get("selector") or {}).get("matchLabels")))}
+        container = p.get("container") or sts["spec"]["template"]["spec"]["containers"][0]["name"]
+        rows = table["pods"]
+        results = {row["name"]: {c: check(SKIPPED, "not asked for") for c in CHECKS} for row in rows}
+        self.identity(table, pods, results)
+        self.claims(rows, results)
+        markers = self.plan_markers(sts, rows, container)
+        by_exec = p["method"] == "exec"
+        ready = [row for row in rows if row["ready"]]
+        for row in rows:
+            if not row["ready"]:
+                results[row["name"]].update({c: check(SKIPPED, "the pod is not Ready") for c in
+                                             ("hostname", "dns", "storage", "app")})
+        if by_exec and ready:
+            self.prove_by_exec(table, ready, container, markers, results)
+        elif not by_exec:
+            for row in rows:
+                why = "method api: no exec session"
+                results[row["name"]]["hostname"] = check(NOT_PROVED, why + "; the hostname was read from the pod spec")
+                results[row["name"]]["dns"] = check(NOT_PROVED, why)
+                results[row["name"]]["storage"] = check(NOT_PROVED, why + "; see markers for the NFS side")
+        if p.get("app_check"):
+            self.app_checks(ready, pods, results)
+        return self.report(table, results, markers, container)
+
+    # -- what the API says -----------------------------------------------------------------
+    def identity(self, table, pods, results):
+        info = table["statefulset"]
+        service = info["service_name"]
+        for ordinal in table["missing_ordinals"]:
+            name = f"{self.p['name']}-{ordinal}"
+            results[name] = {c: check(SKIPPED, "the pod does not exist") for c in CHECKS}
+            results[name]["identity"] = check(FAIL, "the pod does not exist")
+        for row in table["pods"]:
+            problems = []
+            if row["hostname"] != row["name"]:
+                problems.append(f"spec hostname {row['hostname']!r}")
+            if (row["subdomain"] or service) != service:
+                problems.append(f"subdomain {row['subdomain']!r}, not the Service {service!r}")
+            if not row["ready"]:
+                pod = pods.get(row["name"])
+                diagnosis = waiters.format_pod_diagnostics(waiters.pod_diagnostics(
+                    self.client, pod, info["volume_claim_templates"])) if pod else row["name"] + ": gone"
+                problems.append("not Ready (" + diagnosis + ")")
+            results[row["name"]]["identity"] = check(FAIL, "; ".join(problems)) if problems else check(
+                PASS, f"Ready on {row['node']}, hostname {row['hostname']}, subdomain {service}, IP {row['pod_ip']}")
+
+    def claims(self, rows, results):
+        seen_pv, seen_dir = {}, {}
+        for row in rows:
+            problems, good = [], []
+            for vol in row["volumes"]:
+                if vol["pvc_phase"] != "Bound":
+                    problems.append(f"PVC {vol['pvc'] or vol['template'] + '-' + row['name']} is {vol['pvc_phase']}")
+                    continue
+                if vol["pv"] in seen_pv:
+                    problems.append(f"PV {vol['pv']} is also {seen_pv[vol['pv']]}'s")
+                seen_pv[vol["pv"]] = row["name"]
+                place = (vol["nfs_server"], (vol["nfs_path"] or "").rstrip("/"))
+                if vol["nfs_path"] and place in seen_dir:
+                    problems.append(f"NFS directory {place[0]}:{place[1]} is also {seen_dir[place]}'s")
+                if vol["nfs_path"]:
+                    seen_dir[place] = f"{row['name']} ({vol['pvc']})"
+                good.append(f"{vol['pvc']} -> {vol['pv']}" + (f" ({vol['nfs_server']}:{vol['nfs_path']})"
+                                                              if vol["nfs_path"] else ""))
+            if not row["volumes"]:
+                results[row["name"]]["claims"] = check(SKIPPED, "the StatefulSet has no claim templates")
+            else:
+                results[row["name"]]["claims"] = check(FAIL, "; ".join(problems)) if problems else check(
+                    PASS, "Bound: " + ", ".join(good))
+
+    def plan_markers(self, sts, rows, container):
+        """Per pod, the markers to write: one per claim template mounted in the container."""
+        marker = self.p["storage_marker"]
+        out = {}
+        for row in rows:
+            volumes = {v["template"]: v for v in row["volumes"]}
+            out[row["name"]] = []
+            if not marker.get("enabled"):
+                continue
+            for template, mount_path, sub_path, read_only in claim_mounts(sts, container):
+                vol = volumes.get(template) or {}
+                nfs_dir = (vol.get("nfs_path") or "").rstrip("/")
+                out[row["name"]].append({
+                    "pod": row["name"], "claim": vol.get("pvc"), "pv": vol.get("pv"), "template": template,
+                    "path": mount_path.rstrip("/") + "/" + marker["file"], "read_only": read_only,
+                    "line": marker_line(marker["line"], row["name"], self.p["namespace"], vol.get("pvc") or ""),
+                    "nfs_server": vol.get("nfs_server"),
+                    "nfs_path": "/".join(x for x in (nfs_dir, sub_path.strip("/"), marker["file"]) if x)
+                    if nfs_dir else None,
+                })
+        return out
+
+    # -- what the pods say ---------------------------------------------------------------------
+    def program(self, names, markers, mode):
+        args = [str(len(names)), *names]
+        for m in markers:
+            args += [m["path"], m["line"], "read" if m["read_only"] else mode]
+        return ["sh", "-c", POD_PROGRAM, "stateful-nfs-verify", *args]
+
+    def exec_all(self, rows, container, build):
+        """Run ``build(row)`` (an argv) in every row's pod at once; ``{pod: exec result}``."""
+        def one(row):
+            try:
+                return row["name"], self.client.exec(self.p["namespace"], row["name"], build(row), container,
+                                                     timeout=self.p["exec_timeout"])
+            except ApiError as exc:
+                if exc.status == 403:
+                    raise
+                return row["name"], {"rc": None, "stdout": "", "stderr": "", "error": str(exc)}
+            except K8sError as exc:
+                return row["name"], {"rc": None, "stdout": "", "stderr": "", "error": str(exc)}
+        with ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(rows))) as pool:
+            return dict(pool.map(one, rows))
+
+    def prove_by_exec(self, table, ready, container, markers, results):
+        info = table["statefulset"]
+        domain = f"{info['service_name']}.{self.p['namespace']}.svc.{self.p['cluster_domain']}"
+        want_dns = {row["dns_name"]: [row["pod_ip"]] for row in ready}
+        if self.p["dns"]:
+            want_dns[domain] = sorted(row["pod_ip"] for row in ready)
+        asker = ready[0]["name"]
+        mode = "check" if self.check_mode else "write"
+        try:
+            said = self.exec_all(ready, container, lambda row: self.program(
+                list(want_dns) if self.p["dns"] and row["name"] == asker else [], markers[row["name"]], mode))
+        except ApiError as exc:
+            raise VerificationError(f"{exc}. Give the module's identity the RBAC right create on pods/exec, or set"
+                                    " method: api (the proof then says what it could not prove)",
+                                    failures=[]) from None
+        parsed = {name: parse_program_output(out["stdout"]) for name, out in said.items()}
+        no_shell = {name for name, out in said.items() if out["rc"] is None}
+        for row in ready:
+            name, out, got = row["name"], said[row["name"]], parsed[row["name"]]
+            if name in no_shell:
+                why = f"not provable by exec: {out['error']}"
+                status = FAIL if self.p["identity_by_exec"] else NOT_PROVED
+                results[name]["hostname"] = check(status, why + ("" if self.p["identity_by_exec"] else
+                                                               " (identity_by_exec: false)"))
+                results[name]["storage"] = check(status if markers[name] else SKIPPED, why)
+                continue
+            results[name]["hostname"] = check(PASS, f"the container sees hostname {got['hostname']}") if (
+                got["hostname"] == name) else check(FAIL, f"the container sees hostname {got['hostname']!r}, not {name!r}")
+        self.storage(ready, container, markers, said, parsed, no_shell, results)
+        if self.p["dns"]:
+            self.dns(ready, asker, container, want_dns, parsed.get(asker, {}).get("dns", {}), asker in no_shell,
+                     domain, results)
+        else:
+            for row in ready:
+                results[row["name"]]["dns"] = check(SKIPPED, "dns: false")
+
+    def storage(self, ready, container, markers, said, parsed, no_shell, results):
+        wrote = [row for row in ready if row["name"] not in no_shell and any(
+            state == "written" for state, _held in parsed[row["name"]]["markers"].values())]
+        if wrote:
+            # read back after every pod wrote: a directory two pods share holds only one line
+            self.changed = True
+            again = self.exec_all(wrote, container, lambda row: self.program([], markers[row["name"]], "read"))
+            for row in wrote:
+                parsed[row["name"]]["markers"] = parse_program_output(again[row["name"]]["stdout"])["markers"] or {
+                    i: ("read-error", again[row["name"]]["error"] or "") for i in range(len(markers[row["name"]]))}
+        for row in ready:
+            name = row["name"]
+            if name in no_shell or not markers[name]:
+                if not markers[name] and name not in no_shell:
+                    results[name]["storage"] = check(SKIPPED, "no claim template mounted in the container, or"
+                                                              " storage_marker disabled")
+                continue
+            problems, good = [], []
+            for index, m in enumerate(markers[name]):
+                state, held = parsed[name]["markers"].get(index, ("missing", said[name]["stderr"].strip()))
+                if state in ("unchanged", "written"):
+                    good.append(f"{m['path']} ({m['claim']})")
+                elif state == "differs" and self.check_mode:
+                    good.append(f"{m['path']} (would be written)")
+                    self.changed = True
+                elif state == "differs" and m["read_only"]:
+                    problems.append(f"{m['path']} is mounted read-only and holds {held!r}, not {m['line']!r}")
+                else:
+                    problems.append(f"{m['path']}: {state}" + (f", holds {held!r} (another pod's line: two pods"
+                                                                 " on one directory?)" if held else ""))
+            results[name]["storage"] = check(FAIL, "; ".join(problems)) if problems else check(
+                PASS, "own line in " + ", ".join(good))
+
+    def dns(self, ready, asker, container, want, answers, no_shell, domain, results):
+        if no_shell:
+            for row in ready:
+                results[row["name"]]["dns"] = check(FAIL, f"not provable: {asker} cannot run the resolver (no shell)")
+            return
+        deadline = self.clock() + self.p["dns_timeout"]
+        got = {name: addresses_in(answers.get(name)) for name in want}
+        wrong = [name for name in want if got[name] != want[name]]
+        while wrong and self.clock() < deadline and not any("!no-resolver" in (answers.get(n) or "") for n in want):
+            # a new pod's record follows its readiness through the EndpointSlice to the DNS server
+            self.sleep(DNS_RETRY_INTERVAL)
+            again = self.exec_all([r for r in ready if r["name"] == asker], container,
+                                  lambda _row, names=wrong: self.program(names, [], "read"))[asker]
+            answers.update(parse_program_output(again["stdout"])["dns"])
+            got.update({name: addresses_in(answers.get(name)) for name in wrong})
+            wrong = [name for name in want if got[name] != want[name]]
+        for row in ready:
+            name = row["dns_name"]
+            if "!no-resolver" in (answers.get(name) or ""):
+                results[row["name"]]["dns"] = check(FAIL, f"not provable from {asker}: its image has neither getent"
+                                                           " nor nslookup (dns: false skips this check)")
+            elif got[name] == want[name]:
+                results[row["name"]]["dns"] = check(PASS, f"{name} -> {got[name][0]} (asked from {asker})")
+            else:
+                results[row["name"]]["dns"] = check(FAIL, f"{name} answers {got[name] or 'nothing'} from {asker},"
+                                                           f" expected {want[name]}: {answers.get(name, '')[:200]}")
+        if domain in want and got[domain] != want[domain]:
+            results[asker]["dns"] = check(FAIL, f"the Service's name {domain} answers {got[domain] or 'nothing'},"
+                                                f" expected the ready members {want[domain]}")
+
+    # -- the application's own check ---------------------------------------------------------
+    def app_checks(self, ready, pods, results):
+        app = self.p["app_check"]
+        deadline = self.clock() + app["timeout"]
+        pending = list(ready)
+        while True:
+            outcome = dict(self._app_round(pending, pods, app))
+            for row in pending:
+                results[row["name"]]["app"] = outcome[row["name"]]
+            pending = [row for row in pending if outcome[row["name"]]["status"] == FAIL]
+            if not pending or self.clock() >= deadline:
+                return
+            self.sleep(DNS_RETRY_INTERVAL)
+
+    def _app_round(self, rows, pods, app):
+        def one(row):
+            name = row["name"]
+            if app.get("http_get"):
+                return name, self._http(pods[name], app["http_get"])
+            return name, self._exec_check(name, app["exec"])
+        with ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(rows) or 1)) as pool:
+            return list(pool.map(one, rows))
+
+    def _http(self, pod, get):
+        name, port = pod["metadata"]["name"], container_port(pod, get["port"])
+        if port is None:
+            return check(FAIL, f"no container declares a port named {get['port']!r}")
+        try:
+            body, status = self.client.proxy_get(self.p["namespace"], name, port, get["path"]), 200
+        except ApiError as exc:
+            body, status = (exc.body or b""), exc.status
+        except K8sError as exc:
+            return check(FAIL, f"GET {get['path']} on port {port}: {exc}")
+        text = body[:4096].decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+        what = f"GET :{port}{get['path']} -> {status}"
+        if status != get["status"]:
+            return check(FAIL, f"{what}, expected {get['status']}: {text.strip()[:200]!r}")
+        if get.get("body") and not pod_pattern(get["body"], name).search(text):
+            return check(FAIL, f"{what}, body {text.strip()[:200]!r} does not match {get['body']!r}")
+        return check(PASS, f"{what}, body {text.strip()[:80]!r}")
+
+    def _exec_check(self, name, spec):
+        try:
+            out = self.client.exec(self.p["namespace"], name, spec["command"], spec.get("container"),
+                                   timeout=self.p["exec_timeout"])
+        except K8sError as exc:
+            return check(FAIL, f"{' '.join(spec['command'])}: {exc}")
+        what = "{} -> rc {}".format(" ".join(spec["command"]), out["rc"])
+        if out["rc"] is None:
+            return check(FAIL, f"{' '.join(spec['command'])}: {out['error']}")
+        if out["rc"] != spec["rc"]:
+            return check(FAIL, f"{what}, expected rc {spec['rc']}: {(out['stdout'] + out['stderr']).strip()[:200]!r}")
+        if spec.get("stdout") and not pod_pattern(spec["stdout"], name).search(out["stdout"]):
+            return check(FAIL, f"{what}, output {out['stdout'].strip()[:200]!r} does not match {spec['stdout']!r}")
+        return check(PASS, f"{what}, output {out['stdout'].strip()[:80]!r}")
+
+    # -- the verdict -----------------------------------------------------------------------------
+    def report(self, table, results, markers, container):
+        rows = {row["name"]: row for row in table["pods"]}
+        pods, checks, failures, not_proved = [], [], [], []
+        for name in sorted(results, key=lambda n: waiters.pod_ordinal(n, self.p["name"]) or 0):
+            row = dict(rows.get(name) or {"name": name, "ordinal": waiters.pod_ordinal(name, self.p["name"])})
+            row["checks"] = results[name]
+            pods.append(row)
+            for kind in CHECKS:
+                verdict = results[name][kind]
+                checks.append({"pod": name, "check": kind, **verdict})
+                if verdict["status"] == FAIL:
+                    failures.append(f"{name} {kind}: {verdict['detail']}")
+                elif verdict["status"] == NOT_PROVED:
+                    not_proved.append(f"{name} {kind}: {verdict['detail']}")
+        proved = [f"{kind}: {', '.join(c['pod'] for c in checks if c['check'] == kind)}" for kind in CHECKS
+                  if any(c["check"] == kind for c in checks) and all(
+                      c["status"] == PASS for c in checks if c["check"] == kind)]
+        result = {"changed": self.changed, "exists": True, "statefulset": table["statefulset"], "container": container,
+                  "pods": pods, "checks": checks, "proved": proved, "not_proved": not_proved,
+                  "markers": [m for name in markers for m in markers[name]], "failures": failures}
+        if failures:
+            raise VerificationError("Verification of StatefulSet {}/{} failed: {}".format(
+                self.p["namespace"], self.p["name"], "; ".join(failures)), **{k: v for k, v in result.items()})
+        return result
+
+
+def run_verify(client, p, check_mode, outcome):
+    """``statefulset_verify``'s result (see :class:`Proof`)."""
+    return Proof(client, p, check_mode).run()

@@ -1,0 +1,262 @@
+#!/usr/bin/python
+# Copyright: stateful.nfs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: statefulset_verify
+short_description: Prove each pod of any StatefulSet has its stable identity, its DNS record and its own storage
+version_added: 0.4.0
+description:
+  - Proves, per pod of the StatefulSet, what a StatefulSet promises (Kubernetes docs, StatefulSets, "Pod Identity"
+    and "Stable Storage"), for any application, and fails naming the pod, the check and what was seen.
+  - "C(identity): the pod exists and is Ready, its spec hostname is its name and its subdomain the governing
+    Service (from the API). A pod that is not Ready is named with its phase, conditions, container states, node
+    and the node's Ready condition."
+  - "C(hostname): the hostname the container sees (C(/proc/sys/kernel/hostname)) is the pod's name, through
+    exec."
+  - "C(dns): C(<pod>.<service>.<namespace>.svc.<cluster_domain>) answers the pod's IP and the Service's name the
+    ready members' IPs, asked from inside the cluster by the first ready member (C(getent ahosts), else
+    C(nslookup)); asked again each second up to O(dns_timeout) while the DNS server catches up."
+  - "C(claims): each claim template's PVC exists and is Bound, to a PV of its own, with an NFS directory of its
+    own (in-tree C(nfs) volumes and the C(nfs.csi.k8s.io) driver)."
+  - "C(storage): a marker file (O(storage_marker)) at the mount path of each claim template mounted in the
+    container holds the pod's own line: written through exec when it differs, then read back once every pod
+    wrote, so two pods on one directory are caught; a read-only mount is only read. The result's C(markers)
+    name where each marker lies in its PV's NFS directory, for a check from a host the export admits."
+  - "C(app): the application's own check, when O(app_check) is given: an HTTP GET through the API server's pod
+    proxy, or a command through exec, its answer matched against a pattern; asked again each second up to
+    O(app_check.timeout) until it passes."
+  - Every pod's exec session (one per pod; a second, the read-back, on the run that writes its markers) and HTTP
+    GET runs at once, from this one module process.
+  - Each check ends as C(pass), C(fail), C(not_proved) or C(skipped). An image without a shell cannot prove its
+    hostname or storage by exec - C(not_proved), which fails the run unless O(identity_by_exec=false). With
+    O(method=api) (clusters that forbid C(pods/exec)) no exec session is started and the result lists what was
+    then not proved.
+author:
+  - stateful.nfs contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - stateful.nfs.k8s_auth
+attributes:
+  platform:
+    platforms: all
+  check_mode:
+    support: full
+    details: Markers are read, never written; a marker that would be written is reported as a change.
+  diff_mode:
+    support: none
+options:
+  name:
+    description: Name of the StatefulSet.
+    type: str
+    required: true
+  namespace:
+    description: Its namespace.
+    type: str
+    default: default
+  cluster_domain:
+    description: The cluster's DNS domain, used to build the DNS names.
+    type: str
+    default: cluster.local
+  container:
+    description: The container to exec into, whose claim mounts carry the markers. Defaults to the pod template's first container.
+    type: str
+  method:
+    description:
+      - V(exec) proves hostname, DNS and storage from inside the pods (needs the RBAC right C(create) on C(pods/exec)).
+      - V(api) starts no exec session, for clusters that forbid it; C(hostname), C(dns) and C(storage) are then
+        C(not_proved) and the result's C(not_proved) says so.
+    type: str
+    choices: [exec, api]
+    default: exec
+  identity_by_exec:
+    description:
+      - Whether the image can prove its hostname by exec. V(false) (an image without a shell) turns a failed exec
+        into C(not_proved) instead of a failure.
+    type: bool
+    default: true
+  dns:
+    description: Prove the DNS records from inside the cluster.
+    type: bool
+    default: true
+  dns_timeout:
+    description: Seconds to ask the DNS names again until they answer the expected addresses.
+    type: int
+    default: 60
+  exec_timeout:
+    description: Seconds one exec session may take.
+    type: int
+    default: 30
+  storage_marker:
+    description:
+      - The marker written at each claim's mount path. Some applications refuse a data directory with files they did
+        not make (C(initdb) of PostgreSQL does, when the claim is its data directory itself); disable the marker for
+        them, or mount a directory of the claim for the data (C(subPath)).
+    type: dict
+    default: {}
+    suboptions:
+      enabled:
+        description: Write and read the markers.
+        type: bool
+        default: true
+      file:
+        description: The marker's file name, at the mount path.
+        type: str
+        default: .stateful-nfs-verify
+      line:
+        description: Its one line; C({pod}), C({namespace}) and C({claim}) stand for the pod's name, its namespace and the claim's name.
+        type: str
+        default: "stateful.nfs {namespace}/{pod} {claim}"
+  app_check:
+    description: The application's own check, asked of every ready pod; exactly one of O(app_check.http_get) and O(app_check.exec).
+    type: dict
+    suboptions:
+      http_get:
+        description: An HTTP GET through the API server's pod proxy (C(pods/proxy), needs the RBAC right C(get) on it).
+        type: dict
+        suboptions:
+          path:
+            description: Absolute URL path, without query or fragment.
+            type: str
+            default: /
+          port:
+            description: Container port, a number or the name of a port a container of the pod declares.
+            type: raw
+            required: true
+          status:
+            description: The HTTP status expected.
+            type: int
+            default: 200
+          body:
+            description: A regular expression (Python C(re), searched) the body must match; C({pod}) stands for the pod's name.
+            type: str
+      exec:
+        description: A command run through exec.
+        type: dict
+        suboptions:
+          command:
+            description: The command, an argument list (no shell unless it names one), for example V([redis-cli, ping]).
+            type: list
+            elements: str
+            required: true
+          container:
+            description: The container; defaults to the pod's first.
+            type: str
+          rc:
+            description: The exit code expected.
+            type: int
+            default: 0
+          stdout:
+            description: A regular expression (Python C(re), searched) the output must match; C({pod}) stands for the pod's name.
+            type: str
+      timeout:
+        description: Seconds to ask again until the check passes.
+        type: int
+        default: 30
+seealso:
+  - module: stateful.nfs.statefulset
+  - module: stateful.nfs.statefulset_info
+  - name: StatefulSets
+    description: Kubernetes documentation.
+    link: https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/
+"""
+
+EXAMPLES = r"""
+- name: Prove the redis members, and that each answers PONG
+  stateful.nfs.statefulset_verify:
+    name: redis
+    namespace: cache
+    app_check:
+      exec:
+        command: [redis-cli, -p, "6379", ping]
+        stdout: ^PONG
+  register: redis_proof
+
+- name: The walkthrough's web - each pod's line is its page (the marker is nginx's index.html)
+  stateful.nfs.statefulset_verify:
+    name: web
+    storage_marker:
+      file: index.html
+      line: "{pod} serves from its own NFS volume"
+    app_check:
+      http_get: {port: 80, path: /index.html, body: "^{pod} serves"}
+
+- name: A cluster that forbids exec
+  stateful.nfs.statefulset_verify:
+    name: web
+    method: api
+"""
+
+RETURN = r"""
+changed:
+  description: Whether a marker was written (or would be, in check mode).
+  returned: always
+  type: bool
+exists:
+  description: Whether the StatefulSet exists (false only in check mode; otherwise a missing StatefulSet fails).
+  returned: always
+  type: bool
+statefulset:
+  description: Summary of the StatefulSet, as M(stateful.nfs.statefulset_info) returns it.
+  returned: when it exists
+  type: dict
+container:
+  description: The container the exec sessions ran in.
+  returned: when it exists
+  type: str
+  sample: redis
+pods:
+  description: The identity table's rows (see M(stateful.nfs.statefulset_info)), each with C(checks), the verdict per check.
+  returned: always
+  type: list
+  elements: dict
+checks:
+  description: One entry per pod and check.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    pod: {description: The pod., type: str, sample: redis-1}
+    check: {description: The check., type: str, choices: [identity, hostname, dns, claims, storage, app]}
+    status: {description: The verdict., type: str, choices: [pass, fail, not_proved, skipped]}
+    detail: {description: What was seen., type: str, sample: "redis-1.redis.cache.svc.cluster.local -> 10.244.2.7 (asked from redis-0)"}
+proved:
+  description: The checks every pod passed, with the pods.
+  returned: always
+  type: list
+  elements: str
+  sample: ["hostname: redis-0, redis-1, redis-2"]
+not_proved:
+  description: What could not be proved, and why.
+  returned: always
+  type: list
+  elements: str
+failures:
+  description: "The failed checks, C(<pod> <check>: <what was seen>); the module fails when there is one."
+  returned: always
+  type: list
+  elements: str
+markers:
+  description: Each marker, with its claim, PV and place in the PV's NFS directory (C(nfs_server), C(nfs_path)).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {pod: redis-0, claim: data-redis-0, pv: pvc-3f0c..., template: data, path: /data/.stateful-nfs-verify,
+       read_only: false, line: stateful.nfs cache/redis-0 data-redis-0, nfs_server: 192.0.2.20,
+       nfs_path: /srv/nfs/k8s/cache-data-redis-0-pvc-3f0c.../.stateful-nfs-verify}
+"""
+
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.module import (
+    run_module,
+)
+
+
+def main():
+    run_module("statefulset_verify")
+
+
+if __name__ == "__main__":
+    main()
