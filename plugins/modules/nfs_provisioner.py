@@ -167,6 +167,13 @@ options:
       - StorageClass parameter C(pathPattern), the directory of each volume relative to O(nfs_path), built
         from PVC metadata, for example V(${.PVC.namespace}/${.PVC.name}).
       - Default (unset) is C(${namespace}-${pvcName}-${pvName}).
+      - A C(..) segment, an absolute pattern, or one that names the share's root (V(.)) is refused before any change -
+        the provisioner joins the expanded pattern onto its mount and the export path and resolves C(..)
+        (nfs-subdir-external-provisioner, C(filepath.Join)), so the directory would be made outside the share, or
+        every claim would share one.
+      - A pattern built from PVC annotations (C(${.PVC.annotations.<key>})) takes what the claim's author wrote there,
+        which no check here can see. Upstream's provisioner joins it as it is; the lab's stand-in cleans the
+        expanded path as rooted at the export (a C(..) cannot leave it) and refuses an empty one.
     type: str
   reclaim_policy:
     description: Reclaim policy of the volumes the class provisions.

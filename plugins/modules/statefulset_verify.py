@@ -130,7 +130,9 @@ options:
             type: int
             default: 200
           body:
-            description: A regular expression (Python C(re), searched) the body must match; C({pod}) stands for the pod's name.
+            description:
+              - A regular expression (Python C(re), searched) the body must match; C({pod}) stands for the pod's name
+                and C({line}) for its marker's line (of its first claim), both matched literally.
             type: str
       exec:
         description: A command run through exec.
@@ -149,7 +151,9 @@ options:
             type: int
             default: 0
           stdout:
-            description: A regular expression (Python C(re), searched) the output must match; C({pod}) stands for the pod's name.
+            description:
+              - A regular expression (Python C(re), searched) the output must match; C({pod}) stands for the pod's name
+                and C({line}) for its marker's line (of its first claim), both matched literally.
             type: str
       timeout:
         description: Seconds to ask again until the check passes.
@@ -181,7 +185,7 @@ EXAMPLES = r"""
       file: index.html
       line: "{pod} serves from its own NFS volume"
     app_check:
-      http_get: {port: 80, path: /index.html, body: "^{pod} serves"}
+      http_get: {port: 80, path: /index.html, body: "^{line}$"}
 
 - name: A cluster that forbids exec
   stateful.nfs.statefulset_verify:
@@ -208,7 +212,9 @@ container:
   type: str
   sample: redis
 pods:
-  description: The identity table's rows (see M(stateful.nfs.statefulset_info)), each with C(checks), the verdict per check.
+  description:
+    - The identity table's rows (see M(stateful.nfs.statefulset_info)), each with C(checks), the verdict per check,
+      and C(observed), what the pod said (C(hostname) through exec, C(app) the application check's answer).
   returned: always
   type: list
   elements: dict
@@ -238,6 +244,11 @@ failures:
   returned: always
   type: list
   elements: str
+dns_answers:
+  description: The addresses each DNS name answered inside the cluster, sorted.
+  returned: with method=exec and dns=true
+  type: dict
+  sample: {redis-0.redis.cache.svc.cluster.local: [10.244.1.7], redis.cache.svc.cluster.local: [10.244.1.7, 10.244.2.4]}
 markers:
   description: Each marker, with its claim, PV and place in the PV's NFS directory (C(nfs_server), C(nfs_path)).
   returned: always

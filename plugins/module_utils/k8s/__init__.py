@@ -10,14 +10,18 @@ Layout (one concern per file; each imports only the ones listed before it):
 * ``client``     - connection options (shared argument spec with ``K8S_AUTH_*``
                    fallbacks), building a ``kubernetes.client.ApiClient`` and a
                    thin REST wrapper (``K8sClient``) with retries.
-* ``compare``    - desired-vs-live comparison and Kubernetes quantities (pure).
+* ``compare``    - desired-vs-live comparison, fields the server dropped, immutable
+                   StatefulSet fields, Kubernetes quantities (pure).
+* ``manifests``  - pure functions: validated parameters -> list of manifests (the
+                   shorthand StatefulSet builder, the headless Service of a StatefulSet).
 * ``validation`` - the modules' parameter rules (names, quantities, choices, mount
-                   options); the one place they live, asked by modules and roles.
-* ``manifests``  - pure functions: validated parameters -> list of manifests.
+                   options, whole StatefulSet and Service manifests); the one place they
+                   live, asked by modules and roles.
 * ``apply``      - apply policy (field manager, force), server-side apply with a
                    no-write idempotency check, diff, delete.
 * ``wait``       - Deployment availability and StatefulSet rollout waiters.
 * ``identity``   - the read-only StatefulSet identity table.
+* ``verify``     - the per-pod proof of any StatefulSet (exec sessions on threads).
 * ``runners``    - what each module does, given validated parameters and a client.
 * ``module``     - the modules' one entry path: argument spec, validate once,
                    connect, run, every error to ``fail_json``.

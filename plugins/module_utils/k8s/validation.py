@@ -386,10 +386,8 @@ def validate_provisioner_params(params, state="present"):
     for i, s in enumerate(secrets):
         check_dns1123_subdomain(f"image_pull_secrets[{i}]", s)
     p["image_pull_secrets"] = list(secrets)
-    if p.get("path_pattern") is not None and (not isinstance(p["path_pattern"], str) or not p["path_pattern"]
-                                              or p["path_pattern"].startswith("/")):
-        raise InputError("path_pattern", "{!r} must be a non-empty relative path template such as"
-                                         " '${{.PVC.namespace}}/${{.PVC.name}}'".format(p["path_pattern"]))
+    if p.get("path_pattern") is not None:
+        check_path_pattern(p["path_pattern"])
     if p.get("on_delete") is not None:
         check_choice("on_delete", p["on_delete"], ("delete", "retain"))
     check_choice("reclaim_policy", p.get("reclaim_policy"), ("Delete", "Retain"))
@@ -405,6 +403,31 @@ def validate_provisioner_params(params, state="present"):
     except MountOptionError as exc:
         raise InputError("mount_options", str(exc))
     return p
+
+
+def check_path_pattern(pattern):
+    """A ``pathPattern`` that keeps every claim's directory inside the share, below its root.
+
+    The provisioner joins the expanded pattern onto its mount and onto the export path
+    (nfs-subdir-external-provisioner: ``filepath.Join``, which resolves ``..``): a ``..`` segment
+    leaves the share, an absolute pattern or a ``.`` segment alone names the root itself. What a
+    PVC's annotations put into ``${.PVC.annotations.<key>}`` is not known here: the lab's stand-in
+    cleans the expanded path as rooted at the export (a ``..`` cannot leave it); upstream's does not.
+    """
+    rule = " such as '${.PVC.namespace}/${.PVC.name}'"
+    if not isinstance(pattern, str) or not pattern.strip():
+        raise InputError("path_pattern", f"{pattern!r} must be a non-empty relative path template" + rule)
+    if pattern.startswith("/"):
+        raise InputError("path_pattern", f"{pattern!r} is absolute: the provisioner joins it onto the share, so it"
+                                         " must be a relative path template" + rule)
+    segments = pattern.split("/")
+    if ".." in segments:
+        raise InputError("path_pattern", f"{pattern!r} has a '..' segment: the provisioner resolves it, so the"
+                                         " directory would be made outside the share (or every claim would share"
+                                         " one directory). Use a relative path template" + rule)
+    if all(segment in ("", ".") for segment in segments):
+        raise InputError("path_pattern", f"{pattern!r} names the share's root: every claim would share it")
+    return pattern
 
 
 # The provisioner acts on a volume's directory (archive, delete or keep it) only when Kubernetes

@@ -117,9 +117,10 @@ def marker_line(template, pod, namespace, claim):
     return template.replace("{pod}", pod).replace("{namespace}", namespace).replace("{claim}", claim)
 
 
-def pod_pattern(pattern, pod):
-    """``pattern`` (a regular expression) with ``{pod}`` replaced by the pod's name, escaped."""
-    return re.compile(pattern.replace("{pod}", re.escape(pod)))
+def pod_pattern(pattern, pod, line=None):
+    """``pattern`` (a regular expression) with ``{pod}`` replaced by the pod's name and ``{line}``
+    by its marker's line (of its first claim), both escaped."""
+    return re.compile(pattern.replace("{pod}", re.escape(pod)).replace("{line}", re.escape(line or "")))
 
 
 def claim_mounts(sts, container_name):
@@ -139,6 +140,8 @@ class Proof:
         self.client, self.p, self.check_mode = client, p, check_mode
         self.clock, self.sleep = clock, sleep
         self.changed = False
+        # what the pods said: {pod: {hostname, app}}, and the DNS answers {name: [address]}
+        self.observed, self.dns_answers, self.lines = {}, {}, {}
 
     # -- reading --------------------------------------------------------------------------
     def run(self):
@@ -160,6 +163,8 @@ class Proof:
         self.identity(table, pods, results)
         self.claims(rows, results)
         markers = self.plan_markers(sts, rows, container)
+        self.lines = {name: planned[0]["line"] for name, planned in markers.items() if planned}
+        self.observed = {row["name"]: {} for row in rows}
         by_exec = p["method"] == "exec"
         ready = [row for row in rows if row["ready"]]
         for row in rows:
@@ -294,6 +299,7 @@ class Proof:
                                                                " (identity_by_exec: false)"))
                 results[name]["storage"] = check(status if markers[name] else SKIPPED, why)
                 continue
+            self.observed[name]["hostname"] = got["hostname"]
             results[name]["hostname"] = check(PASS, f"the container sees hostname {got['hostname']}") if (
                 got["hostname"] == name) else check(FAIL, f"the container sees hostname {got['hostname']!r}, not {name!r}")
         self.storage(ready, container, markers, said, parsed, no_shell, results)
@@ -353,6 +359,7 @@ class Proof:
             answers.update(parse_program_output(again["stdout"])["dns"])
             got.update({name: addresses_in(answers.get(name)) for name in wrong})
             wrong = [name for name in want if got[name] != want[name]]
+        self.dns_answers = got
         for row in ready:
             name = row["dns_name"]
             if "!no-resolver" in (answers.get(name) or ""):
@@ -387,6 +394,7 @@ class Proof:
             if app.get("http_get"):
                 return name, self._http(pods[name], app["http_get"])
             return name, self._exec_check(name, app["exec"])
+
         with ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(rows) or 1)) as pool:
             return list(pool.map(one, rows))
 
@@ -401,10 +409,11 @@ class Proof:
         except K8sError as exc:
             return check(FAIL, f"GET {get['path']} on port {port}: {exc}")
         text = body[:4096].decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+        self.observed[name]["app"] = text.strip()
         what = f"GET :{port}{get['path']} -> {status}"
         if status != get["status"]:
             return check(FAIL, f"{what}, expected {get['status']}: {text.strip()[:200]!r}")
-        if get.get("body") and not pod_pattern(get["body"], name).search(text):
+        if get.get("body") and not pod_pattern(get["body"], name, self.lines.get(name)).search(text):
             return check(FAIL, f"{what}, body {text.strip()[:200]!r} does not match {get['body']!r}")
         return check(PASS, f"{what}, body {text.strip()[:80]!r}")
 
@@ -415,11 +424,12 @@ class Proof:
         except K8sError as exc:
             return check(FAIL, f"{' '.join(spec['command'])}: {exc}")
         what = "{} -> rc {}".format(" ".join(spec["command"]), out["rc"])
+        self.observed[name]["app"] = out["stdout"].strip()
         if out["rc"] is None:
             return check(FAIL, f"{' '.join(spec['command'])}: {out['error']}")
         if out["rc"] != spec["rc"]:
             return check(FAIL, f"{what}, expected rc {spec['rc']}: {(out['stdout'] + out['stderr']).strip()[:200]!r}")
-        if spec.get("stdout") and not pod_pattern(spec["stdout"], name).search(out["stdout"]):
+        if spec.get("stdout") and not pod_pattern(spec["stdout"], name, self.lines.get(name)).search(out["stdout"]):
             return check(FAIL, f"{what}, output {out['stdout'].strip()[:200]!r} does not match {spec['stdout']!r}")
         return check(PASS, f"{what}, output {out['stdout'].strip()[:80]!r}")
 
@@ -430,6 +440,7 @@ class Proof:
         for name in sorted(results, key=lambda n: waiters.pod_ordinal(n, self.p["name"]) or 0):
             row = dict(rows.get(name) or {"name": name, "ordinal": waiters.pod_ordinal(name, self.p["name"])})
             row["checks"] = results[name]
+            row["observed"] = self.observed.get(name, {})
             pods.append(row)
             for kind in CHECKS:
                 verdict = results[name][kind]
@@ -443,7 +454,8 @@ class Proof:
                       c["status"] == PASS for c in checks if c["check"] == kind)]
         result = {"changed": self.changed, "exists": True, "statefulset": table["statefulset"], "container": container,
                   "pods": pods, "checks": checks, "proved": proved, "not_proved": not_proved,
-                  "markers": [m for name in markers for m in markers[name]], "failures": failures}
+                  "markers": [m for name in markers for m in markers[name]], "failures": failures,
+                  "dns_answers": self.dns_answers}
         if failures:
             raise VerificationError("Verification of StatefulSet {}/{} failed: {}".format(
                 self.p["namespace"], self.p["name"], "; ".join(failures)), **{k: v for k, v in result.items()})

@@ -396,12 +396,34 @@ class Timeline:
                       key=lambda e: (e["ready_at"] or "", e["observed_after_seconds"], e["ordinal"]))
 
 
+# Container states that do not heal by waiting: a pod in one of them that also needs a forced
+# rollback (see forced_rollback_pods) ends the wait once FORCED_ROLLBACK_GRACE seconds of this
+# wait have seen it so, instead of the whole timeout (a CrashLoopBackOff between restarts shows
+# as running for a moment: the grace spans a few polls).
+STUCK_REASONS = ("CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError",
+                 "CreateContainerError", "InvalidImageName")
+FORCED_ROLLBACK_GRACE = 20.0
+
+
+def stuck_reason(pod):
+    """The waiting reason of the first container of ``pod`` in one of STUCK_REASONS, or None."""
+    status = pod.get("status") or {}
+    for cs in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
+        reason = ((cs.get("state") or {}).get("waiting") or {}).get("reason")
+        if reason in STUCK_REASONS:
+            return reason
+    return None
+
+
 def wait_statefulset(client, namespace, name, timeout=300, interval=2.0, clock=time.monotonic,
                      sleep=time.sleep):
-    """Wait for a StatefulSet rollout. Returns ``{ready, elapsed, timeline, in_order, ...}``."""
+    """Wait for a StatefulSet rollout. Returns ``{ready, elapsed, timeline, in_order, ...}``.
+
+    Ends early, failing, when the outcome is known: every pod that needs a forced rollback has
+    been stuck (STUCK_REASONS) for FORCED_ROLLBACK_GRACE seconds of this wait."""
     ref = Ref("StatefulSet", name, namespace)
     timeline = Timeline(name)
-    state = {}
+    state = {"stuck_since": {}}
 
     def check(elapsed):
         sts = client.get(ref)
@@ -412,9 +434,22 @@ def wait_statefulset(client, namespace, name, timeout=300, interval=2.0, clock=t
         timeline.observe(pods, elapsed)
         progress = statefulset_progress(sts, pods)
         state.update(sts=sts, pods=pods, progress=progress)
-        return progress["done"], progress
+        if progress["done"]:
+            return True, progress
+        by_name = {p["metadata"]["name"]: p for p in pods}
+        stuck = [n for n in forced_rollback_pods(sts, pods) if stuck_reason(by_name[n])]
+        since = state["stuck_since"]
+        for pname in [n for n in since if n not in stuck]:
+            del since[pname]
+        for pname in stuck:
+            since.setdefault(pname, elapsed)
+        if stuck and all(elapsed - since[n] >= FORCED_ROLLBACK_GRACE for n in stuck):
+            state["known"] = stuck
+            return True, progress
+        return False, progress
 
     done, progress, elapsed = _poll(check, timeout, interval, clock, sleep)
+    done = done and not state.get("known")
     entries = timeline.as_list()
     result = {
         "ready": done,
@@ -441,7 +476,13 @@ def wait_statefulset(client, namespace, name, timeout=300, interval=2.0, clock=t
             info = pod_diagnostics(client, pod, vct_names)
             info["problem"] = problem
         not_ready.append(info)
-    lines = ["Timed out after {}s waiting for {}: {}".format(timeout, ref, progress.get("reason"))]
+    if state.get("known"):
+        lines = ["{} cannot finish its rollout: {} need{} a forced rollback ({}; known after {:.0f}s of the"
+                 " {}s timeout)".format(ref, ", ".join(state["known"]), "s" if len(state["known"]) == 1 else "",
+                                        "; ".join(f"{n} {stuck_reason(next(p for p in state['pods'] if p['metadata']['name'] == n))}"
+                                                  for n in state["known"]), elapsed, timeout)]
+    else:
+        lines = ["Timed out after {}s waiting for {}: {}".format(timeout, ref, progress.get("reason"))]
     if not_ready:
         lines.append("Pods not ready:")
         for info in not_ready:
@@ -463,8 +504,10 @@ def wait_statefulset(client, namespace, name, timeout=300, interval=2.0, clock=t
             " stays broken after the template was reverted or fixed (Kubernetes docs, StatefulSets, \"Forced"
             f" rollback\"). Delete it so that the controller recreates it from the current template:"
             f" kubectl delete pod -n {namespace} {pname}")
-    if entries:
-        lines.append("Became ready meanwhile: " + ", ".join(e["pod"] for e in entries))
+    # pods that became ready during the wait and still are (a pod ready once, then stuck, is above)
+    ready_now = [e["pod"] for e in entries if e["pod"] not in progress.get("problems", {})]
+    if ready_now:
+        lines.append("Became ready meanwhile: " + ", ".join(dict.fromkeys(ready_now)))
     result["not_ready"] = not_ready
     result["forced_rollback"] = stuck
     raise WaitTimeoutError("\n".join(lines), **result)

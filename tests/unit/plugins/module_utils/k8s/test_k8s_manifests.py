@@ -185,6 +185,21 @@ def test_provisioner_bad_input(over, param):
     assert str(exc.value).startswith(param + ":")
 
 
+@pytest.mark.parametrize(("pattern", "words"), [
+    ("${.PVC.namespace}/../../../etc", "has a '..' segment"),
+    ("${.PVC.namespace}/..", "has a '..' segment"),
+    ("/srv/${.PVC.name}", "is absolute"),
+    ("./.", "names the share's root"),
+    ("", "must be a non-empty relative path template"),
+])
+def test_path_patterns_that_leave_the_share_or_name_its_root_are_refused(pattern, words):
+    with pytest.raises(InputError) as exc:
+        validation.validate_provisioner_params(dict(SEED_PROVISIONER, path_pattern=pattern))
+    assert str(exc.value).startswith("path_pattern: ") and words in str(exc.value)
+    # dots inside a segment are names, not steps
+    assert validation.check_path_pattern("${.PVC.namespace}/..data/v1.2") == "${.PVC.namespace}/..data/v1.2"
+
+
 def test_provisioner_mount_options_from_the_nfs_table():
     p = validation.validate_provisioner_params(dict(SEED_PROVISIONER, mount_options=["nfsvers=4.1", "hard",
                                                                                       "x-any.thing"]))

@@ -388,3 +388,28 @@ def test_wait_over_http_with_fake_api(fake_api, client):
     res = wait.wait_statefulset(client, "default", "web", timeout=20, interval=0.01)
     assert res["ready"] and [e["pod"] for e in res["timeline"]] == ["web-0", "web-1"]
     assert any(r["query"].get("labelSelector") == "app=nginx" for r in fake_api.requests)
+
+
+def test_a_known_forced_rollback_ends_the_wait_after_the_grace_not_the_timeout():
+    """web-2 runs the broken revision in CrashLoopBackOff after the template was reverted: the
+    controller will never replace it, so the wait says so once the grace has passed."""
+    s = make_sts(update="rev-1", current="rev-1")
+    c = ScriptedClient([(s, [make_pod(s, 0, revision="rev-1"), make_pod(s, 1, revision="rev-1"), _broken(s, 2, "rev-2")])])
+    with pytest.raises(WaitTimeoutError) as exc:
+        wait.wait_statefulset(c, "default", "web", timeout=600, interval=2, clock=c.clock, sleep=c.sleep)
+    msg = str(exc.value)
+    assert msg.splitlines()[0] == ("StatefulSet default/web cannot finish its rollout: web-2 needs a forced rollback"
+                                   " (web-2 CrashLoopBackOff; known after 20s of the 600s timeout)")
+    assert "kubectl delete pod -n default web-2" in msg
+    assert exc.value.details["forced_rollback"] == ["web-2"]
+    assert c.t == wait.FORCED_ROLLBACK_GRACE  # not the timeout
+    # a pod that was ready once and is stuck now is not listed as "became ready"
+    assert "Became ready meanwhile: web-0, web-1" in msg
+
+
+def test_a_stuck_pod_the_controller_will_replace_is_waited_for():
+    s = make_sts(update="rev-1", current="rev-1")
+    c = ScriptedClient([(s, [make_pod(s, 0, revision="rev-1"), make_pod(s, 1, revision="rev-1"), _broken(s, 2, "rev-1")])])
+    with pytest.raises(WaitTimeoutError) as exc:
+        wait.wait_statefulset(c, "default", "web", timeout=60, interval=2, clock=c.clock, sleep=c.sleep)
+    assert str(exc.value).startswith("Timed out after 60s") and c.t == 60
