@@ -269,6 +269,16 @@ options:
       - Existing PVCs keep their old size, class and access modes; only new ones use the new template.
     type: bool
     default: false
+  force_rollback:
+    description:
+      - With O(wait=true), when the rollout cannot finish because pods at an old revision are not Ready and the
+        controller will never replace them (Kubernetes docs, StatefulSets, "Forced rollback"), delete exactly those
+        pods - their claims, and so their data, stay - and wait again for the controller to recreate them from the
+        current template. The result lists them in C(forced_rollback).
+      - The default fails naming them and the C(kubectl delete pod) command.
+    type: bool
+    default: false
+    version_added: 0.4.0
   cascade:
     description:
       - With O(state=absent), what happens to the pods. V(background) (default) and V(foreground) delete them
@@ -456,6 +466,12 @@ rollout:
       sample:
         - {pod: web-0, ordinal: 0, ready_at: "2024-05-01T10:00:03Z", observed_after_seconds: 3.1,
            revision: web-7d4b9c8f5, uid: 0c6a..., created_at: "2024-05-01T10:00:00Z"}
+forced_rollback:
+  description: The pods deleted for a forced rollback (O(force_rollback=true)).
+  returned: when pods were deleted for a forced rollback
+  type: list
+  elements: str
+  sample: [web-2]
 cascade:
   description: The cascade used on deletion.
   returned: state=absent

@@ -32,6 +32,7 @@ from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import (
     ImmutableFieldError,
     InputError,
     K8sError,
+    WaitTimeoutError,
 )
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.resources import Ref
 
@@ -384,8 +385,21 @@ def run_statefulset(client, p, check_mode, outcome, clock=None, sleep=None, inte
     outcome.extra["pvc_names"] = [f"{claim}-{p['name']}-{start + i}"
                                   for claim in p["claim_templates"] for i in range(spec.get("replicas", 1))]
     if p["wait"] and not check_mode:
-        outcome.extra["rollout"] = waiters.wait_statefulset(
-            client, p["namespace"], p["name"], timeout=p["wait_timeout"], **_timing(clock, sleep, interval))
+        def wait():
+            return waiters.wait_statefulset(client, p["namespace"], p["name"], timeout=p["wait_timeout"],
+                                            **_timing(clock, sleep, interval))
+        try:
+            outcome.extra["rollout"] = wait()
+        except WaitTimeoutError as exc:
+            stuck = exc.details.get("forced_rollback") or []
+            if not (p["force_rollback"] and stuck):
+                raise
+            # Kubernetes docs, StatefulSets, "Forced rollback": delete exactly the stuck pods (their
+            # claims stay), so the controller recreates them from the current template
+            for pod in stuck:
+                outcome.add(delete_object(client, Ref("Pod", pod, p["namespace"]), False, "Background"))
+            outcome.extra["forced_rollback"] = stuck
+            outcome.extra["rollout"] = wait()
 
 
 def _statefulset_absent(client, p, check_mode, outcome, clock, sleep):

@@ -117,6 +117,7 @@ STATEFULSET_OPTIONS = {
     "create_service": {"type": "bool", "default": True},
     "check_storage_class": {"type": "bool", "default": True},
     "recreate_on_immutable_change": {"type": "bool", "default": False},
+    "force_rollback": {"type": "bool", "default": False},
     "cascade": {"type": "str", "choices": ["background", "foreground", "orphan"], "default": "background"},
     "delete_pvcs": {"type": "bool", "default": False},
     "wait": {"type": "bool", "default": False},
