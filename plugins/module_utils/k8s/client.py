@@ -47,6 +47,7 @@ try:
     import kubernetes.client
     import kubernetes.config
     import kubernetes.stream
+    import kubernetes.watch
     import urllib3
     import websocket
     from kubernetes.client.exceptions import ApiException
@@ -79,6 +80,10 @@ AUTH_ARG_SPEC = {
 }
 
 AUTH_KEYS = tuple(AUTH_ARG_SPEC)
+
+# kind -> (API class, its namespaced list function): the kinds the waits watch.
+WATCHABLE = {"Pod": ("CoreV1Api", "list_namespaced_pod"),
+             "StatefulSet": ("AppsV1Api", "list_namespaced_stateful_set")}
 
 # Per request: seconds to connect, seconds to wait for the answer.
 DEFAULT_REQUEST_TIMEOUT = (10, 60)
@@ -376,6 +381,36 @@ class K8sClient:
 
     def version(self):
         return self.request("GET", "/version", "get API server version")
+
+    def watch(self, kind, namespace, label_selector=None, field_selector=None, resource_version=None,
+              timeout_seconds=30):
+        """Events ``(type, object)`` of a watch on ``kind`` in ``namespace`` (``kubernetes.watch``; the
+        API's ``watch=true``, Kubernetes API concepts, "Efficient detection of changes"), ending when
+        the server closes it after ``timeout_seconds``. Without ``resource_version`` the current
+        objects come first as ADDED. BOOKMARK events carry only a resourceVersion. Raises ApiError
+        (410 when ``resource_version`` is too old: list again)."""
+        api_class, function = WATCHABLE[kind]
+        lister = getattr(getattr(kubernetes.client, api_class)(self.api), function)
+        self.requests_sent.append(("WATCH", f"{kind} {namespace} {label_selector or field_selector or ''}"))
+        stream = kubernetes.watch.Watch()
+        try:
+            for event in stream.stream(lister, namespace, label_selector=label_selector, field_selector=field_selector,
+                                       resource_version=resource_version, timeout_seconds=timeout_seconds,
+                                       allow_watch_bookmarks=True, deserialize=False,
+                                       _request_timeout=(self.request_timeout[0], timeout_seconds + 10)):
+                if event.get("type") == "ERROR":
+                    status = event.get("object") or {}
+                    raise errors.ApiError(f"watch {kind} in namespace {namespace}", status.get("code"),
+                                          status.get("reason"), status.get("message"))
+                yield event.get("type"), event.get("object") or {}
+        except ApiException as exc:
+            reason, message = _status_message(exc.body)
+            raise errors.ApiError(f"watch {kind} in namespace {namespace}", exc.status, reason or exc.reason,
+                                  message, body=exc.body)
+        except (OSError, urllib3.exceptions.HTTPError) as exc:
+            raise errors.ApiUnreachableError(f"watch {kind} in namespace {namespace} failed: {_short(exc)}")
+        finally:
+            stream.stop()
 
     def exec(self, namespace, pod, command, container=None, timeout=30):
         """Run ``command`` (an argv list, no shell unless it names one) in a container of ``pod``

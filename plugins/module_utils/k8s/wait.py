@@ -2,11 +2,13 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Waiters: Deployment available, StatefulSet rolled out (partition-aware).
 
-Both poll (GET the workload, LIST its pods) every ``interval`` seconds until
-done or ``timeout``; polling rather than watching keeps them correct across
-API server restarts and watch expiry, at a cost of two small requests per
-interval. ``clock``/``sleep`` are injectable so the logic is testable without
-waiting.
+Each waiter reads the whole state (GET the workload, LIST its pods) and judges it, again and
+again until done or ``timeout``. The StatefulSet waiter reads again as soon as a watch on the
+StatefulSet or its pods reports a change (:class:`Changes`; resumed on expiry, and a read every
+WATCH_RECHECK seconds all the same), so it returns within a fraction of a second of the last pod
+becoming Ready; the Deployment waiter polls every ``interval`` seconds. Re-reading the whole
+state, not applying events to a cache, keeps both correct across API server restarts and
+watch expiry. ``clock``/``sleep`` are injectable so the logic is testable without waiting.
 
 StatefulSet "done" (what ``kubectl rollout status`` does, plus partitions):
 
@@ -24,6 +26,7 @@ StatefulSet "done" (what ``kubectl rollout status`` does, plus partitions):
 
 from __future__ import annotations
 
+import threading
 import time
 
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import (
@@ -52,10 +55,17 @@ def selector_string(match_labels):
     return ",".join(f"{k}={v}" for k, v in sorted((match_labels or {}).items()))
 
 
+# The most checks a second of a wait: a waiter woken by watch events checks after each, and a
+# stream of events must not turn into a stream of requests (nor a clock that does not move into
+# an endless loop).
+MAX_CHECKS_PER_SECOND = 10
+
+
 def _poll(check, timeout, interval, clock, sleep):
-    """Call ``check()`` (-> (done, value)) until done or timeout. Returns (done, value, elapsed)."""
+    """Call ``check()`` (-> (done, value)) until done or timeout, sleeping ``sleep(seconds)`` between
+    (at most ``interval``; a watch-driven sleep returns early on a change). Returns (done, value, elapsed)."""
     start = clock()
-    max_polls = int(timeout / max(interval, 0.001)) + 2
+    max_polls = int(timeout * MAX_CHECKS_PER_SECOND) + 2
     value = None
     for _poll_number in range(max_polls):
         done, value = check(clock() - start)
@@ -415,13 +425,84 @@ def stuck_reason(pod):
     return None
 
 
-def wait_statefulset(client, namespace, name, timeout=300, interval=2.0, clock=time.monotonic,
-                     sleep=time.sleep):
+# A watch ends after this many seconds and is resumed from its last resourceVersion; a waiter
+# woken by nothing re-reads the state after WATCH_RECHECK seconds all the same.
+WATCH_SECONDS = 60
+WATCH_RECHECK = 10.0
+
+
+class Changes:
+    """Wakes a waiter when watched objects change, instead of a fixed poll interval.
+
+    One daemon thread per watch (``(kind, label_selector, field_selector)`` in one namespace),
+    each resumed from its last resourceVersion when the server ends it, listed anew (no
+    resourceVersion) after 410 Gone or an error; :meth:`sleep` returns at the first event, or
+    after ``seconds``. The waiter re-reads the whole state on waking, so a missed event costs at
+    most WATCH_RECHECK seconds, never a wrong answer. :meth:`stop` ends the threads at their next
+    event or watch end (at most WATCH_SECONDS; daemon threads do not keep a module alive).
+    """
+
+    def __init__(self, client, namespace, watches):
+        self.client, self.namespace = client, namespace
+        self.changed = threading.Event()
+        self.stopped = False
+        self.threads = [threading.Thread(target=self._watch, args=w, daemon=True) for w in watches]
+        for thread in self.threads:
+            thread.start()
+
+    def _watch(self, kind, label_selector, field_selector):
+        version = None
+        while not self.stopped:
+            try:
+                for etype, obj in self.client.watch(kind, self.namespace, label_selector=label_selector,
+                                                    field_selector=field_selector, resource_version=version,
+                                                    timeout_seconds=WATCH_SECONDS):
+                    version = ((obj.get("metadata") or {}).get("resourceVersion")) or version
+                    if etype != "BOOKMARK":
+                        self.changed.set()
+                    if self.stopped:
+                        return
+            except K8sError:
+                version = None
+                self.changed.set()  # the waiter re-reads; this thread lists anew after a pause
+                time.sleep(1.0)
+
+    def sleep(self, seconds):
+        if self.changed.wait(seconds):
+            # let the burst that woke us settle (a pod's status changes in several writes)
+            time.sleep(min(seconds, 1.0 / MAX_CHECKS_PER_SECOND))
+        self.changed.clear()
+
+    def stop(self):
+        self.stopped = True
+
+
+def wait_statefulset(client, namespace, name, timeout=300, interval=None, clock=time.monotonic, sleep=None):
     """Wait for a StatefulSet rollout. Returns ``{ready, elapsed, timeline, in_order, ...}``.
+
+    Reacts to watch events on the StatefulSet and its pods (:class:`Changes`): after each event
+    the state is read again (the StatefulSet, its pods) and judged. With ``sleep`` given (tests),
+    polls every ``interval`` seconds instead (default 2).
 
     Ends early, failing, when the outcome is known: every pod that needs a forced rollback has
     been stuck (STUCK_REASONS) for FORCED_ROLLBACK_GRACE seconds of this wait."""
     ref = Ref("StatefulSet", name, namespace)
+    changes = None
+    if sleep is None:
+        live = client.get(ref) or {}
+        selector = selector_string((((live.get("spec") or {}).get("selector")) or {}).get("matchLabels"))
+        changes = Changes(client, namespace, [("StatefulSet", None, f"metadata.name={name}"),
+                                              ("Pod", selector or None, None)])
+        sleep, interval = changes.sleep, interval or WATCH_RECHECK
+    try:
+        return _wait_statefulset(client, ref, timeout, interval or 2.0, clock, sleep)
+    finally:
+        if changes is not None:
+            changes.stop()
+
+
+def _wait_statefulset(client, ref, timeout, interval, clock, sleep):
+    namespace, name = ref.namespace, ref.name
     timeline = Timeline(name)
     state = {"stuck_since": {}}
 

@@ -413,3 +413,49 @@ def test_a_stuck_pod_the_controller_will_replace_is_waited_for():
     with pytest.raises(WaitTimeoutError) as exc:
         wait.wait_statefulset(c, "default", "web", timeout=60, interval=2, clock=c.clock, sleep=c.sleep)
     assert str(exc.value).startswith("Timed out after 60s") and c.t == 60
+
+
+def test_a_wait_woken_early_by_many_changes_is_bounded_by_the_clock_not_a_count_of_checks():
+    """A watch-driven sleep returns at each change: thirty quick changes before the rollout ends
+    must not exhaust the wait (the timeout is time, not a number of checks)."""
+    s = make_sts(update="rev-2", current="rev-2")
+    not_yet = (s, [make_pod(s, 0, revision="rev-2"), make_pod(s, 1, ready=False, revision="rev-2"),
+                   make_pod(s, 2, ready=False, revision="rev-2")])
+    done = (s, [make_pod(s, o, revision="rev-2") for o in range(3)])
+    c = ScriptedClient([not_yet] * 30 + [done])
+
+    def woken_early(seconds):
+        c.sleep(0.05)  # an event after 50 ms, whatever the interval
+
+    res = wait.wait_statefulset(c, "default", "web", timeout=60, interval=10, clock=c.clock, sleep=woken_early)
+    assert res["ready"] is True and c.i == 30
+
+
+class WatchingClient(ScriptedClient):
+    """A ScriptedClient whose watch yields one change per snapshot, then ends (as the server ends a watch)."""
+
+    def __init__(self, snapshots):
+        super().__init__(snapshots)
+        self.watches = []
+
+    def watch(self, kind, namespace, label_selector=None, field_selector=None, resource_version=None,
+              timeout_seconds=30):
+        self.watches.append((kind, label_selector, field_selector, resource_version))
+        if kind == "Pod":
+            import time as real_time
+            real_time.sleep(0.05)
+            self.i = min(self.i + 1, len(self.snapshots) - 1)
+            yield "MODIFIED", {"metadata": {"resourceVersion": str(100 + self.i)}}
+
+
+def test_without_a_sleep_the_wait_follows_watch_events_on_the_statefulset_and_its_pods():
+    s = make_sts(update="rev-2", current="rev-2")
+    start = (s, [make_pod(s, 0, revision="rev-2"), make_pod(s, 1, ready=False, revision="rev-2")])
+    done = (s, [make_pod(s, o, revision="rev-2") for o in range(3)])
+    c = WatchingClient([start, start, done])
+    res = wait.wait_statefulset(c, "default", "web", timeout=30)  # no sleep given: watches
+    assert res["ready"] is True and res["elapsed"] < 5  # woken by events, not the 10 s re-check
+    kinds = {w[0]: w for w in c.watches}
+    assert kinds["StatefulSet"][2] == "metadata.name=web" and kinds["Pod"][1] == "app=nginx"
+    # a watch the server ended is resumed from its last resourceVersion
+    assert any(w[0] == "Pod" and w[3] is not None for w in c.watches)
