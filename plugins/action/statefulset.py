@@ -39,11 +39,11 @@ def manifests_of(text, src):
             raise SrcError(f"src {src}: document {index + 1} is not a mapping (a Kubernetes manifest)")
         if kind not in ALLOWED_KINDS:
             raise SrcError(f"src {src}: document {index + 1} is a {kind or 'manifest without kind'}; the file holds"
-                             " a StatefulSet and optionally its headless Service (apply other objects with"
-                             " kubernetes.core.k8s)")
+                           " a StatefulSet and optionally its headless Service (apply other objects with"
+                           " kubernetes.core.k8s)")
         if kind in found:
             raise SrcError(f"src {src}: document {index + 1} is a second {kind}; the file holds one StatefulSet and"
-                             " at most one Service")
+                           " at most one Service")
         found[kind] = document
     if "StatefulSet" not in found:
         raise SrcError(f"src {src}: holds no StatefulSet (kinds found: {', '.join(found) or 'none'})")

@@ -44,7 +44,7 @@ author:
   - stateful.nfs contributors (!UNKNOWN)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.files
+  - ansible.builtin.action_common_attributes.flow
   - stateful.nfs.k8s_auth
   - stateful.nfs.k8s_auth.apply
 attributes:
@@ -53,6 +53,8 @@ attributes:
     details: The action plugin reads O(src) on the controller.
   async:
     support: full
+  bypass_host_loop:
+    support: none
   platform:
     platforms: all
   check_mode:
@@ -61,12 +63,6 @@ attributes:
   diff_mode:
     support: full
     details: One before/after pair per object that changes.
-  safe_file_operations:
-    support: none
-    details: The module writes no file.
-  vault:
-    support: full
-    details: O(src) may be encrypted with Ansible Vault.
 options:
   state:
     description: V(present) creates or updates; V(absent) deletes.

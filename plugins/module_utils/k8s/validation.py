@@ -646,8 +646,10 @@ def _without_server_fields(manifest):
 def _check_kind(where, manifest, api_version, kind):
     manifest = _mapping(where, "", manifest)
     if manifest.get("kind") != kind or manifest.get("apiVersion") != api_version:
-        raise InputError(at(where, "kind"), "{!r} (apiVersion {!r}) is not a {}: expected apiVersion: {}, kind: {}".format(
-            manifest.get("kind"), manifest.get("apiVersion"), kind, api_version, kind))
+        raise InputError(at(where, "kind"), "{got!r} (apiVersion {version!r}) is not a {kind}: expected apiVersion:"
+                                            " {api_version}, kind: {kind}".format(
+                                                got=manifest.get("kind"), version=manifest.get("apiVersion"),
+                                                kind=kind, api_version=api_version))
     return _without_server_fields(manifest)
 
 
@@ -683,7 +685,7 @@ def check_statefulset_definition(definition, where="definition", create_service=
     spec = _mapping(where, "spec", sts.get("spec"))
     if not spec.get("serviceName"):
         raise InputError(at(where, "spec.serviceName"), "is required: the headless Service that gives the pods their"
-                                                         " DNS names <pod>.<serviceName>.<namespace>.svc.<domain>")
+                                                        " DNS names <pod>.<serviceName>.<namespace>.svc.<domain>")
     service_check = check_dns1035_label if create_service else check_dns1123_label
     service_check(at(where, "spec.serviceName"), spec["serviceName"])
     check_int(at(where, "spec.replicas"), spec.get("replicas"), 0)
@@ -694,7 +696,7 @@ def check_statefulset_definition(definition, where="definition", create_service=
     labels = _mapping(where, "spec.template.metadata", template.get("metadata"), required=False).get("labels") or {}
     if not selector_matches(selector, labels):
         raise InputError(at(where, "spec.selector"), f"{selector} does not match the pod template's labels {labels}"
-                                                      " (spec.template.metadata.labels)")
+                                                     " (spec.template.metadata.labels)")
     pod_spec = _mapping(where, "spec.template.spec", template.get("spec"))
     if not isinstance(pod_spec.get("containers"), list) or not pod_spec["containers"]:
         raise InputError(at(where, "spec.template.spec.containers"), "must list at least one container")
@@ -724,7 +726,7 @@ def check_service_definition(service, sts, where="service"):
     spec = _mapping(where, "spec", svc.get("spec"))
     if spec.get("clusterIP") != "None":
         raise InputError(at(where, "spec.clusterIP"), "{!r}: the governing Service of a StatefulSet is headless, set"
-                                                       " clusterIP: None".format(spec.get("clusterIP")))
+                                                      " clusterIP: None".format(spec.get("clusterIP")))
     template_labels = ((sts["spec"].get("template") or {}).get("metadata") or {}).get("labels") or {}
     selector = spec.get("selector") or {}
     if not selector or not selector_matches({"matchLabels": selector}, template_labels):
@@ -783,7 +785,7 @@ def validate_statefulset_params(params, state="present"):
         p["service"] = check_service_definition(p["service"], sts)
     elif p["create_service"] and not (sts["spec"]["selector"].get("matchLabels")):
         raise InputError(at(where, "spec.selector"), "has no matchLabels, which the headless Service's selector needs:"
-                                                      " give the Service with the service option, or create_service: false")
+                                                     " give the Service with the service option, or create_service: false")
     return p
 
 

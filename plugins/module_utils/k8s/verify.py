@@ -295,8 +295,8 @@ class Proof:
             if name in no_shell:
                 why = f"not provable by exec: {out['error']}"
                 status = FAIL if self.p["identity_by_exec"] else NOT_PROVED
-                results[name]["hostname"] = check(status, why + ("" if self.p["identity_by_exec"] else
-                                                               " (identity_by_exec: false)"))
+                accepted = "" if self.p["identity_by_exec"] else " (identity_by_exec: false)"
+                results[name]["hostname"] = check(status, why + accepted)
                 results[name]["storage"] = check(status if markers[name] else SKIPPED, why)
                 continue
             self.observed[name]["hostname"] = got["hostname"]
@@ -339,7 +339,7 @@ class Proof:
                     problems.append(f"{m['path']} is mounted read-only and holds {held!r}, not {m['line']!r}")
                 else:
                     problems.append(f"{m['path']}: {state}" + (f", holds {held!r} (another pod's line: two pods"
-                                                                 " on one directory?)" if held else ""))
+                                                               " on one directory?)" if held else ""))
             results[name]["storage"] = check(FAIL, "; ".join(problems)) if problems else check(
                 PASS, "own line in " + ", ".join(good))
 
@@ -364,12 +364,12 @@ class Proof:
             name = row["dns_name"]
             if "!no-resolver" in (answers.get(name) or ""):
                 results[row["name"]]["dns"] = check(FAIL, f"not provable from {asker}: its image has neither getent"
-                                                           " nor nslookup (dns: false skips this check)")
+                                                          " nor nslookup (dns: false skips this check)")
             elif got[name] == want[name]:
                 results[row["name"]]["dns"] = check(PASS, f"{name} -> {got[name][0]} (asked from {asker})")
             else:
                 results[row["name"]]["dns"] = check(FAIL, f"{name} answers {got[name] or 'nothing'} from {asker},"
-                                                           f" expected {want[name]}: {answers.get(name, '')[:200]}")
+                                                          f" expected {want[name]}: {answers.get(name, '')[:200]}")
         if domain in want and got[domain] != want[domain]:
             results[asker]["dns"] = check(FAIL, f"the Service's name {domain} answers {got[domain] or 'nothing'},"
                                                 f" expected the ready members {want[domain]}")
@@ -458,7 +458,7 @@ class Proof:
                   "dns_answers": self.dns_answers}
         if failures:
             raise VerificationError("Verification of StatefulSet {}/{} failed: {}".format(
-                self.p["namespace"], self.p["name"], "; ".join(failures)), **{k: v for k, v in result.items()})
+                self.p["namespace"], self.p["name"], "; ".join(failures)), **result)
         return result
 
 
