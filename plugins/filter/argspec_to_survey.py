@@ -124,7 +124,6 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.collections import is_sequence
 from ansible.module_utils.six import string_types
 
-SURVEY_TYPES = ("text", "textarea", "password", "integer", "float", "multiplechoice", "multiselect")
 SECRET_NAME = re.compile(r"(^|_)(password|passwd|secret|token|api_key|apikey)$")
 STRUCTURED_TYPES = ("list", "dict", "raw")
 # Ansible documentation markup: C(x), V(x), O(x), M(x), I(x), B(x), U(x), L(text,url), E(x), P(x)

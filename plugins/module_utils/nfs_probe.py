@@ -224,10 +224,6 @@ def node_facts():
             'capability': kernel_capability(filesystems, status, helper, module_available)}
 
 
-def node_kernel_capability():
-    return node_facts()['capability']
-
-
 def _which(name):
     path = os.environ.get('PATH', '') + ':/sbin:/usr/sbin:/usr/local/sbin'
     return shutil.which(name, path=path)

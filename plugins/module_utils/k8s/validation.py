@@ -47,8 +47,6 @@ STATEFULSET_NAME_MAX = 52
 
 DEFAULT_PROVISIONER_IMAGE = "registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2"
 DEFAULT_PROVISIONER_NAME = "fuseim.pri/ifs"
-# The walkthrough's mirror of the retired nfs-client-provisioner (see the image option).
-SEED_MIRROR_IMAGE = "fxkjnj/nfs-client-provisioner:latest"
 # Repositories of the retired external-storage nfs-client-provisioner. It builds claim references
 # from metadata.selfLink, which Kubernetes 1.20 stopped filling in (feature gate RemoveSelfLink,
 # locked on since 1.24): its claims stay Pending ("selfLink was empty, can't make reference").

@@ -16,12 +16,15 @@ from ansible_collections.stateful.nfs.plugins.module_utils.k8s import validation
 from kubernetes_validate.utils import all_versions, major_minor
 from packaging.version import Version
 
+# The walkthrough's mirror of the retired nfs-client-provisioner.
+SEED_MIRROR_IMAGE = "fxkjnj/nfs-client-provisioner:latest"
+
 VERSIONS = sorted({major_minor(v) for v in all_versions()}, key=Version)[-4:]
 
 PROVISIONER_CASES = {
     "seed": {
         "name": "nfs-client-provisioner", "namespace": "default", "provisioner_name": "fuseim.pri/ifs",
-        "nfs_server": "192.0.2.20", "nfs_path": "/home/nfs", "image": validation.SEED_MIRROR_IMAGE, "replicas": 1,
+        "nfs_server": "192.0.2.20", "nfs_path": "/home/nfs", "image": SEED_MIRROR_IMAGE, "replicas": 1,
         "storage_class_name": "managed-nfs-storage", "archive_on_delete": True, "reclaim_policy": "Delete",
         "volume_binding_mode": "Immediate",
     },

@@ -7,10 +7,13 @@ from ansible_collections.stateful.nfs.plugins.module_utils.k8s import compare, v
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import manifests as mf
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import InputError
 
+# The walkthrough's mirror of the retired nfs-client-provisioner.
+SEED_MIRROR_IMAGE = "fxkjnj/nfs-client-provisioner:latest"
+
 # The walkthrough's parameters (seed).
 SEED_PROVISIONER = {
     "name": "nfs-client-provisioner", "namespace": "default", "provisioner_name": "fuseim.pri/ifs",
-    "nfs_server": "192.0.2.20", "nfs_path": "/home/nfs", "image": validation.SEED_MIRROR_IMAGE, "replicas": 1,
+    "nfs_server": "192.0.2.20", "nfs_path": "/home/nfs", "image": SEED_MIRROR_IMAGE, "replicas": 1,
     "storage_class_name": "managed-nfs-storage", "archive_on_delete": True, "reclaim_policy": "Delete",
     "volume_binding_mode": "Immediate",
 }
