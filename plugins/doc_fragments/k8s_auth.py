@@ -124,3 +124,20 @@ notes:
   - In check mode the apply is sent with C(dryRun=All); the API server validates and defaults the object
     without storing it, and that answer is the C(after) of the diff.
 """
+
+    # The StatefulSet a read or a proof is about (statefulset_info, statefulset_verify).
+    STATEFULSET = r"""
+options:
+  name:
+    description: Name of the StatefulSet.
+    type: str
+    required: true
+  namespace:
+    description: Its namespace.
+    type: str
+    default: default
+  cluster_domain:
+    description: The cluster's DNS domain, used to build the DNS names.
+    type: str
+    default: cluster.local
+"""

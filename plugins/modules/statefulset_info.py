@@ -20,6 +20,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - stateful.nfs.k8s_auth
+  - stateful.nfs.k8s_auth.statefulset
 attributes:
   platform:
     platforms: all
@@ -29,18 +30,6 @@ attributes:
   diff_mode:
     support: none
 options:
-  name:
-    description: Name of the StatefulSet.
-    type: str
-    required: true
-  namespace:
-    description: Its namespace.
-    type: str
-    default: default
-  cluster_domain:
-    description: The cluster's DNS domain, used to build the DNS names.
-    type: str
-    default: cluster.local
   http_get:
     description:
       - Also fetch a page from each ready pod, through the API server's pod proxy (the C(pods/proxy)

@@ -39,6 +39,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - stateful.nfs.k8s_auth
+  - stateful.nfs.k8s_auth.statefulset
 attributes:
   platform:
     platforms: all
@@ -48,18 +49,6 @@ attributes:
   diff_mode:
     support: none
 options:
-  name:
-    description: Name of the StatefulSet.
-    type: str
-    required: true
-  namespace:
-    description: Its namespace.
-    type: str
-    default: default
-  cluster_domain:
-    description: The cluster's DNS domain, used to build the DNS names.
-    type: str
-    default: cluster.local
   container:
     description: The container to exec into, whose claim mounts carry the markers. Defaults to the pod template's first container.
     type: str

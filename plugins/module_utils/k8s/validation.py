@@ -169,10 +169,15 @@ HTTP_GET_OPTIONS = {
     "port": {"type": "raw", "required": True},
 }
 
-VERIFY_OPTIONS = {
+# The StatefulSet a read or a proof is about (doc fragment stateful.nfs.k8s_auth.statefulset).
+STATEFULSET_TARGET_OPTIONS = {
     "name": {"type": "str", "required": True},
     "namespace": {"type": "str", "default": "default"},
     "cluster_domain": {"type": "str", "default": "cluster.local"},
+}
+
+VERIFY_OPTIONS = {
+    **STATEFULSET_TARGET_OPTIONS,
     "container": {"type": "str"},
     "method": {"type": "str", "choices": ["exec", "api"], "default": "exec"},
     "identity_by_exec": {"type": "bool", "default": True},
@@ -202,9 +207,7 @@ VERIFY_OPTIONS = {
 
 
 INFO_OPTIONS = {
-    "name": {"type": "str", "required": True},
-    "namespace": {"type": "str", "default": "default"},
-    "cluster_domain": {"type": "str", "default": "cluster.local"},
+    **STATEFULSET_TARGET_OPTIONS,
     "http_get": {"type": "dict", "options": HTTP_GET_OPTIONS},
 }
 
