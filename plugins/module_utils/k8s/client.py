@@ -379,6 +379,13 @@ class K8sClient:
         return self.request("GET", pod_proxy_path(namespace, pod, port, path),
                             f"GET {path} on pod {namespace}/{pod} port {port} (pod proxy)", raw=True)
 
+    def previous_log(self, namespace, pod, container, tail_lines):
+        """The last ``tail_lines`` lines of the previous run of a container (``pods/log``), as text."""
+        query = [("container", container), ("previous", "true"), ("tailLines", str(tail_lines))]
+        data = self.request("GET", object_path(Ref("Pod", pod, namespace)) + "/log",
+                            f"read the previous log of {namespace}/{pod} container {container}", query=query, raw=True)
+        return (data or b"").decode("utf-8", "replace")
+
     def version(self):
         return self.request("GET", "/version", "get API server version")
 

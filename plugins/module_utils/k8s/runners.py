@@ -315,7 +315,7 @@ def server_validate(client, p, manifests_and_lives, force):
                 param = f"the headless Service made from {p['where'] or 'the options'}"
             field = exc.first_cause_field()
             raise InputError(validation.at(param, field) if field else param,
-                             f"the API server refuses {ref}: {exc.api_message}", status=exc.status)
+                             f"the API server refuses {ref}: {exc.api_message}")
 
 
 def run_statefulset(client, p, check_mode, outcome, clock=None, sleep=None, interval=None):
@@ -399,7 +399,10 @@ def run_statefulset(client, p, check_mode, outcome, clock=None, sleep=None, inte
             for pod in stuck:
                 outcome.add(delete_object(client, Ref("Pod", pod, p["namespace"]), False, "Background"))
             outcome.extra["forced_rollback"] = stuck
-            outcome.extra["rollout"] = wait()
+            rollout = wait()
+            # the whole wait, the part before the forced rollback included
+            rollout["elapsed"] = round(rollout["elapsed"] + (exc.details.get("elapsed") or 0), 3)
+            outcome.extra["rollout"] = rollout
 
 
 def _statefulset_absent(client, p, check_mode, outcome, clock, sleep):

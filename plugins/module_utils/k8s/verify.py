@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import shlex
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -422,11 +423,11 @@ class Proof:
             out = self.client.exec(self.p["namespace"], name, spec["command"], spec.get("container"),
                                    timeout=self.p["exec_timeout"])
         except K8sError as exc:
-            return check(FAIL, f"{' '.join(spec['command'])}: {exc}")
-        what = "{} -> rc {}".format(" ".join(spec["command"]), out["rc"])
+            return check(FAIL, f"{shlex.join(spec['command'])}: {exc}")
+        what = "{} -> rc {}".format(shlex.join(spec["command"]), out["rc"])
         self.observed[name]["app"] = out["stdout"].strip()
         if out["rc"] is None:
-            return check(FAIL, f"{' '.join(spec['command'])}: {out['error']}")
+            return check(FAIL, f"{shlex.join(spec['command'])}: {out['error']}")
         if out["rc"] != spec["rc"]:
             return check(FAIL, f"{what}, expected rc {spec['rc']}: {(out['stdout'] + out['stderr']).strip()[:200]!r}")
         if spec.get("stdout") and not pod_pattern(spec["stdout"], name, self.lines.get(name)).search(out["stdout"]):

@@ -122,6 +122,13 @@ def pod_diagnostics(client, pod, vct_names=()):
                 info["containers"].append({"name": cs.get("name"), "state": sname,
                                            "reason": state[sname].get("reason"),
                                            "message": (state[sname].get("message") or "").strip()})
+        last = (cs.get("lastState") or {}).get("terminated")
+        if last and not cs.get("ready"):
+            # why a crashing container ended last time: its exit code and the tail of its log
+            info["containers"].append({"name": cs.get("name"), "state": "last terminated",
+                                       "reason": "{} exit code {}".format(last.get("reason") or "", last.get("exitCode")).strip(),
+                                       "message": (last.get("message") or "").strip()
+                                       or previous_log_tail(client, ns, name, cs.get("name"))})
         if not state.get("waiting") and not state.get("terminated") and not cs.get("ready"):
             info["containers"].append({"name": cs.get("name"), "state": "running", "reason": "NotReady",
                                        "message": "readiness probe not passing yet"})
@@ -139,6 +146,19 @@ def pod_diagnostics(client, pod, vct_names=()):
                                  "events": latest_events(client, "PersistentVolumeClaim", pvc_name, ns)
                                  if pvc else []})
     return info
+
+
+LOG_TAIL_LINES = 5
+
+
+def previous_log_tail(client, namespace, pod, container):
+    """The last LOG_TAIL_LINES lines its previous run logged (``pods/log?previous=true``), one line; "" when unreadable."""
+    try:
+        text = client.previous_log(namespace, pod, container, LOG_TAIL_LINES)
+    except K8sError:
+        return ""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return ("log: " + " | ".join(lines))[:600] if lines else ""
 
 
 def node_ready_condition(client, node_name):
@@ -311,15 +331,16 @@ def statefulset_progress(sts, pods):
             continue
         rev = (pod["metadata"].get("labels") or {}).get(REVISION_LABEL)
         needs_update = strategy == "RollingUpdate" and index >= partition and update_rev is not None
+        ready = pod_ready(pod)
+        result["ready"] += ready
         if needs_update and rev != update_rev:
-            result["problems"][pname] = f"at revision {rev}, waiting for update to {update_rev}"
+            result["problems"][pname] = "at revision {}, waiting for update to {} ({})".format(
+                rev, update_rev, "Ready" if ready else "not Ready")
             continue
         if rev == update_rev:
             result["updated"] += 1
-        if not pod_ready(pod):
+        if not ready:
             result["problems"][pname] = "not ready"
-            continue
-        result["ready"] += 1
     for pname in extra:
         result["problems"][pname] = "waiting to be deleted (scale down)"
     mrs = spec.get("minReadySeconds") or 0
@@ -565,7 +586,7 @@ def _wait_statefulset(client, ref, timeout, interval, clock, sleep):
     else:
         lines = ["Timed out after {}s waiting for {}: {}".format(timeout, ref, progress.get("reason"))]
     if not_ready:
-        lines.append("Pods not ready:")
+        lines.append("Pods holding up the rollout:")
         for info in not_ready:
             if info.get("phase") is None and not info.get("events"):
                 lines.append("  - {}: {}".format(info["pod"], info["problem"]))

@@ -84,7 +84,7 @@ def test_not_done_while_old_revision_remains_without_partition():
     s = make_sts()
     p = wait.statefulset_progress(s, pods(s, {0: (True, "rev-1"), 1: (True, "rev-2"), 2: (True, "rev-2")}))
     assert not p["done"]
-    assert p["problems"] == {"web-0": "at revision rev-1, waiting for update to rev-2"}
+    assert p["problems"] == {"web-0": "at revision rev-1, waiting for update to rev-2 (Ready)"}
 
 
 def test_partition_done_when_high_ordinals_updated_and_low_ones_ready():
@@ -459,3 +459,22 @@ def test_without_a_sleep_the_wait_follows_watch_events_on_the_statefulset_and_it
     assert kinds["StatefulSet"][2] == "metadata.name=web" and kinds["Pod"][1] == "app=nginx"
     # a watch the server ended is resumed from its last resourceVersion
     assert any(w[0] == "Pod" and w[3] is not None for w in c.watches)
+
+
+def test_a_crashing_container_is_named_with_its_last_exit_code_and_the_tail_of_its_previous_log():
+    s = make_sts(update="rev-1", current="rev-1", replicas=1)
+    pod = _broken(s, 0, "rev-1")
+    pod["status"]["containerStatuses"][0]["lastState"] = {"terminated": {"reason": "Error", "exitCode": 2}}
+    c = ScriptedClient([(s, [pod])])
+    asked = []
+
+    def previous_log(namespace, name, container, tail_lines):
+        asked.append((namespace, name, container, tail_lines))
+        return 'FATAL:  could not access directory "/data/pgdta": No such file or directory\n\n'
+    c.previous_log = previous_log
+    with pytest.raises(WaitTimeoutError) as exc:
+        wait.wait_statefulset(c, "default", "web", timeout=2, interval=1, clock=c.clock, sleep=c.sleep)
+    line = next(x for x in str(exc.value).splitlines() if x.startswith("  - web-0"))
+    assert ("container nginx last terminated Error exit code 2: log: FATAL:  could not access directory"
+            ' "/data/pgdta": No such file or directory') in line
+    assert asked == [("default", "web-0", "nginx", wait.LOG_TAIL_LINES)]
