@@ -73,8 +73,8 @@ while [ $# -ge 3 ]; do
   if [ -n "$s" ]; then :
   elif [ "$have" = "$want" ]; then s=unchanged
   elif [ "$mode" != write ]; then s=differs
-  elif printf '%s\n' "$want" > "$f" 2>/dev/null; then s=written
-  else s=write-error; fi
+  elif err=$( { printf '%s\n' "$want" > "$f"; } 2>&1 ); then s=written
+  else s=write-error; have=$err; fi
   printf 'marker\t%s\t%s\t%s\n' "$i" "$s" "$(printf '%s' "$have" | tr '\t\n' '  ' | cut -c1-200)"
   i=$((i + 1))
 done
@@ -338,9 +338,11 @@ class Proof:
                     self.changed = True
                 elif state == "differs" and m["read_only"]:
                     problems.append(f"{m['path']} is mounted read-only and holds {held!r}, not {m['line']!r}")
+                elif state in ("read-error", "write-error", "missing"):
+                    problems.append(f"{m['path']}: {state}: {held.strip() or 'no answer'}")
                 else:
-                    problems.append(f"{m['path']}: {state}" + (f", holds {held!r} (another pod's line: two pods"
-                                                               " on one directory?)" if held else ""))
+                    problems.append(f"{m['path']}: {state}, holds {held!r} (another pod's line: two pods on one"
+                                    " directory?)")
             results[name]["storage"] = check(FAIL, "; ".join(problems)) if problems else check(
                 PASS, "own line in " + ", ".join(good))
 
@@ -458,9 +460,22 @@ class Proof:
                   "markers": [m for name in markers for m in markers[name]], "failures": failures,
                   "dns_answers": self.dns_answers}
         if failures:
-            raise VerificationError("Verification of StatefulSet {}/{} failed: {}".format(
+            raise VerificationError(stale_handle_advice(checks) + "Verification of StatefulSet {}/{} failed: {}".format(
                 self.p["namespace"], self.p["name"], "; ".join(failures)), **result)
         return result
+
+
+STALE = "Stale file handle"
+
+
+def stale_handle_advice(checks):
+    """The way out, first, when pods' volumes answer ESTALE (nfs(5)); "" when none does."""
+    pods = [c["pod"] for c in checks if c["check"] == "storage" and c["status"] == FAIL and STALE in c["detail"]]
+    if not pods:
+        return ""
+    return (f"Stale NFS file handle in {', '.join(pods)}: the NFS server no longer knows the handles these pods"
+            " mounted (the export or a volume's directory was re-created, or its Export_Id changed). Restore it, or"
+            " delete those pods so that kubelet mounts it again (nfs(5): ESTALE). ")
 
 
 def run_verify(client, p, check_mode, outcome):

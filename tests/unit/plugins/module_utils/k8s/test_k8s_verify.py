@@ -42,8 +42,13 @@ def test_the_pod_program_writes_reads_and_reports_each_marker(shell, tmp_path):
                               str(tmp_path / "missing-dir" / "m"), "x", "write"])
     assert out["hostname"] == Path("/proc/sys/kernel/hostname").read_text().strip()
     assert "127.0.0.1" in v.addresses_in(out["dns"]["localhost"]) or "::1" in v.addresses_in(out["dns"]["localhost"])
-    assert out["markers"] == {0: ("written", ""), 1: ("differs", "stateful.nfs ns/web-0 data-web-0"),
-                              2: ("unchanged", "stateful.nfs ns/web-1 data-web-1"), 3: ("write-error", "")}
+    assert {i: out["markers"][i] for i in range(3)} == {
+        0: ("written", ""), 1: ("differs", "stateful.nfs ns/web-0 data-web-0"),
+        2: ("unchanged", "stateful.nfs ns/web-1 data-web-1")}
+    # the shell's own words on a failed write are kept (ESTALE shows as "Stale file handle")
+    state, said = out["markers"][3]
+    assert state == "write-error" and "missing-dir/m" in said, said
+    assert "No such file or directory" in said or "Directory nonexistent" in said, said  # bash / dash
     assert own.read_text() == "stateful.nfs ns/web-1 data-web-1\n"
     assert other.read_text() == "stateful.nfs ns/web-0 data-web-0\n"  # read mode never writes
     again = run_program(shell, ["0", str(own), "stateful.nfs ns/web-1 data-web-1", "check"])
@@ -111,3 +116,13 @@ def test_the_filter_applies_the_verify_argument_spec_too():
         "statefulset_verify: parameters are mutually exclusive: http_get|exec found in app_check"]
     assert k8s_input_problems({"name": "web", "app_check": {"http_get": {"port": 80, "path": "/"}}},
                               "statefulset_verify") == []
+
+
+def test_stale_handles_come_first_in_the_failure_with_the_way_out():
+    checks = [{"pod": "web-0", "check": "storage", "status": "pass", "detail": "own line"},
+              {"pod": "web-1", "check": "storage", "status": "fail",
+               "detail": "/usr/share/nginx/html/index.html: write-error: sh: 1: cannot create"
+                         " /usr/share/nginx/html/index.html: Stale file handle"}]
+    advice = v.stale_handle_advice(checks)
+    assert advice.startswith("Stale NFS file handle in web-1: the NFS server no longer knows")
+    assert "delete those pods" in advice and v.stale_handle_advice(checks[:1]) == ""
