@@ -310,8 +310,11 @@ def server_validate(client, p, manifests_and_lives, force):
             if exc.status not in (400, 422) and not (exc.status == 500 and exc.first_cause_field()):
                 raise
             ref = Ref.of(manifest)
-            param = "service" if ref.kind == "Service" and p.get("service") else p["where"] or "statefulset"
-            if ref.kind == "Service" and not p.get("service"):
+            if ref.kind != "Service":
+                param = p["where"] or "statefulset"
+            elif p.get("service"):
+                param = "service"
+            else:
                 param = f"the headless Service made from {p['where'] or 'the options'}"
             field = exc.first_cause_field()
             raise InputError(validation.at(param, field) if field else param,
