@@ -53,10 +53,9 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import InputError
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.validation import (
     MODULE_RULES,
+    input_problems,
 )
 
 
@@ -64,16 +63,7 @@ def k8s_input_problems(params, module):
     """The messages ``module`` would fail with for ``params`` (see DOCUMENTATION)."""
     if module not in MODULE_RULES:
         raise AnsibleFilterError(f"k8s_input_problems: unknown module {module!r}, expected one of {', '.join(MODULE_RULES)}")
-    options, rules, validate = MODULE_RULES[module]
-    given = {k: v for k, v in (params or {}).items() if v is not None}
-    result = ArgumentSpecValidator(options, **rules).validate(given)
-    if result.error_messages:
-        return [f"{module}: {m}" for m in result.error_messages]
-    try:
-        validate(result.validated_parameters)
-    except InputError as exc:
-        return [f"{module}: {exc}"]
-    return []
+    return input_problems(params, module)
 
 
 class FilterModule:

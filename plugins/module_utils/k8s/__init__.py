@@ -17,6 +17,9 @@ Layout (one concern per file; each imports only the ones listed before it):
 * ``validation`` - the modules' parameter rules (names, quantities, choices, mount
                    options, whole StatefulSet and Service manifests); the one place they
                    live, asked by modules and roles.
+* ``lists``      - the roles' lists (StorageClasses, applications): derived names,
+                   nothing given twice, the selected application; entries judged by
+                   ``validation``.
 * ``apply``      - apply policy (field manager, force), server-side apply with a
                    no-write idempotency check, diff, delete.
 * ``wait``       - Deployment availability and StatefulSet rollout waiters.

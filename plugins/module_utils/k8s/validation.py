@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import manifests as mf
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.compare import (
     BOOKKEEPING_METADATA,
@@ -874,3 +875,23 @@ MODULE_RULES = {
     "statefulset_info": (INFO_OPTIONS, {}, validate_info_params),
     "statefulset_verify": (VERIFY_OPTIONS, {}, validate_verify_params),
 }
+
+
+def input_problems(params, module):
+    """The messages ``module`` would fail with for ``params``, without running it.
+
+    ``params``: the module's parameters as a task gives them (a ``None`` value counts as not
+    given, as ``omit`` does). First the argument spec (types, choices, required options,
+    defaults), then the module's own rules; each message is prefixed with the module's name.
+    Empty when the module would accept them. Raises KeyError for a module not in MODULE_RULES.
+    """
+    options, rules, validate = MODULE_RULES[module]
+    given = {k: v for k, v in (params or {}).items() if v is not None}
+    result = ArgumentSpecValidator(options, **rules).validate(given)
+    if result.error_messages:
+        return [f"{module}: {m}" for m in result.error_messages]
+    try:
+        validate(result.validated_parameters)
+    except InputError as exc:
+        return [f"{module}: {exc}"]
+    return []

@@ -1,0 +1,118 @@
+"""site.yml with a list of StorageClasses (role nfs_provisioner) and a list of applications (role
+statefulset), on the lab: two classes from one inventory (one archiving deleted claims, one
+deleting them under a pathPattern), each with a provisioner of its own; two applications in one
+namespace (the redis example as a manifest, a one-container web server from the shorthand
+options), each deployed, proved per pod with its own check, reported. A re-run changes nothing,
+``statefulset_app`` acts on one application, and a list with two applications of one name is
+refused before anything reaches the API."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.support.lab import INVENTORY
+from tests.support.playbook import Player
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "redis" / "redis.yaml"
+TAGS = "provisioner,statefulset"
+
+
+def classes(lab, ns):
+    return [{"storage_class_name": f"{ns}-data", "archive_on_delete": True},
+            {"storage_class_name": f"{ns}-scratch", "on_delete": "delete",
+             "path_pattern": "${.PVC.namespace}/${.PVC.name}"}]
+
+
+def applications(lab, ns):
+    service, sts = yaml.safe_load_all(EXAMPLE.read_text())
+    sts["metadata"]["namespace"] = ns
+    sts["spec"]["replicas"] = 2
+    sts["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"] = f"{ns}-data"
+    sts["spec"]["template"]["spec"]["containers"][0]["image"] = lab.image("redis")
+    web = {"name": "web", "namespace": ns, "replicas": 2, "labels": {"app": "web"}, "image": lab.nginx,
+           "ports": [{"name": "web", "container_port": 80}],
+           "volume_claim_templates": [{"name": "www", "storage_class_name": f"{ns}-scratch", "size": "1Mi",
+                                       "mount_path": "/usr/share/nginx/html"}]}
+    return [
+        {"name": "cache", "statefulset": {"definition": sts, "service": service},
+         "verify": {"dns_timeout": 30, "app_check": {"exec": {"command": ["redis-cli", "info", "replication"],
+                                                              "stdout": "role:(master|slave)"}}}},
+        # the storage marker is the page: served over HTTP from the pod's own claim
+        {"name": "web", "statefulset": web,
+         "verify": {"app_check": {"http_get": {"path": "/.stateful-nfs-verify", "port": 80, "status": 200,
+                                               "body": "^stateful\\.nfs .*/{pod} "}}}},
+    ]
+
+
+def extra(lab, ns, tmp_path, **more):
+    return {"nfs_provisioner_classes": classes(lab, ns), "nfs_provisioner_namespace": ns,
+            "nfs_provisioner_nfs_server": lab.nfs_server, "nfs_provisioner_nfs_path": lab.nfs_dir("classes"),
+            "statefulset_applications": applications(lab, ns), "statefulset_report_dir": str(tmp_path / "reports"),
+            **more}
+
+
+@pytest.fixture
+def player():
+    p = Player(str(INVENTORY))
+    yield p
+    p.close()
+
+
+def test_two_classes_and_two_applications_through_site_yml(lab, ns, tmp_path, player):
+    first = player.play("site.yml", tags=TAGS, **extra(lab, ns, tmp_path))
+    assert first.rc == 0, first.failure()
+
+    # each class has a provisioner of its own (no shared name, no shared cluster-scoped RBAC)
+    for sc, reclaim in ((f"{ns}-data", "Delete"), (f"{ns}-scratch", "Delete")):
+        klass = lab.get(f"/apis/storage.k8s.io/v1/storageclasses/{sc}")
+        assert klass["provisioner"] == f"stateful.nfs/{sc}" and klass["reclaimPolicy"] == reclaim, klass
+        dep = lab.get(f"/apis/apps/v1/namespaces/{ns}/deployments/{sc}-provisioner")
+        assert dep["status"].get("availableReplicas") == 1
+        lab.get(f"/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/run-{sc}-provisioner")
+    assert lab.get(f"/apis/storage.k8s.io/v1/storageclasses/{ns}-data")["parameters"]["archiveOnDelete"] == "true"
+    assert lab.get(f"/apis/storage.k8s.io/v1/storageclasses/{ns}-scratch")["parameters"]["onDelete"] == "delete"
+
+    # each application proved per pod, and reported
+    for app, pods in (("cache", ["redis-0", "redis-1"]), ("web", ["web-0", "web-1"])):
+        report = json.loads((tmp_path / "reports" / f"{app}-identity.json").read_text())
+        assert [p["name"] for p in report["pods"]] == pods
+        statuses = {(c["pod"], c["check"]): c["status"] for c in report["checks"]}
+        assert set(statuses.values()) == {"pass"}, statuses
+        assert {check for _, check in statuses} == {"identity", "hostname", "dns", "claims", "storage", "app"}
+        assert report["exec_hostnames"] == {p: p for p in pods}
+        assert (tmp_path / "reports" / f"{app}-identity.md").read_text().count("| pass |") >= 2
+    # the scratch class's pathPattern: <namespace>/<claim> under the export
+    web = json.loads((tmp_path / "reports" / "web-identity.json").read_text())
+    assert [p["nfs_path"] for p in web["pods"]] == [f"{lab.nfs_dir_path('classes')}/{ns}/www-web-{i}" for i in (0, 1)]
+
+    # nothing to do on a re-run
+    again = player.play("site.yml", tags=TAGS, **extra(lab, ns, tmp_path))
+    assert again.rc == 0, again.failure()
+    assert again.changed()["localhost"] == 0, again.changed_tasks()
+
+    # one application by name: the other one is not touched
+    one = player.play("site.yml", tags=TAGS, **extra(lab, ns, tmp_path, statefulset_app="web"))
+    assert one.rc == 0, one.failure()
+    applied = [task for task in one.changed_tasks() + [t["task"]["name"] for t in one.tasks()]
+               if "Apply the StatefulSet" in task]
+    assert applied and all("cache" not in task for task in applied), applied
+
+
+def test_an_application_list_with_a_name_twice_is_refused_before_the_api(lab, ns, tmp_path, player):
+    apps = applications(lab, ns)
+    apps[1]["name"] = "cache"
+    # the whole site.yml: the lists are checked before the NFS server is touched
+    run = player.play("site.yml", **dict(extra(lab, ns, tmp_path), statefulset_applications=apps,
+                                         statefulset_app="nope"))
+    assert run.rc != 0
+    message = run.failure()
+    assert "statefulset_applications[1]: application name 'cache' is also statefulset_applications[0]'s" in message
+    assert "app: 'nope' is not an application of statefulset_applications" in message
+    # the plan stops the run before the NFS server's or the provisioner's first task
+    assert run.changed_tasks() == []
+    names = [t["task"]["name"] for t in run.tasks()]
+    assert not [n for n in names if "nfs_server :" in n or "nfs_provisioner : Apply" in n], names
+    assert lab.http("GET", f"/apis/storage.k8s.io/v1/storageclasses/{ns}-data")[0] == 404
