@@ -221,6 +221,17 @@ options:
     description: Seconds to wait.
     type: int
     default: 300
+  prove_with_claim:
+    description:
+      - When anything was created or changed (and O(wait=true), not in check mode), prove the class provisions -
+        create the claim C(<name>-proof) of the class in O(namespace) (1Mi, ReadWriteOnce), wait up to O(wait_timeout)
+        seconds until it is Bound to a PV whose NFS source is O(nfs_server) and a directory under O(nfs_path), then
+        delete the claim. Its directory then goes as the class says (archived, deleted or retained).
+      - A re-run with nothing changed creates no claim. A class with O(volume_binding_mode=WaitForFirstConsumer)
+        is not proved this way (a claim binds only with a pod); RV(proof) says so.
+      - Fails naming the claim, its phase and its events when it is not Bound in time or is bound elsewhere.
+    type: bool
+    default: false
 seealso:
   - module: stateful.nfs.statefulset
   - name: nfs-subdir-external-provisioner
@@ -324,6 +335,14 @@ deployment:
   returned: state=present, wait=true, not in check mode, replicas > 0
   type: dict
   sample: {ready: true, elapsed: 4.2, reason: 1 of 1 replicas available}
+proof:
+  description:
+    - The class's proof by a claim (O(prove_with_claim=true)) - the claim, the PV it was bound to, that PV's NFS
+      source and the seconds until Bound; or C(skipped) with the reason.
+  returned: when O(prove_with_claim=true) and anything was created or changed, not in check mode
+  type: dict
+  sample: {claim: nfs-provisioner/nfs-data-provisioner-proof, volume: pvc-5b1c..., nfs_server: 192.0.2.20,
+           nfs_path: /srv/nfs/nfs-provisioner-nfs-data-provisioner-proof-pvc-5b1c..., seconds: 1.52}
 diff:
   description: Before/after of each object that changed (RBAC objects, Deployment, StorageClass, root volume and claim), in diff mode.
   returned: when changed

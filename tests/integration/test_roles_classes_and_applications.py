@@ -62,6 +62,14 @@ def player():
 
 
 def test_two_classes_and_two_applications_through_site_yml(lab, ns, tmp_path, player):
+    # check mode from scratch: the classes planned in the run are not refused as missing, the
+    # applications are not proved (their pods do not exist), and nothing is stored
+    dry = player.play("site.yml", tags=TAGS, check=True, **extra(lab, ns, tmp_path))
+    assert dry.rc == 0, dry.failure()
+    assert lab.http("GET", f"/apis/storage.k8s.io/v1/storageclasses/{ns}-data")[0] == 404
+    assert lab.items(f"/apis/apps/v1/namespaces/{ns}/statefulsets") == []
+    assert not (tmp_path / "reports").exists()
+
     first = player.play("site.yml", tags=TAGS, **extra(lab, ns, tmp_path))
     assert first.rc == 0, first.failure()
 
@@ -72,6 +80,13 @@ def test_two_classes_and_two_applications_through_site_yml(lab, ns, tmp_path, pl
         dep = lab.get(f"/apis/apps/v1/namespaces/{ns}/deployments/{sc}-provisioner")
         assert dep["status"].get("availableReplicas") == 1
         lab.get(f"/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/run-{sc}-provisioner")
+    # each new class proved by a claim Bound to a directory of its export, and the claim deleted again
+    applied = next(iter(first.results("Apply each class's RBAC, provisioner Deployment and StorageClass").values()))
+    proofs = {r["storage_class"]: r["proof"] for r in applied["results"]}
+    export = lab.nfs_dir_path("classes")
+    assert proofs[f"{ns}-data"]["claim"] == f"{ns}/{ns}-data-provisioner-proof", proofs
+    assert all(p["nfs_server"] == lab.nfs_server and p["nfs_path"].startswith(export + "/") for p in proofs.values())
+    assert lab.http("GET", f"/api/v1/namespaces/{ns}/persistentvolumeclaims/{ns}-data-provisioner-proof")[0] == 404
     assert lab.get(f"/apis/storage.k8s.io/v1/storageclasses/{ns}-data")["parameters"]["archiveOnDelete"] == "true"
     assert lab.get(f"/apis/storage.k8s.io/v1/storageclasses/{ns}-scratch")["parameters"]["onDelete"] == "delete"
 
@@ -92,6 +107,8 @@ def test_two_classes_and_two_applications_through_site_yml(lab, ns, tmp_path, pl
     again = player.play("site.yml", tags=TAGS, **extra(lab, ns, tmp_path))
     assert again.rc == 0, again.failure()
     assert again.changed()["localhost"] == 0, again.changed_tasks()
+    reapplied = next(iter(again.results("Apply each class's RBAC, provisioner Deployment and StorageClass").values()))
+    assert not any("proof" in r for r in reapplied["results"])  # nothing changed: no claim
 
     # one application by name: the other one is not touched
     one = player.play("site.yml", tags=TAGS, **extra(lab, ns, tmp_path, statefulset_app="web"))

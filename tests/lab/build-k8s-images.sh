@@ -11,6 +11,7 @@
 #                 newer release for rolling updates)
 #       busybox   Debian 12's busybox-static
 #       redis     Debian 12's redis-server, as its own non-root user (the multi-member example)
+#       mariadb   Debian 12's mariadb-server, as its own non-root user (a primary and a replica)
 #       coredns   the pinned CoreDNS release
 #       nfs-subdir-provisioner-lab   the lab's provisioner stand-in
 #   and $LAB_CACHE/images/pods-<key>.tar, the pods' images in one `docker save` archive that
@@ -164,13 +165,14 @@ NGINX_UPGRADE_IMAGE="$(debian_image nginx trixie "$NGINX_VERSION_COMMAND")"
 # "BusyBox v1.35.0 (Debian 1:1.35.0-4+deb12u1+b1) multi-call binary."
 BUSYBOX_IMAGE="$(debian_image busybox bookworm "busybox | sed -n '1s/^BusyBox v\\([0-9.]*\\).*/\\1/p'")"
 REDIS_IMAGE="$(debian_image redis bookworm "dpkg-query -W -f '\${Version}' redis-server")"
+MARIADB_IMAGE="$(debian_image mariadb bookworm "dpkg-query -W -f '\${Version}' mariadb-server")"
 
 # --- one archive for the nodes, and the names for the inventory ---------------------------
 POD_IMAGES=(
   "$LAB_IMAGE_PREFIX/pause:$PAUSE_VERSION"
   "$LAB_IMAGE_PREFIX/coredns:$(cat "${BIN[coredns]}/version")"
   "$LAB_IMAGE_PREFIX/nfs-subdir-provisioner-lab:$(cat "${BIN[provisioner]}/version")"
-  "$NGINX_IMAGE" "$BUSYBOX_IMAGE" "$NGINX_UPGRADE_IMAGE" "$REDIS_IMAGE"
+  "$NGINX_IMAGE" "$BUSYBOX_IMAGE" "$NGINX_UPGRADE_IMAGE" "$REDIS_IMAGE" "$MARIADB_IMAGE"
 )
 ids="$(for i in "${POD_IMAGES[@]}"; do "$DOCKER" image inspect -f '{{.Id}}' "$i"; done | sha256sum | cut -c1-16)"
 archive="$LAB_CACHE/images/pods-$ids.tar"
@@ -192,7 +194,8 @@ cat >"$LAB_IMAGES_JSON.tmp" <<EOF
   "nginx": "$NGINX_IMAGE",
   "nginx_upgrade": "$NGINX_UPGRADE_IMAGE",
   "busybox": "$BUSYBOX_IMAGE",
-  "redis": "$REDIS_IMAGE"
+  "redis": "$REDIS_IMAGE",
+  "mariadb": "$MARIADB_IMAGE"
 }
 EOF
 mv "$LAB_IMAGES_JSON.tmp" "$LAB_IMAGES_JSON"

@@ -64,9 +64,13 @@ class Run:
                 for host, res in task["hosts"].items() if res.get("changed")]
 
 
-def argv_env(inventory: str, playbook: str, tags: str | None = None, extra: dict | None = None) -> tuple[list, dict]:
-    """The command line and environment of a run from the checkout, with the JSON callback."""
+def argv_env(inventory: str, playbook: str, tags: str | None = None, extra: dict | None = None,
+             check: bool = False) -> tuple[list, dict]:
+    """The command line and environment of a run from the checkout, with the JSON callback
+    (``check``: with --check --diff)."""
     argv = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, str(REPO / playbook)]
+    if check:
+        argv += ["--check", "--diff"]
     if tags:
         argv += ["--tags", tags]
     if extra:
@@ -120,13 +124,14 @@ class Player:
         self.timings: list[tuple[str, float]] = []
         self.started: list[subprocess.Popen] = []
 
-    def play(self, playbook: str, tags: str | None = None, **extra) -> Run:
-        argv, env = argv_env(self.inventory, playbook, tags, extra)
+    def play(self, playbook: str, tags: str | None = None, check: bool = False, **extra) -> Run:
+        argv, env = argv_env(self.inventory, playbook, tags, extra, check)
         start = time.monotonic()
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=self.timeout, check=False,
                               env=env, cwd=REPO)
         run = Run(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - start, argv)
-        self.timings.append((f"{playbook} {f'--tags {tags} ' if tags else ''}{json.dumps(extra) if extra else ''}", run.seconds))
+        self.timings.append((f"{playbook} {'--check ' if check else ''}{f'--tags {tags} ' if tags else ''}"
+                             f"{json.dumps(extra) if extra else ''}", run.seconds))
         return run
 
     def start(self, playbook: str, tags: str | None = None, **extra) -> Background:

@@ -272,6 +272,16 @@ def provisioner_refs(p):
     ]
 
 
+def proof_claim_manifest(p):
+    """The claim that proves a class: ``<deployment>-proof`` in the provisioner's namespace, 1Mi,
+    ReadWriteOnce, of class ``storage_class_name``, labelled as this collection's."""
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": f"{p['name']}-proof", "namespace": p["namespace"],
+                         "labels": {MANAGED_BY_LABEL: MANAGED_BY, COMPONENT_LABEL: "class-proof"}},
+            "spec": {"storageClassName": p["storage_class_name"], "accessModes": ["ReadWriteOnce"],
+                     "resources": {"requests": {"storage": "1Mi"}}}}
+
+
 # --------------------------------------------------------------------------- statefulset
 def owned(manifest, namespace=None):
     """Copy of ``manifest`` marked as this collection's (label ``app.kubernetes.io/managed-by``),

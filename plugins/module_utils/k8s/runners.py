@@ -177,6 +177,42 @@ def run_provisioner(client, p, check_mode, outcome, clock=None, sleep=None):
     if p.get("wait") and not check_mode and p["replicas"] > 0:
         outcome.extra["deployment"] = waiters.wait_deployment_available(
             client, dep_ref, timeout=p.get("wait_timeout", 300), **_timing(clock, sleep))
+        if p.get("prove_with_claim") and outcome.changed:
+            outcome.extra["proof"] = prove_class_with_claim(client, p, clock, sleep)
+
+
+def prove_class_with_claim(client, p, clock=None, sleep=None):
+    """Prove that the class provisions: a claim of it (``manifests.proof_claim_manifest``) is Bound
+    within ``wait_timeout`` to a PV whose NFS source is ``nfs_server`` and a directory under
+    ``nfs_path``; the claim is deleted again (its directory then goes as the class says: archived,
+    deleted or retained). Returns ``{claim, volume, nfs_server, nfs_path, seconds}``, or
+    ``{skipped: why}`` for a WaitForFirstConsumer class (no claim binds without a pod).
+    Raises K8sError naming the claim, what it saw and the provisioner's events when not proved."""
+    if p.get("volume_binding_mode") == "WaitForFirstConsumer":
+        return {"skipped": "volumeBindingMode WaitForFirstConsumer: a claim binds only with a pod that uses it"}
+    manifest = mf.proof_claim_manifest(p)
+    ref = Ref.of(manifest)
+    apply_object(client, manifest, False, True)
+    try:
+        done, claim, seconds = waiters.wait_claim_bound(client, ref, timeout=p.get("wait_timeout", 300),
+                                                        **_timing(clock, sleep))
+        if not done:
+            events = "; ".join(f"{e['reason']}: {e['message']}" for e in
+                               waiters.latest_events(client, "PersistentVolumeClaim", ref.name, ref.namespace))
+            raise K8sError(f"StorageClass {p['storage_class_name']} is not proved: claim {ref.namespace}/{ref.name}"
+                           f" is {(claim.get('status') or {}).get('phase', 'missing')} after {seconds:.0f} s"
+                           f" (events: {events or 'none'}); is provisioner {p['provisioner_name']} running and"
+                           f" can it write {p['nfs_server']}:{p['nfs_path']}?")
+        volume = claim["spec"]["volumeName"]
+        nfs = ((client.get(Ref("PersistentVolume", volume)) or {}).get("spec") or {}).get("nfs") or {}
+        if nfs.get("server") != p["nfs_server"] or not (nfs.get("path") or "").startswith(p["nfs_path"].rstrip("/") + "/"):
+            raise K8sError(f"StorageClass {p['storage_class_name']} is not proved: claim {ref.namespace}/{ref.name}"
+                           f" was bound to PV {volume} on {nfs.get('server')}:{nfs.get('path')}, not under"
+                           f" {p['nfs_server']}:{p['nfs_path']}: another provisioner serves the class")
+        return {"claim": f"{ref.namespace}/{ref.name}", "volume": volume, "nfs_server": nfs["server"],
+                "nfs_path": nfs["path"], "seconds": round(seconds, 2)}
+    finally:
+        delete_object(client, ref, False)
 
 
 def _server_minor(version):

@@ -162,6 +162,7 @@ PROVISIONER_OPTIONS = {
     "replace_storage_class": {"type": "bool", "default": False},
     "wait": {"type": "bool", "default": True},
     "wait_timeout": {"type": "int", "default": 300},
+    "prove_with_claim": {"type": "bool", "default": False},
 }
 PROVISIONER_RULES = {"required_if": [("state", "present", ("nfs_server", "nfs_path"))]}
 

@@ -625,6 +625,15 @@ def _in_order(entries):
     return ords == sorted(ords)
 
 
+def wait_claim_bound(client, ref, timeout=300, interval=0.5, clock=time.monotonic, sleep=time.sleep):
+    """Read PersistentVolumeClaim ``ref`` every ``interval`` seconds until its phase is Bound or
+    ``timeout`` seconds passed. Returns ``(bound, claim as last read or {}, seconds waited)``."""
+    def bound(_elapsed):
+        claim = client.get(ref) or {}
+        return (claim.get("status") or {}).get("phase") == "Bound", claim
+    return _poll(bound, timeout, interval, clock, sleep)
+
+
 def wait_deleted(client, ref, timeout=120, interval=1.0, clock=time.monotonic, sleep=time.sleep):
     """Wait until ``ref`` is gone (404). Raises WaitTimeoutError."""
     done, _value, elapsed = _poll(lambda _e: (client.get(ref) is None, None), timeout, interval, clock, sleep)

@@ -28,4 +28,4 @@ def test_every_module_option_is_passed_through(task_file, action, module, source
         if option in own:
             assert source not in value, (option, value)
         else:
-            assert re.fullmatch(r"\{\{ " + re.escape(f"{source}.{option}") + r" \| default\([^)]*\) \}\}", value), value
+            assert re.fullmatch(r"\{\{ " + re.escape(f"{source}.{option}") + r" \| default\([a-z_()]*\) \}\}", value), value

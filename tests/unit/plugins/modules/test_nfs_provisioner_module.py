@@ -352,3 +352,46 @@ def test_legacy_image_warned_where_it_may_not_work(fake_api, capsys, image, mino
         assert len(found) == 1 and warned in found[0] and f"Kubernetes v1.{minor}.3" in found[0]
     asked = any(r["path"] == "/version" for r in fake_api.requests)
     assert asked is ("nfs-client-provisioner" in image)
+
+
+def provisioner_binding(server="192.0.2.20", base="/home/nfs"):
+    """Minimal NFS provisioner: a claim of class managed-nfs-storage gets a PV on ``server:base/<dir>``."""
+    def hook(fake, method, path):
+        for key, claim in list(fake.objects.items()):
+            if key[0] != "PersistentVolumeClaim" or (claim.get("status") or {}).get("phase") == "Bound":
+                continue
+            pv = f"pvc-{claim['metadata']['uid'][:8]}"
+            fake.put({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": pv},
+                      "spec": {"nfs": {"server": server, "path": f"{base}/{key[1]}-{key[2]}-{pv}"}}})
+            claim["spec"]["volumeName"] = pv
+            claim["status"] = {"phase": "Bound"}
+    return hook
+
+
+def test_a_changed_class_is_proved_by_a_claim_that_is_deleted_again(fake_api, capsys):
+    fake_api.hooks += [make_available, provisioner_binding()]
+    res = run_module(nfs_provisioner.main, args(fake_api, wait=True, prove_with_claim=True), capsys)
+    assert not res.get("failed"), res
+    proof = res["proof"]
+    assert proof["claim"] == "default/nfs-client-provisioner-proof"
+    assert proof["nfs_server"] == "192.0.2.20" and proof["nfs_path"].startswith("/home/nfs/default-nfs-client-")
+    assert not [k for k in fake_api.objects if k[0] == "PersistentVolumeClaim"]  # the claim is gone again
+    fake_api.clear_log()
+    again = run_module(nfs_provisioner.main, args(fake_api, wait=True, prove_with_claim=True), capsys)
+    assert again["changed"] is False and "proof" not in again and fake_api.writes() == []
+
+
+def test_a_claim_bound_to_another_export_fails_the_proof(fake_api, capsys):
+    fake_api.hooks += [make_available, provisioner_binding(server="192.0.2.99")]
+    res = run_module(nfs_provisioner.main, args(fake_api, wait=True, prove_with_claim=True), capsys)
+    assert res["failed"] is True
+    assert "StorageClass managed-nfs-storage is not proved: claim default/nfs-client-provisioner-proof was bound" in res["msg"]
+    assert "not under 192.0.2.20:/home/nfs" in res["msg"]
+    assert not [k for k in fake_api.objects if k[0] == "PersistentVolumeClaim"]
+
+
+def test_a_claim_left_pending_fails_the_proof_with_its_phase(fake_api, capsys):
+    fake_api.hooks.append(make_available)
+    res = run_module(nfs_provisioner.main, args(fake_api, wait=True, wait_timeout=1, prove_with_claim=True), capsys)
+    assert res["failed"] is True
+    assert "claim default/nfs-client-provisioner-proof is " in res["msg"] and "is provisioner fuseim.pri/ifs running" in res["msg"]
