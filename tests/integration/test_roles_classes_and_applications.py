@@ -117,6 +117,26 @@ def test_two_classes_and_two_applications_through_site_yml(lab, ns, tmp_path, pl
                if "Apply the StatefulSet" in task]
     assert applied and all("cache" not in task for task in applied), applied
 
+    # day 2 by application name: verify proves one application as it runs and writes nothing
+    verified = player.play("playbooks/verify.yml", app="web", **extra(lab, ns, tmp_path))
+    assert verified.rc == 0, verified.failure()
+    assert list(verified.day2["applications"]) == ["web"]
+    assert verified.day2["applications"]["web"]["proved"][0] == "identity: web-0, web-1"
+    assert verified.changed()["localhost"] == 0, verified.changed_tasks()
+
+    # teardown of one application: a purge without its confirmation is refused before any change
+    refused = player.play("playbooks/teardown.yml", app="web", purge=True, **extra(lab, ns, tmp_path))
+    assert refused.rc != 0 and "confirm with -e confirm_purge=NAME" in refused.failure()
+    assert lab.items(f"/apis/apps/v1/namespaces/{ns}/statefulsets", "app=web")
+    down = player.play("playbooks/teardown.yml", app="web", **extra(lab, ns, tmp_path))
+    assert down.rc == 0, down.failure()
+    assert down.day2["applications"]["web"]["pvcs_kept"] == ["www-web-0", "www-web-1"]
+    assert [s["metadata"]["name"] for s in lab.items(f"/apis/apps/v1/namespaces/{ns}/statefulsets")] == ["redis"]
+    assert {c["metadata"]["name"] for c in lab.items(f"/api/v1/namespaces/{ns}/persistentvolumeclaims")} >= {
+        "www-web-0", "www-web-1"}
+    gone = player.play("playbooks/verify.yml", app="web", **extra(lab, ns, tmp_path))
+    assert gone.rc != 0 and "Application web is not deployed" in gone.failure()
+
 
 def test_an_application_list_with_a_name_twice_is_refused_before_the_api(lab, ns, tmp_path, player):
     apps = applications(lab, ns)
