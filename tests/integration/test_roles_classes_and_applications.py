@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support.lab import INVENTORY
+from tests.support.lab import INVENTORY, LAB_DIR
 from tests.support.playbook import Player
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "redis" / "redis.yaml"
@@ -153,3 +153,19 @@ def test_an_application_list_with_a_name_twice_is_refused_before_the_api(lab, ns
     names = [t["task"]["name"] for t in run.tasks()]
     assert not [n for n in names if "nfs_server :" in n or "nfs_provisioner : Apply" in n], names
     assert lab.http("GET", f"/apis/storage.k8s.io/v1/storageclasses/{ns}-data")[0] == 404
+
+
+@pytest.mark.parametrize("path", ["walkthrough", "applications"])
+def test_a_wrong_context_stops_site_yml_before_the_nfs_server(lab, ns, tmp_path, player, path):
+    """Failure mode: a wrong kubeconfig context was found after the NFS stage had changed the server.
+    Now the Kubernetes side's preflight (the deploying role's input and one read of the API) runs first."""
+    if path == "walkthrough":
+        run = player.play("site.yml", k8s_statefulset_nginx_context="no-such-context")
+    else:
+        wrong = {"kubeconfig": str(LAB_DIR / "kubeconfig"), "context": "no-such-context"}
+        run = player.play("site.yml", **extra(lab, ns, tmp_path, statefulset_k8s_auth=wrong))
+    assert run.rc != 0
+    assert "(context no-such-context)" in run.failure()
+    names = [t["task"]["name"] for t in run.tasks()]
+    assert not [n for n in names if "nfs_server :" in n or "nfs_client :" in n], names
+    assert run.changed_tasks() == []
