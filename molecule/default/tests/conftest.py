@@ -8,7 +8,6 @@ The tests run in file order and build on each other (one StatefulSet, one story)
 """
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -18,32 +17,13 @@ import testinfra
 REPO = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO))
 
-from tests.support.lab import Lab, LabNotUp
-from tests.support.playbook import Player
+from tests.support.lab import Lab
+from tests.support import scenario
+from tests.support.scenario import player_fixture, scenario_env
 
 NAMESPACE = "default"
-
-
-def _env(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        pytest.fail(f"{name} is not set: run this suite through `molecule verify -s default`")
-    return value
-
-
-@pytest.fixture(scope="session")
-def lab() -> Lab:
-    try:
-        return Lab.require()
-    except LabNotUp as exc:
-        pytest.fail(str(exc))
-
-
-@pytest.fixture(scope="session")
-def player():
-    runner = Player(_env("DEFAULT_SCENARIO_INVENTORY"))
-    yield runner
-    runner.close()
+lab, api = scenario.lab, scenario.api  # the shared fixtures
+player = player_fixture("DEFAULT_SCENARIO_INVENTORY", "default")
 
 
 @pytest.fixture(scope="session")
@@ -53,16 +33,9 @@ def play(player):
 
 
 @pytest.fixture(scope="session")
-def api(lab: Lab):
-    client = lab.api_client()
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="session")
 def nfs_host():
     """The NFS-Ganesha server container (testinfra over docker exec)."""
-    return testinfra.get_host(f"docker://{_env('DEFAULT_SCENARIO_NFS_HOST')}")
+    return testinfra.get_host(f"docker://{scenario_env('DEFAULT_SCENARIO_NFS_HOST', 'default')}")
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ StatefulSet it created (own name each).
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,8 +17,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO))
 
-from tests.support.lab import CONTROL_PLANE, DOCKER, LAB_DIR, Lab, LabNotUp, dexec as _dexec
-from tests.support.playbook import Player
+from tests.support.lab import CONTROL_PLANE, DOCKER, LAB_DIR, Lab, dexec as _dexec
+from tests.support import scenario
+from tests.support.scenario import player_fixture, scenario_env
 from tests.support.waiting import wait_for  # the tests import it from here
 
 NAMESPACE = "default"
@@ -28,10 +28,7 @@ REPORT_DIR = LAB_DIR / "report"  # k8s_statefulset_nginx_report_dir of the lab's
 
 
 def _env(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        pytest.fail(f"{name} is not set: run this suite through `molecule verify -s faults`")
-    return value
+    return scenario_env(name, "faults")
 
 
 def names(sts: str, **more) -> dict:
@@ -41,19 +38,8 @@ def names(sts: str, **more) -> dict:
             "k8s_statefulset_nginx_volume_claim_template": TEMPLATE, **more}
 
 
-@pytest.fixture(scope="session")
-def lab() -> Lab:
-    try:
-        return Lab.require()
-    except LabNotUp as exc:
-        pytest.fail(str(exc))
-
-
-@pytest.fixture(scope="session")
-def player():
-    runner = Player(_env("FAULTS_INVENTORY"), timeout=600)
-    yield runner
-    runner.close()
+lab, api = scenario.lab, scenario.api  # the shared fixtures
+player = player_fixture("FAULTS_INVENTORY", "faults", timeout=600)
 
 
 @pytest.fixture(scope="session")
@@ -93,13 +79,6 @@ def stopped_node() -> str:
 @pytest.fixture(scope="session")
 def images(lab: Lab) -> dict:
     return lab.images
-
-
-@pytest.fixture(scope="session")
-def api(lab: Lab):
-    client = lab.api_client()
-    yield client
-    client.close()
 
 
 def dexec(container: str, *cmd: str, data: bytes | None = None, timeout: int = 60, check: bool = True) -> bytes:

@@ -15,16 +15,13 @@ import yaml
 REPO = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO))
 
-from tests.support.playbook import Player
+from tests.support.scenario import player_fixture, scenario_env
 
 SCENARIO = Path(__file__).resolve().parents[1]
 
 
 def _env(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        pytest.fail(f"{name} is not set: run this suite through `molecule verify -s k8s_real`")
-    return value
+    return scenario_env(name, "k8s_real")
 
 
 @pytest.fixture(scope="session")
@@ -42,11 +39,7 @@ def variant_vars() -> dict:
     return yaml.safe_load((SCENARIO / "vars" / "variant.yml").read_text())
 
 
-@pytest.fixture(scope="session")
-def player():
-    runner = Player(_env("K8S_REAL_INVENTORY_DIR"))
-    yield runner
-    runner.close()
+player = player_fixture("K8S_REAL_INVENTORY_DIR", "k8s_real")
 
 
 @pytest.fixture(scope="session")

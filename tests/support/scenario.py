@@ -1,0 +1,50 @@
+"""What the molecule scenarios' verify suites share (molecule/*/tests/conftest.py import it):
+the scenario's environment variables, the lab, the API client and the playbook player.
+
+A conftest imports the fixtures it uses (``from tests.support.scenario import api, lab``) and
+makes its own player with :func:`player_fixture`; :func:`scenario_env` fails the suite with the
+command to run when molecule did not set a variable.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.support.lab import Lab, LabNotUp
+from tests.support.playbook import PLAYBOOK_TIMEOUT, Player
+
+
+def scenario_env(name: str, scenario: str) -> str:
+    """The value of environment variable ``name``, which molecule's verify.yml of ``scenario`` sets."""
+    value = os.environ.get(name)
+    if not value:
+        pytest.fail(f"{name} is not set: run this suite through `molecule verify -s {scenario}`")
+    return value
+
+
+@pytest.fixture(scope="session")
+def lab() -> Lab:
+    """The lab the scenario runs on; the suite fails (not skips) when it is not up."""
+    try:
+        return Lab.require()
+    except LabNotUp as exc:
+        pytest.fail(str(exc))
+
+
+@pytest.fixture(scope="session")
+def api(lab: Lab):
+    """A kubernetes ApiClient as the lab's admin (closed at the end of the session)."""
+    client = lab.api_client()
+    yield client
+    client.close()
+
+
+def player_fixture(inventory_env: str, scenario: str, timeout: float = PLAYBOOK_TIMEOUT):
+    """A session fixture ``player``: a :class:`Player` on the inventory named by ``inventory_env``."""
+    @pytest.fixture(scope="session")
+    def player():
+        runner = Player(scenario_env(inventory_env, scenario), timeout=timeout)
+        yield runner
+        runner.close()
+    return player
