@@ -61,15 +61,83 @@ def http_get(client, pod, get):
     return {"url": url, "status": 200, "body": body[:HTTP_BODY_LIMIT].decode("utf-8", "replace"), "error": None}
 
 
-def identity_table(client, namespace, name, cluster_domain="cluster.local", get=None):
+def read_members(client, namespace, name):
+    """``(StatefulSet, {ordinal: pod})`` as stored now: the StatefulSet (None when it does not
+    exist; then no pod is read) and its pods, those its selector matches whose name is
+    ``<name>-<ordinal>``. Two reads."""
+    sts = client.get(Ref("StatefulSet", name, namespace))
+    if sts is None:
+        return None, {}
+    sel = ((sts.get("spec") or {}).get("selector") or {}).get("matchLabels")
+    pods = {}
+    for pod in client.list("Pod", namespace, label_selector=selector_string(sel)):
+        ordinal = pod_ordinal(pod["metadata"]["name"], name)
+        if ordinal is not None:
+            pods[ordinal] = pod
+    return sts, pods
+
+
+def _volume_row(client, namespace, template, pod_name, pv_cache):
+    """One claim of a pod: its PVC, phase, PV, class, capacity and the PV's NFS source."""
+    pvc_name = f"{template}-{pod_name}"
+    pvc = client.get(Ref("PersistentVolumeClaim", pvc_name, namespace))
+    pv_name = ((pvc or {}).get("spec") or {}).get("volumeName")
+    pv = None
+    if pv_name:
+        if pv_name not in pv_cache:
+            pv_cache[pv_name] = client.get(Ref("PersistentVolume", pv_name))
+        pv = pv_cache[pv_name]
+    server, path = _pv_nfs(pv)
+    return {
+        "template": template,
+        "pvc": pvc_name if pvc else None,
+        "pvc_phase": ((pvc or {}).get("status") or {}).get("phase") if pvc else "Missing",
+        "pv": pv_name,
+        "storage_class": ((pvc or {}).get("spec") or {}).get("storageClassName")
+        or ((pv or {}).get("spec") or {}).get("storageClassName"),
+        "capacity": (((pv or {}).get("spec") or {}).get("capacity") or {}).get("storage"),
+        "nfs_server": server,
+        "nfs_path": path,
+    }
+
+
+def _pod_row(ordinal, pod, service, namespace, cluster_domain, volumes):
+    meta, pspec, pstatus = pod["metadata"], pod.get("spec") or {}, pod.get("status") or {}
+    hostname = pspec.get("hostname") or meta["name"]
+    subdomain = pspec.get("subdomain")
+    first = volumes[0] if volumes else {}
+    return {
+        "ordinal": ordinal,
+        "name": meta["name"],
+        "hostname": hostname,
+        "subdomain": subdomain,
+        "dns_name": f"{hostname}.{subdomain or service}.{namespace}.svc.{cluster_domain}"
+        if (subdomain or service) else None,
+        "pod_ip": pstatus.get("podIP"),
+        "node": pspec.get("nodeName"),
+        "phase": pstatus.get("phase"),
+        "ready": pod_ready(pod),
+        "revision": (meta.get("labels") or {}).get(REVISION_LABEL),
+        "uid": meta.get("uid"),
+        "pvc": first.get("pvc"),
+        "pv": first.get("pv"),
+        "storage_class": first.get("storage_class"),
+        "nfs_server": first.get("nfs_server"),
+        "nfs_path": first.get("nfs_path"),
+        "volumes": volumes,
+    }
+
+
+def identity_table(client, namespace, name, cluster_domain="cluster.local", get=None, members=None):
     """The read-only identity table of a StatefulSet (one row per pod, by ordinal). With ``get``
     (``{port, path}``, Kubernetes' HTTPGetAction fields), each ready pod's page is fetched through
-    the API server's pod proxy into its row's ``http_get``.
+    the API server's pod proxy into its row's ``http_get``. ``members``: what ``read_members``
+    returned, when the caller has read it already (else it is read here).
 
     ``namespace``, ``name``, ``cluster_domain`` and ``get`` are validated by the caller
     (``validation.validate_info_params``).
     """
-    sts = client.get(Ref("StatefulSet", name, namespace))
+    sts, pods = members if members is not None else read_members(client, namespace, name)
     if sts is None:
         return {"exists": False, "statefulset": None, "pods": [], "missing_ordinals": []}
     spec, status = sts.get("spec") or {}, sts.get("status") or {}
@@ -77,62 +145,12 @@ def identity_table(client, namespace, name, cluster_domain="cluster.local", get=
     start = (spec.get("ordinals") or {}).get("start", 0) or 0
     replicas = spec.get("replicas", 1)
     vcts = [v["metadata"]["name"] for v in spec.get("volumeClaimTemplates") or []]
-    sel = (spec.get("selector") or {}).get("matchLabels")
-    pods = {}
-    for pod in client.list("Pod", namespace, label_selector=selector_string(sel)):
-        ordinal = pod_ordinal(pod["metadata"]["name"], name)
-        if ordinal is not None:
-            pods[ordinal] = pod
     pv_cache = {}
     rows = []
     for ordinal in sorted(pods):
         pod = pods[ordinal]
-        meta, pspec, pstatus = pod["metadata"], pod.get("spec") or {}, pod.get("status") or {}
-        hostname = pspec.get("hostname") or meta["name"]
-        subdomain = pspec.get("subdomain")
-        volumes = []
-        for vct in vcts:
-            pvc_name = "{}-{}".format(vct, meta["name"])
-            pvc = client.get(Ref("PersistentVolumeClaim", pvc_name, namespace))
-            pv_name = ((pvc or {}).get("spec") or {}).get("volumeName")
-            pv = None
-            if pv_name:
-                if pv_name not in pv_cache:
-                    pv_cache[pv_name] = client.get(Ref("PersistentVolume", pv_name))
-                pv = pv_cache[pv_name]
-            server, path = _pv_nfs(pv)
-            volumes.append({
-                "template": vct,
-                "pvc": pvc_name if pvc else None,
-                "pvc_phase": ((pvc or {}).get("status") or {}).get("phase") if pvc else "Missing",
-                "pv": pv_name,
-                "storage_class": ((pvc or {}).get("spec") or {}).get("storageClassName")
-                or ((pv or {}).get("spec") or {}).get("storageClassName"),
-                "capacity": (((pv or {}).get("spec") or {}).get("capacity") or {}).get("storage"),
-                "nfs_server": server,
-                "nfs_path": path,
-            })
-        first = volumes[0] if volumes else {}
-        rows.append({
-            "ordinal": ordinal,
-            "name": meta["name"],
-            "hostname": hostname,
-            "subdomain": subdomain,
-            "dns_name": f"{hostname}.{subdomain or service}.{namespace}.svc.{cluster_domain}"
-            if (subdomain or service) else None,
-            "pod_ip": pstatus.get("podIP"),
-            "node": pspec.get("nodeName"),
-            "phase": pstatus.get("phase"),
-            "ready": pod_ready(pod),
-            "revision": (meta.get("labels") or {}).get(REVISION_LABEL),
-            "uid": meta.get("uid"),
-            "pvc": first.get("pvc"),
-            "pv": first.get("pv"),
-            "storage_class": first.get("storage_class"),
-            "nfs_server": first.get("nfs_server"),
-            "nfs_path": first.get("nfs_path"),
-            "volumes": volumes,
-        })
+        volumes = [_volume_row(client, namespace, vct, pod["metadata"]["name"], pv_cache) for vct in vcts]
+        rows.append(_pod_row(ordinal, pod, service, namespace, cluster_domain, volumes))
         if get is not None:
             rows[-1]["http_get"] = http_get(client, pod, get) if pod_ready(pod) else {
                 "url": None, "status": None, "body": None, "error": "the pod is not ready"}

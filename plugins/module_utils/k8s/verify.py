@@ -43,8 +43,8 @@ from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import (
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.identity import (
     container_port,
     identity_table,
+    read_members,
 )
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s.resources import Ref
 
 PASS, FAIL, NOT_PROVED, SKIPPED = "pass", "fail", "not_proved", "skipped"
 CHECKS = ("identity", "hostname", "dns", "claims", "storage", "app")
@@ -147,17 +147,15 @@ class Proof:
     # -- reading --------------------------------------------------------------------------
     def run(self):
         p = self.p
-        table = identity_table(self.client, p["namespace"], p["name"], p["cluster_domain"])
+        sts, by_ordinal = read_members(self.client, p["namespace"], p["name"])
+        table = identity_table(self.client, p["namespace"], p["name"], p["cluster_domain"], members=(sts, by_ordinal))
         if not table["exists"]:
             if self.check_mode:
                 return {"changed": False, "exists": False, "pods": [], "checks": [], "proved": [],
                         "not_proved": [f"StatefulSet {p['namespace']}/{p['name']} does not exist yet (check mode)"],
                         "markers": [], "failures": []}
             raise VerificationError(f"StatefulSet {p['namespace']}/{p['name']} does not exist", failures=[])
-        sts = self.client.get(Ref("StatefulSet", p["name"], p["namespace"]))
-        pods = {pod["metadata"]["name"]: pod for pod in self.client.list(
-            "Pod", p["namespace"], label_selector=waiters.selector_string(
-                ((sts.get("spec") or {}).get("selector") or {}).get("matchLabels")))}
+        pods = {pod["metadata"]["name"]: pod for pod in by_ordinal.values()}
         container = p.get("container") or sts["spec"]["template"]["spec"]["containers"][0]["name"]
         rows = table["pods"]
         results = {row["name"]: {c: check(SKIPPED, "not asked for") for c in CHECKS} for row in rows}
