@@ -493,18 +493,10 @@ def legacy_provisioner_image(image):
     return None
 
 
-def validate_statefulset_options(p, state="present"):
-    """The shorthand options' rules (``p``: the parameters with ``namespace`` resolved), in place."""
-    if not p.get("name"):
-        raise InputError("name", "is required unless definition or src gives the StatefulSet")
-    check_dns1123_label("name", p.get("name"), max_len=STATEFULSET_NAME_MAX)
-    p["service_name"] = p.get("service_name") or p["name"]
-    if p.get("create_service", True):
-        # the headless Service's name: a DNS-1035 label (Kubernetes ValidateServiceName)
-        check_dns1035_label("service_name", p["service_name"])
-    else:
-        check_dns1123_label("service_name", p["service_name"])
-    vcts = check_list_of_dicts("volume_claim_templates", p.get("volume_claim_templates"))
+def _check_claim_templates(value, state):
+    """The shorthand ``volume_claim_templates``, checked; a copy with access modes and sizes made
+    canonical (with state absent only the names count)."""
+    vcts = check_list_of_dicts("volume_claim_templates", value)
     names = set()
     clean_vcts = []
     for i, v in enumerate(vcts):
@@ -533,24 +525,12 @@ def validate_statefulset_options(p, state="present"):
         if v.get("mount_path") is None:
             raise InputError(prefix + ".mount_path", "is required (e.g. /usr/share/nginx/html)")
         check_absolute_path(prefix + ".mount_path", v["mount_path"])
-    p["volume_claim_templates"] = clean_vcts
-    if state == "absent":
-        return p
+    return clean_vcts
 
-    p["labels"] = check_labels("labels", p.get("labels") if p.get("labels") else {"app": p["name"]},
-                               required=True)
-    p["selector"] = check_labels("selector", p.get("selector") if p.get("selector") else dict(p["labels"]),
-                                 required=True)
-    for k, v in p["selector"].items():
-        if p["labels"].get(k) != v:
-            raise InputError("selector", "{}={} is not among labels {}: the pods would not match the selector".format(k, v, p["labels"]))
-    check_int("replicas", p.get("replicas"), 0, allow_none=False)
-    p["container_name"] = p.get("container_name") or p["name"]
-    check_dns1123_label("container_name", p["container_name"])
-    if p.get("image") is None:
-        raise InputError("image", "is required when state=present, unless definition or src gives the StatefulSet")
-    check_image("image", p["image"])
-    ports = check_list_of_dicts("ports", p.get("ports"))
+
+def _check_ports(value):
+    """The shorthand ``ports``, checked: ``[{name, container_port, protocol}]``."""
+    ports = check_list_of_dicts("ports", value)
     clean_ports, seen = [], set()
     for i, port in enumerate(ports):
         prefix = f"ports[{i}]"
@@ -571,15 +551,11 @@ def validate_statefulset_options(p, state="present"):
             raise InputError(prefix, f"port {number}/{proto} is listed twice")
         seen.add((number, proto))
         clean_ports.append({"name": name, "container_port": number, "protocol": proto})
-    p["ports"] = clean_ports
-    p["resources"] = check_resources("resources", p.get("resources"))
-    p["readiness_probe"] = check_dict("readiness_probe", p.get("readiness_probe"))
-    p["env"] = check_list_of_dicts("env", p.get("env"))
-    p["node_selector"] = check_labels("node_selector", p.get("node_selector"))
-    p["tolerations"] = check_list_of_dicts("tolerations", p.get("tolerations"))
-    check_choice("pod_management_policy", p.get("pod_management_policy") or "OrderedReady",
-                 ("OrderedReady", "Parallel"))
-    p["pod_management_policy"] = p.get("pod_management_policy") or "OrderedReady"
+    return clean_ports
+
+
+def _check_update_strategy(p):
+    """``update_strategy``, ``partition`` and ``max_unavailable`` of the shorthand, in place."""
     check_choice("update_strategy", p.get("update_strategy") or "RollingUpdate", ("RollingUpdate", "OnDelete"))
     p["update_strategy"] = p.get("update_strategy") or "RollingUpdate"
     check_int("partition", p.get("partition"), 0)
@@ -593,6 +569,46 @@ def validate_statefulset_options(p, state="present"):
         p["max_unavailable"] = mu
     if p["update_strategy"] == "OnDelete" and (p.get("partition") is not None or mu is not None):
         raise InputError("partition", "partition and max_unavailable apply only to update_strategy=RollingUpdate")
+
+
+def validate_statefulset_options(p, state="present"):
+    """The shorthand options' rules (``p``: the parameters with ``namespace`` resolved), in place."""
+    if not p.get("name"):
+        raise InputError("name", "is required unless definition or src gives the StatefulSet")
+    check_dns1123_label("name", p.get("name"), max_len=STATEFULSET_NAME_MAX)
+    p["service_name"] = p.get("service_name") or p["name"]
+    if p.get("create_service", True):
+        # the headless Service's name: a DNS-1035 label (Kubernetes ValidateServiceName)
+        check_dns1035_label("service_name", p["service_name"])
+    else:
+        check_dns1123_label("service_name", p["service_name"])
+    p["volume_claim_templates"] = _check_claim_templates(p.get("volume_claim_templates"), state)
+    if state == "absent":
+        return p
+
+    p["labels"] = check_labels("labels", p.get("labels") if p.get("labels") else {"app": p["name"]},
+                               required=True)
+    p["selector"] = check_labels("selector", p.get("selector") if p.get("selector") else dict(p["labels"]),
+                                 required=True)
+    for k, v in p["selector"].items():
+        if p["labels"].get(k) != v:
+            raise InputError("selector", "{}={} is not among labels {}: the pods would not match the selector".format(k, v, p["labels"]))
+    check_int("replicas", p.get("replicas"), 0, allow_none=False)
+    p["container_name"] = p.get("container_name") or p["name"]
+    check_dns1123_label("container_name", p["container_name"])
+    if p.get("image") is None:
+        raise InputError("image", "is required when state=present, unless definition or src gives the StatefulSet")
+    check_image("image", p["image"])
+    p["ports"] = _check_ports(p.get("ports"))
+    p["resources"] = check_resources("resources", p.get("resources"))
+    p["readiness_probe"] = check_dict("readiness_probe", p.get("readiness_probe"))
+    p["env"] = check_list_of_dicts("env", p.get("env"))
+    p["node_selector"] = check_labels("node_selector", p.get("node_selector"))
+    p["tolerations"] = check_list_of_dicts("tolerations", p.get("tolerations"))
+    check_choice("pod_management_policy", p.get("pod_management_policy") or "OrderedReady",
+                 ("OrderedReady", "Parallel"))
+    p["pod_management_policy"] = p.get("pod_management_policy") or "OrderedReady"
+    _check_update_strategy(p)
     # the module's suboptions arrive with None for what was not given
     retention = {k: v for k, v in check_dict("pvc_retention_policy", p.get("pvc_retention_policy")).items()
                  if v is not None}
