@@ -232,6 +232,7 @@ options:
       - Fails naming the claim, its phase and its events when it is not Bound in time or is bound elsewhere.
     type: bool
     default: false
+    version_added: 0.4.0
 seealso:
   - module: stateful.nfs.statefulset
   - name: nfs-subdir-external-provisioner
@@ -341,6 +342,7 @@ proof:
       source and the seconds until Bound; or C(skipped) with the reason.
   returned: when O(prove_with_claim=true) and anything was created or changed, not in check mode
   type: dict
+  version_added: 0.4.0
   sample: {claim: nfs-provisioner/nfs-data-provisioner-proof, volume: pvc-5b1c..., nfs_server: 192.0.2.20,
            nfs_path: /srv/nfs/nfs-provisioner-nfs-data-provisioner-proof-pvc-5b1c..., seconds: 1.52}
 diff:
