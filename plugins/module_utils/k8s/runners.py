@@ -424,24 +424,30 @@ def run_statefulset(client, p, check_mode, outcome, clock=None, sleep=None, inte
     outcome.extra["pvc_names"] = [f"{claim}-{p['name']}-{start + i}"
                                   for claim in p["claim_templates"] for i in range(spec.get("replicas", 1))]
     if p["wait"] and not check_mode:
-        def wait():
-            return waiters.wait_statefulset(client, p["namespace"], p["name"], timeout=p["wait_timeout"],
-                                            **_timing(clock, sleep, interval))
-        try:
-            outcome.extra["rollout"] = wait()
-        except WaitTimeoutError as exc:
-            stuck = exc.details.get("forced_rollback") or []
-            if not (p["force_rollback"] and stuck):
-                raise
-            # Kubernetes docs, StatefulSets, "Forced rollback": delete exactly the stuck pods (their
-            # claims stay), so the controller recreates them from the current template
-            for pod in stuck:
-                outcome.add(delete_object(client, Ref("Pod", pod, p["namespace"]), False, "Background"))
-            outcome.extra["forced_rollback"] = stuck
-            rollout = wait()
-            # the whole wait, the part before the forced rollback included
-            rollout["elapsed"] = round(rollout["elapsed"] + (exc.details.get("elapsed") or 0), 3)
-            outcome.extra["rollout"] = rollout
+        outcome.extra["rollout"] = _wait_rollout(client, p, outcome, clock, sleep, interval)
+
+
+def _wait_rollout(client, p, outcome, clock, sleep, interval):
+    """The ordered rollout wait; with ``force_rollback``, a forced rollback when the wait names stuck
+    pods: those pods are deleted (claims kept) and waited for again. Returns the rollout."""
+    def wait():
+        return waiters.wait_statefulset(client, p["namespace"], p["name"], timeout=p["wait_timeout"],
+                                        **_timing(clock, sleep, interval))
+    try:
+        return wait()
+    except WaitTimeoutError as exc:
+        stuck = exc.details.get("forced_rollback") or []
+        if not (p["force_rollback"] and stuck):
+            raise
+        # Kubernetes docs, StatefulSets, "Forced rollback": delete exactly the stuck pods (their
+        # claims stay), so the controller recreates them from the current template
+        for pod in stuck:
+            outcome.add(delete_object(client, Ref("Pod", pod, p["namespace"]), False, "Background"))
+        outcome.extra["forced_rollback"] = stuck
+        rollout = wait()
+        # the whole wait, the part before the forced rollback included
+        rollout["elapsed"] = round(rollout["elapsed"] + (exc.details.get("elapsed") or 0), 3)
+        return rollout
 
 
 def _statefulset_absent(client, p, check_mode, outcome, clock, sleep):
