@@ -258,6 +258,15 @@ options:
         Pending). A claim template of class V("") (no class) binds to pre-made volumes and is not checked.
     type: bool
     default: true
+  planned_storage_classes:
+    description:
+      - StorageClasses that O(check_storage_class) takes as existing although the API server does not have them
+        yet - classes the same run creates before the StatefulSet is applied (role C(nfs_provisioner) does), so that
+        a check or a check-mode run before the first deployment is not refused for them.
+    type: list
+    elements: str
+    default: []
+    version_added: 0.4.0
   recreate_on_immutable_change:
     description:
       - When an immutable field changes, delete the StatefulSet with C(propagationPolicy=Orphan) and create it

@@ -147,7 +147,7 @@ def test_an_application_list_with_a_name_twice_is_refused_before_the_api(lab, ns
     assert run.rc != 0
     message = run.failure()
     assert "statefulset_applications[1]: application name 'cache' is also statefulset_applications[0]'s" in message
-    assert "app: 'nope' is not an application of statefulset_applications" in message
+    assert "statefulset_app (-e app=NAME): 'nope' is not an application of statefulset_applications" in message
     # the plan stops the run before the NFS server's or the provisioner's first task
     assert run.changed_tasks() == []
     names = [t["task"]["name"] for t in run.tasks()]
@@ -169,3 +169,29 @@ def test_a_wrong_context_stops_site_yml_before_the_nfs_server(lab, ns, tmp_path,
     names = [t["task"]["name"] for t in run.tasks()]
     assert not [n for n in names if "nfs_server :" in n or "nfs_client :" in n], names
     assert run.changed_tasks() == []
+
+
+@pytest.mark.parametrize("mistake", ["class_nowhere", "src_mount_names_nothing"])
+def test_an_application_mistake_only_the_module_sees_stops_site_yml_before_the_nfs_server(lab, ns, tmp_path, player,
+                                                                                         mistake):
+    """Found by a new user: a claim class that neither exists nor is in the list, and a mount in a
+    src file that names nothing, were refused only after the NFS stages (and another class) ran.
+    The preflight gives each application to its module in check mode first."""
+    apps = applications(lab, ns)
+    if mistake == "class_nowhere":
+        apps[1]["statefulset"]["volume_claim_templates"][0]["storage_class_name"] = f"{ns}-nowhere"
+        expected = f"StorageClass '{ns}-nowhere' does not exist"
+    else:
+        service, sts = apps[0]["statefulset"]["service"], apps[0]["statefulset"]["definition"]
+        sts["spec"]["template"]["spec"]["containers"][0]["volumeMounts"][0]["name"] = "dta"
+        path = tmp_path / "cache.yaml"
+        path.write_text(yaml.safe_dump_all([service, sts]))
+        apps[0]["statefulset"] = {"src": str(path)}
+        expected = "spec.template.spec.containers[0].volumeMounts[0].name: 'dta'"
+    run = player.play("site.yml", **dict(extra(lab, ns, tmp_path), statefulset_applications=apps))
+    assert run.rc != 0
+    assert expected in run.failure(), run.failure()
+    names = [t["task"]["name"] for t in run.tasks()]
+    assert not [n for n in names if "nfs_server :" in n or "nfs_client :" in n or "nfs_provisioner : Apply" in n], names
+    assert run.changed_tasks() == []
+    assert lab.http("GET", f"/apis/storage.k8s.io/v1/storageclasses/{ns}-data")[0] == 404

@@ -170,6 +170,7 @@ def application_plan(applications, selected=""):
     apps = [app for _index, app in planned]
     names = [a["name"] for a in apps]
     if selected and selected not in names:
-        problems.append(f"app: {selected!r} is not an application of {list_name}; it has {', '.join(names) or 'none'}")
+        problems.append(f"statefulset_app (-e app=NAME): {selected!r} is not an application of {list_name};"
+                        f" it has {', '.join(names) or 'none'}")
     return {"applications": apps, "selected": [n for n in names if not selected or n == selected],
             "problems": problems}

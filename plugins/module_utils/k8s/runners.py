@@ -310,13 +310,14 @@ def _claim_class_param(p, index):
 
 
 def check_claim_classes(client, p, sts):
-    """Refuse claim templates whose PVCs would stay Pending: a class that does not exist, or no
-    class on a cluster without a default class (reads StorageClasses only)."""
+    """Refuse claim templates whose PVCs would stay Pending: a class that does not exist (and is not
+    in ``planned_storage_classes``, made earlier in the same run), or no class on a cluster without
+    a default class (reads StorageClasses only)."""
     classes = None
     for i, vct in enumerate(sts["spec"].get("volumeClaimTemplates") or []):
         claim, sc = vct["metadata"]["name"], (vct.get("spec") or {}).get("storageClassName")
         if sc:
-            if client.get(Ref("StorageClass", sc)) is None:
+            if sc not in (p.get("planned_storage_classes") or []) and client.get(Ref("StorageClass", sc)) is None:
                 raise InputError(_claim_class_param(p, i),
                                  f"StorageClass {sc!r} does not exist: PVCs {claim}-{p['name']}-<ordinal> would stay"
                                  " Pending. Create it first (stateful.nfs.nfs_provisioner), fix the name, or set"

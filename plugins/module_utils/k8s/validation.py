@@ -115,6 +115,7 @@ STATEFULSET_OPTIONS = {
     "service": {"type": "dict"},
     "create_service": {"type": "bool", "default": True},
     "check_storage_class": {"type": "bool", "default": True},
+    "planned_storage_classes": {"type": "list", "elements": "str", "default": []},
     "recreate_on_immutable_change": {"type": "bool", "default": False},
     "force_rollback": {"type": "bool", "default": False},
     "cascade": {"type": "str", "choices": ["background", "foreground", "orphan"], "default": "background"},

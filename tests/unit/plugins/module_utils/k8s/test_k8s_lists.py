@@ -89,7 +89,7 @@ def test_applications_are_planned_with_the_modules_rules_and_selected_by_name():
     ([{"statefulset": WEB, "verify": {"app_check": {"exec": {"command": ["true"], "stdout": "("}}}}], "",
      "statefulset_applications[0].verify: statefulset_verify: app_check.exec.stdout"),
     ([{"statefulset": WEB, "report": "yes"}], "", "statefulset_applications[0].report: must be true or false"),
-    ([{"statefulset": WEB}], "nope", "app: 'nope' is not an application of statefulset_applications; it has web"),
+    ([{"statefulset": WEB}], "nope", "statefulset_app (-e app=NAME): 'nope' is not an application of statefulset_applications; it has web"),
     ({"statefulset": WEB}, "", "statefulset_applications: must be a list"),
 ])
 def test_application_list_problems_name_the_entry(apps, selected, expected):
