@@ -11,6 +11,10 @@ IfNotPresent. Waits are bounded for that.
 """
 from __future__ import annotations
 
+import pytest
+
+from tests.support.lab import INVENTORY
+from tests.support.playbook import Player
 from tests.support.waiting import wait_for
 
 ROLLOUT = 90  # seconds a module may wait for a rollout of up to 3 pods with NFS volumes
@@ -77,3 +81,11 @@ def settled_sts(lab, ns, name="web"):
         rv, last["rv"] = last.get("rv"), sts["metadata"]["resourceVersion"]
         return sts if done and rv == sts["metadata"]["resourceVersion"] else None
     return wait_for(f"StatefulSet {ns}/{name} to settle", quiet, timeout=60, interval=1)
+
+
+@pytest.fixture
+def player():
+    """ansible-playbook runs from the checkout against the lab's inventory (closed after the test)."""
+    p = Player(str(INVENTORY))
+    yield p
+    p.close()

@@ -9,11 +9,8 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-import pytest
 import yaml
 
-from tests.support.lab import INVENTORY
-from tests.support.playbook import Player
 from tests.support.waiting import wait_for
 
 from .conftest import ROLLOUT
@@ -57,13 +54,6 @@ def replica_status(lab, ns, pod="mariadb-1"):
 def replicating(lab, ns):
     status = replica_status(lab, ns)
     return status.get("Slave_IO_Running") == "Yes" and status.get("Slave_SQL_Running") == "Yes"
-
-
-@pytest.fixture
-def player():
-    p = Player(str(INVENTORY))
-    yield p
-    p.close()
 
 
 def test_mariadb_primary_and_replica_through_site_yml(lab, ns, tmp_path, player):

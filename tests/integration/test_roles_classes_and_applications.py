@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support.lab import INVENTORY, LAB_DIR
-from tests.support.playbook import Player
+from tests.support.lab import LAB_DIR
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "redis" / "redis.yaml"
 TAGS = "provisioner,statefulset"
@@ -52,13 +51,6 @@ def extra(lab, ns, tmp_path, **more):
             "nfs_provisioner_nfs_server": lab.nfs_server, "nfs_provisioner_nfs_path": lab.nfs_dir("classes"),
             "statefulset_applications": applications(lab, ns), "statefulset_report_dir": str(tmp_path / "reports"),
             **more}
-
-
-@pytest.fixture
-def player():
-    p = Player(str(INVENTORY))
-    yield p
-    p.close()
 
 
 def test_two_classes_and_two_applications_through_site_yml(lab, ns, tmp_path, player):

@@ -12,9 +12,12 @@ first change with the whole list of what to fix.
 from __future__ import annotations
 
 import hashlib
-import re
 
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s.validation import input_problems
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import InputError
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.validation import (
+    check_dns1123_label,
+    input_problems,
+)
 
 # Keys of an application entry (role statefulset): its name, the statefulset module's parameters,
 # the statefulset_verify module's parameters (false: not proved), whether its report is written.
@@ -92,6 +95,15 @@ def provisioner_class_plan(classes, defaults):
     return {"classes": [params for _index, params in planned], "problems": problems}
 
 
+def _is_dns1123_label(value):
+    """Whether ``value`` passes validation's DNS-1123 label rule (the one for names everywhere)."""
+    try:
+        check_dns1123_label("name", value)
+    except InputError:
+        return False
+    return True
+
+
 def statefulset_target(params):
     """``(namespace, name, service name)`` of a statefulset module call, each None where only the
     module knows it (``src`` is read on the controller by the module's action plugin)."""
@@ -142,7 +154,7 @@ def application_plan(applications, selected=""):
         if sts.get("src") is None:
             problems += [f"{where}.statefulset: {m}" for m in input_problems(sts, "statefulset")]
         name = entry.get("name") if entry.get("name") is not None else sts_name
-        if not isinstance(name, str) or not re.match(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", name or ""):
+        if not _is_dns1123_label(name):
             problems.append(f"{where}.name: {name!r} must be a DNS-1123 label naming the application"
                             " (required with statefulset.src; it selects the application with -e app=NAME)")
             continue
