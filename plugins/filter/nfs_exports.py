@@ -67,6 +67,16 @@ options:
     description: Name of the variable the list came from, used in messages.
     type: str
     default: nfs_server_exports
+  backend:
+    description:
+      - The NFS server that will serve the exports. With C(ganesha), every export also gets
+        C(ganesha_clients), its clients as NFS-Ganesha CLIENT fields (module_utils/export_meaning.py,
+        ganesha-export-config(8)), and options that change access or security in a way
+        NFS-Ganesha cannot express are problems naming the client, the options and the reason
+        (settings that differ by C(sec=) flavor, C(security_label), C(xprtsec=) without C(none)).
+    type: str
+    choices: [kernel, ganesha]
+    default: kernel
 """
 
 EXAMPLES = r"""
@@ -86,9 +96,12 @@ _value:
   contains:
     exports:
       description:
-        - One per distinct path, in order, C({id, path, owner, group, mode, clients}); C(id) counts from 1;
-          C(path) is normalised (repeated and trailing slashes removed); C(clients) is a list of
+        - One per distinct path, in order, C({path, owner, group, mode, clients}); C(path) is
+          normalised (repeated and trailing slashes removed); C(clients) is a list of
           C({host, options}) with C(options) a list of strings.
+        - "With O(backend=ganesha) also C(ganesha_clients): per client, in exports(5)'s matching
+          precedence, C({Clients, Access_Type, Squash, Anonymous_Uid, Anonymous_Gid, PrivilegedPort,
+          SecType, ignored, precedence, options}) (see C(ganesha_client) in module_utils/export_meaning.py)."
       type: list
       elements: dict
     problems:
@@ -109,6 +122,7 @@ import json
 import re
 
 from ansible.module_utils.common.collections import is_sequence
+from ansible_collections.stateful.nfs.plugins.module_utils.export_meaning import ganesha_clients
 from ansible_collections.stateful.nfs.plugins.module_utils.exports import (
     Client,
     ExportsError,
@@ -149,8 +163,11 @@ def _client_specs(item, where, default_clients, default_options, client_group, p
 
 
 def nfs_exports(exports, default_clients=None, default_options=None, client_group="", owner="root",
-                group="root", mode="0755", loopback_options=None, variable="nfs_server_exports"):
+                group="root", mode="0755", loopback_options=None, variable="nfs_server_exports", backend="kernel"):
     """``{exports, problems, owners, groups}`` for a list of exports (see DOCUMENTATION)."""
+    if backend not in ("kernel", "ganesha"):
+        return {"exports": [], "problems": [f"backend must be kernel or ganesha, got {backend!r}"],
+                "owners": [], "groups": []}
     default_clients = list(default_clients or [])
     default_options = list(default_options or [])
     problems, result, owners, groups = [], {}, [], []
@@ -201,14 +218,18 @@ def nfs_exports(exports, default_clients=None, default_options=None, client_grou
         if path is None:
             continue
         export = {"path": path, "owner": e_owner, "group": e_group, "mode": str(e_mode), "clients": clients}
+        if backend == "ganesha" and clients:
+            try:
+                export["ganesha_clients"] = ganesha_clients(clients)
+            except ExportsError as exc:
+                problems.append(f"{where}: {exc}")
         if path in result:
             if result[path] != export:
                 problems.append(f"{where}: duplicate export path: {path} is listed more than once with different"
                                 " clients, options or ownership")
             continue
         result[path] = export
-    numbered = [dict(e, id=i) for i, e in enumerate(result.values(), 1)]
-    return {"exports": numbered, "problems": problems, "owners": owners, "groups": groups}
+    return {"exports": list(result.values()), "problems": problems, "owners": owners, "groups": groups}
 
 
 class FilterModule:

@@ -3,7 +3,8 @@
 Every file of the corpus (exports_corpus.py) is loaded by nfs-utils' own `exportfs -ra` in
 the server VM, and what `exportfs -v` then reports for each path and client, with the
 options exportfs filled in, must equal what plugins/module_utils/exports.py makes of the
-same file: parse_exports() for the paths, clients and option lists, exportfs_options() for
+same file: parse_exports() for the paths, clients and option lists, exportfs_options()
+(module_utils/export_meaning.py) for
 what they mean. A difference is a bug in one of them, or one of the documented differences
 below.
 
@@ -32,9 +33,9 @@ import pytest
 from conftest import exportfs_entries
 from exports_corpus import fixture_files, generated_files, module_written_files
 
+from ansible_collections.stateful.nfs.plugins.module_utils.export_meaning import exportfs_options
 from ansible_collections.stateful.nfs.plugins.module_utils.exports import (
     client_dicts,
-    exportfs_options,
     normalize_path,
     parse_exports,
 )

@@ -4,6 +4,8 @@ import json
 import os
 import shlex
 import subprocess
+import sys
+import tempfile
 
 import pytest
 import testinfra
@@ -11,6 +13,8 @@ import testinfra
 SERVERS = ["nfs_server-bookworm", "nfs_server-trixie"]
 CLIENT = "nfs_server-client"
 EXPORTS = ["/srv/nfs", "/srv/nfs/squashed"]
+SCENARIO_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PLAYBOOK_TIMEOUT = 600
 
 
 def docker_host(name):
@@ -37,3 +41,29 @@ def quote(value):
 
 def molecule_inventory():
     return os.environ.get("MOLECULE_INVENTORY_FILE", "")
+
+
+def run_role(extra_vars, check=False):
+    """ansible-playbook play_nfs_server.yml with extra vars; returns (rc, json result, text)."""
+    inventory = os.environ.get("MOLECULE_INVENTORY_FILE")
+    if not inventory:
+        pytest.skip("needs MOLECULE_INVENTORY_FILE: run through `molecule verify`")
+    project = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.path.dirname(os.path.dirname(SCENARIO_DIR)))
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1",
+               ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_PIPELINING="True",
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(project, ".collections"))
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(extra_vars, handle)
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory,
+           "-e", "@" + handle.name, os.path.join(SCENARIO_DIR, "tests", "play_nfs_server.yml")]
+    if check:
+        cmd += ["--check", "--diff"]
+    try:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=PLAYBOOK_TIMEOUT, check=False)
+    finally:
+        os.unlink(handle.name)
+    try:
+        data = json.loads(proc.stdout)
+    except ValueError:
+        data = None
+    return proc.returncode, data, proc.stdout[-6000:] + proc.stderr[-3000:]

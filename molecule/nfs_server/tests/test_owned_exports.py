@@ -8,27 +8,20 @@ whole-file configuration is taken over, and an export by hand of one of the role
 stops the role before any change. The last test restores the scenario's configuration.
 """
 
-import json
-import os
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import SERVERS, docker_host
+from conftest import SERVERS, docker_host, run_role
 
 # These tests drive ansible-playbook themselves; run them once, not per host.
 testinfra_hosts = ["docker://" + SERVERS[0]]
 
-SCENARIO_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONF = "/etc/ganesha/ganesha.conf"
 MARK = "managed by stateful.nfs.nfs_server"
 KEPT, DROPPED = "/srv/nfs", "/srv/nfs/squashed"
 CONFIG_TASK = "Write the role's block of /etc/ganesha/ganesha.conf"
 # The scenario's list (molecule.yml) without /srv/nfs/squashed.
 ONLY_KEPT = {"nfs_server_exports": [{"path": KEPT}]}
-PLAYBOOK_TIMEOUT = 600
 
 # An export written by hand, outside the role's block.
 BY_HAND = """# written by hand, not by the role
@@ -50,32 +43,6 @@ EXPORT {
 # What role nfs_server 0.1.0 wrote: the whole file, without marker lines (its template
 # rendered for the scenario's two exports).
 LEGACY_0_1_0 = (Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "ganesha-0.1.0.conf").read_text()
-
-
-def run_role(extra_vars, check=False):
-    """ansible-playbook play_nfs_server.yml with extra vars; returns (rc, json result, text)."""
-    inventory = os.environ.get("MOLECULE_INVENTORY_FILE")
-    if not inventory:
-        pytest.skip("needs MOLECULE_INVENTORY_FILE: run through `molecule verify`")
-    project = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.path.dirname(os.path.dirname(SCENARIO_DIR)))
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1",
-               ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_PIPELINING="True",
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(project, ".collections"))
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        json.dump(extra_vars, handle)
-    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory,
-           "-e", "@" + handle.name, os.path.join(SCENARIO_DIR, "tests", "play_nfs_server.yml")]
-    if check:
-        cmd += ["--check", "--diff"]
-    try:
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=PLAYBOOK_TIMEOUT, check=False)
-    finally:
-        os.unlink(handle.name)
-    try:
-        data = json.loads(proc.stdout)
-    except ValueError:
-        data = None
-    return proc.returncode, data, proc.stdout[-6000:] + proc.stderr[-3000:]
 
 
 def task_results(data, name_part):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from ansible_collections.stateful.nfs.plugins.module_utils.export_meaning import exportfs_options
 from ansible_collections.stateful.nfs.plugins.module_utils.exports import (
     Client,
     Defaults,
@@ -13,7 +14,6 @@ from ansible_collections.stateful.nfs.plugins.module_utils.exports import (
     client_dicts,
     encode_path,
     export_warnings,
-    exportfs_options,
     has_marker,
     normalize_path,
     parse_exports,
