@@ -343,12 +343,18 @@ def ganesha_clients(clients):
     ``clients`` is a list of ``{host, options}`` (options effective, as the nfs_exports
     filter returns them). Returns :func:`ganesha_client`'s dicts, each with ``options`` (the
     exports(5) options it came from), sorted by exports(5)'s matching precedence and, within
-    a kind, in the given order. Raises ExportsError for the first client Ganesha cannot
+    a kind, in the given order. Raises one ExportsError naming every client Ganesha cannot
     express.
     """
-    fields = []
+    fields, refusals = [], []
     for client in clients:
-        entry = ganesha_client(client['host'], list(client['options']))
+        try:
+            entry = ganesha_client(client['host'], list(client['options']))
+        except ExportsError as exc:
+            refusals.append(str(exc))
+            continue
         entry['options'] = list(client['options'])
         fields.append(entry)
+    if refusals:
+        raise ExportsError('; '.join(refusals))
     return sorted(fields, key=lambda entry: entry['precedence'])

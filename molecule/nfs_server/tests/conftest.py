@@ -10,6 +10,12 @@ import tempfile
 import pytest
 import testinfra
 
+# The collection's own Python (the differential test reads module_utils/export_meaning.py),
+# importable as Ansible loads it: <repo>/.collections holds a stateful/nfs link to the checkout.
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+if os.path.join(REPO, ".collections") not in sys.path:
+    sys.path.insert(0, os.path.join(REPO, ".collections"))
+
 SERVERS = ["nfs_server-bookworm", "nfs_server-trixie"]
 CLIENT = "nfs_server-client"
 EXPORTS = ["/srv/nfs", "/srv/nfs/squashed"]

@@ -111,3 +111,12 @@ def test_filter_gives_ganesha_fields_or_problems_per_backend():
     assert len(ganesha['problems']) == 1
     assert ganesha['problems'][0].startswith('nfs_server_exports[1] (path "/srv/b"): client 10.0.0.9 with options')
     assert nfs_exports(exports, backend='nas')['problems'] == ["backend must be kernel or ganesha, got 'nas'"]
+
+
+def test_every_client_ganesha_cannot_express_is_named_at_once():
+    clients = [{'host': '10.0.0.1', 'options': ['security_label']}, {'host': '10.0.0.2', 'options': ['rw']},
+               {'host': '10.0.0.3', 'options': ['xprtsec=tls']}]
+    with pytest.raises(ExportsError) as info:
+        ganesha_clients(clients)
+    assert 'client 10.0.0.1' in str(info.value) and 'client 10.0.0.3' in str(info.value)
+    assert '10.0.0.2' not in str(info.value)
