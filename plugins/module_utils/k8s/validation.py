@@ -364,7 +364,7 @@ def check_resources(param, value):
 
 def validate_provisioner_params(params, state="present"):
     """Validated copy of the ``nfs_provisioner`` parameters. Raises InputError."""
-    p = dict(params)
+    p = with_defaults(PROVISIONER_OPTIONS, params)
     check_int("wait_timeout", p.get("wait_timeout"), 1)
     check_dns1123_label("namespace", p.get("namespace"))
     # the name is also the value of the pods' "app" label: a DNS-1123 label fits both
