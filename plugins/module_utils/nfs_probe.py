@@ -644,6 +644,70 @@ def _export_listed(exports, export):
     return any('/' + e['path'].strip('/') == want for e in exports)
 
 
+def _method_and_reason(method, why):
+    """The method whose result the probe reports, and why it is used (``why``: the kernel check)."""
+    if method == 'auto':
+        return 'kernel', f'auto: a kernel mount (mount -t nfs), the way kubelet mounts NFS volumes; {why}'
+    if method == 'kernel':
+        return 'kernel', f'requested (method=kernel); kernel check: {why}'
+    return 'userspace', (f'requested (method=userspace): proves the server, the network and the '
+                         f'export from this node, not that the node can mount NFS; kernel check: {why}')
+
+
+def _choose_version(version, versions, address):
+    """The NFS version of the round trip, from ``version`` and the RPC NULL answers; raises ProbeFailure."""
+    if version == 'auto':
+        chosen = 4 if versions.get(4) else 3 if versions.get(3) else None
+    else:
+        chosen = int(version)
+    if chosen is None or not versions.get(chosen):
+        wanted = version if version != 'auto' else '3/4'
+        answers = {str(k): v for k, v in versions.items()}
+        raise ProbeFailure('error', f'the server at {address} answers on port {NFS_PORT} but not as '
+                           f'NFSv{wanted} (RPC NULL: {answers})', 'rpc')
+    return chosen
+
+
+def _reach(server, export, version, timeout, known_exports, runner, result):
+    """Configuration, name, RPC NULL and export listing, recorded in ``result``. Returns the version."""
+    if known_exports is not None and not _export_listed([{'path': p} for p in known_exports], export):
+        raise ProbeFailure('export_not_found', f"export '{export}' is not among the server's configured "
+                           f"exports {sorted(known_exports)}", 'configuration')
+    address = resolve(server)
+    result['details']['address'] = address
+    versions = probe_versions(address, timeout)
+    result['details']['versions'] = {str(k): v for k, v in versions.items()}
+    chosen = _choose_version(version, versions, address)
+    result['version'] = chosen
+    exports, how = list_exports(server, timeout, runner)
+    result['exports'] = exports
+    result['details']['export_listing'] = how
+    if exports is None and chosen == 4:
+        result['details']['export_listing'] += '; NFSv4 RPC NULL answered instead'
+    return chosen
+
+
+def _failure(exc, exports, export, known_exports):
+    """(reason, message) of a failed probe; the export listing tells a hidden export from a missing one."""
+    if not isinstance(exc, ProbeFailure):
+        exc = ProbeFailure(classify_os_error(exc), f'{exc}', 'error')
+    reason, message = exc.reason, exc.message
+    if reason in ('export_not_allowed', 'export_not_found') and exports is not None:
+        # The listing tells the two apart when the server shows all exports
+        # (kernel nfsd); Ganesha hides exports this client may not use.
+        if _export_listed(exports, export):
+            reason = 'export_not_allowed'
+            message += ' (the server exports it, but not to this client)'
+        elif known_exports is not None:
+            reason = 'export_not_allowed'
+            message += (' (it is configured on the server but not offered to this client; '
+                        'exports visible to this client: %s)' % [e['path'] for e in exports])
+        else:
+            message += ('; exports visible to this client: %s (it is either not exported '
+                        'or not exported to this client)' % [e['path'] for e in exports])
+    return reason, message, exc.step
+
+
 def probe(server, export, node, method='auto', version='auto', timeout=10, write=True,
           known_exports=None, mount_options='', python='python3', capability=None, runner=run,
           facts=None):
@@ -662,39 +726,9 @@ def probe(server, export, node, method='auto', version='auto', timeout=10, write
     if facts is None and (capability is None or method != 'userspace'):
         facts = node_facts()
     why = (capability if capability is not None else facts['capability'])[1]
-    if method == 'auto':
-        result['method'] = 'kernel'
-        result['method_reason'] = f'auto: a kernel mount (mount -t nfs), the way kubelet mounts NFS volumes; {why}'
-    elif method == 'kernel':
-        result['method'] = 'kernel'
-        result['method_reason'] = f'requested (method=kernel); kernel check: {why}'
-    else:
-        result['method'] = 'userspace'
-        result['method_reason'] = (f'requested (method=userspace): proves the server, the network and the '
-                                   f'export from this node, not that the node can mount NFS; kernel check: {why}')
+    result['method'], result['method_reason'] = _method_and_reason(method, why)
     try:
-        if known_exports is not None and not _export_listed(
-                [{'path': p} for p in known_exports], export):
-            raise ProbeFailure('export_not_found', f"export '{export}' is not among the server's configured "
-                               f"exports {sorted(known_exports)}", 'configuration')
-        address = resolve(server)
-        result['details']['address'] = address
-        versions = probe_versions(address, timeout)
-        result['details']['versions'] = {str(k): v for k, v in versions.items()}
-        if version == 'auto':
-            chosen = 4 if versions.get(4) else 3 if versions.get(3) else None
-        else:
-            chosen = int(version)
-        if chosen is None or not versions.get(chosen):
-            wanted = version if version != 'auto' else '3/4'
-            raise ProbeFailure('error', f'the server at {address} answers on port {NFS_PORT} but not as '
-                               f"NFSv{wanted} (RPC NULL: {result['details']['versions']})", 'rpc')
-        result['version'] = chosen
-        exports, how = list_exports(server, timeout, runner)
-        result['exports'] = exports
-        result['details']['export_listing'] = how
-        if exports is None and chosen == 4:
-            result['details']['export_listing'] += '; NFSv4 RPC NULL answered instead'
+        chosen = _reach(server, export, version, timeout, known_exports, runner, result)
         if result['method'] == 'kernel':
             try:
                 kernel_round_trip(server, export, node, chosen if version != 'auto' else None,
@@ -707,26 +741,10 @@ def probe(server, export, node, method='auto', version='auto', timeout=10, write
         else:
             userspace_round_trip(server, export, node, chosen, timeout, write, python, steps, runner)
     except (ProbeFailure, OSError) as exc:
-        if not isinstance(exc, ProbeFailure):
-            exc = ProbeFailure(classify_os_error(exc), f'{exc}', 'error')
-        reason, message = exc.reason, exc.message
-        exports = result.get('exports')
-        if reason in ('export_not_allowed', 'export_not_found') and exports is not None:
-            # The listing tells the two apart when the server shows all exports
-            # (kernel nfsd); Ganesha hides exports this client may not use.
-            if _export_listed(exports, export):
-                reason = 'export_not_allowed'
-                message += ' (the server exports it, but not to this client)'
-            elif known_exports is not None:
-                reason = 'export_not_allowed'
-                message += (' (it is configured on the server but not offered to this client; '
-                            'exports visible to this client: %s)' % [e['path'] for e in exports])
-            else:
-                message += ('; exports visible to this client: %s (it is either not exported '
-                            'or not exported to this client)' % [e['path'] for e in exports])
+        reason, message, result['details']['failed_step'] = _failure(exc, result.get('exports'), export,
+                                                                     known_exports)
         result['reason'] = reason
         result['message'] = f'{reason}: {message}'
-        result['details']['failed_step'] = exc.step
         return result
     result['ok'] = True
     result['reason'] = 'ok'

@@ -210,52 +210,17 @@ details:
   type: dict
 '''
 
-import socket
-import sys
-
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.stateful.nfs.plugins.module_utils.nfs_probe import probe
+from ansible_collections.stateful.nfs.plugins.module_utils.module_entry import (
+    run_module,
+)
+from ansible_collections.stateful.nfs.plugins.module_utils.nfs_probe_module import (
+    NFS_PROBE_OPTIONS,
+    run_probe,
+)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec={
-            'server': {'type': 'str', 'required': True},
-            'export': {'type': 'str', 'required': True},
-            'node': {'type': 'str'},
-            'method': {'type': 'str', 'default': 'auto', 'choices': ['auto', 'kernel', 'userspace']},
-            'version': {'type': 'str', 'default': 'auto', 'choices': ['auto', '3', '4']},
-            'timeout': {'type': 'int', 'default': 10},
-            'known_exports': {'type': 'list', 'elements': 'str'},
-            'mount_options': {'type': 'str', 'default': ''},
-            'fail_on_error': {'type': 'bool', 'default': True},
-        },
-        supports_check_mode=True,
-    )
-    params = module.params
-    if not params['server'].strip():
-        module.fail_json(msg='server must not be empty')
-    if not params['export'].startswith('/'):
-        module.fail_json(msg="export must be an absolute path, got '{}'".format(params['export']))
-    if params['timeout'] < 1:
-        module.fail_json(msg=f"timeout must be at least 1 second, got {params['timeout']}")
-
-    result = probe(
-        server=params['server'].strip(),
-        export=params['export'],
-        node=params['node'] or socket.gethostname(),
-        method=params['method'],
-        version=params['version'],
-        timeout=params['timeout'],
-        write=not module.check_mode,
-        known_exports=params['known_exports'],
-        mount_options=params['mount_options'],
-        python=sys.executable,
-    )
-    result['changed'] = False
-    if not result['ok'] and params['fail_on_error']:
-        module.fail_json(msg=result['message'], **result)
-    module.exit_json(**result)
+    run_module(NFS_PROBE_OPTIONS, run_probe)
 
 
 if __name__ == '__main__':

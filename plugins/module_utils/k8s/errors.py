@@ -11,17 +11,11 @@ from __future__ import annotations
 import json
 import re
 
+from ansible_collections.stateful.nfs.plugins.module_utils.module_entry import ModuleError
 
-class K8sError(Exception):
+
+class K8sError(ModuleError):
     """Base class. ``details`` is merged into the module's failure result."""
-
-    def __init__(self, message, **details):
-        super().__init__(message)
-        self.message = message
-        self.details = details
-
-    def __str__(self):
-        return self.message
 
 
 class InputError(K8sError):

@@ -129,22 +129,28 @@ def provisioner_manifests(p):
     The root PV and PVC (see :func:`root_volume_manifests`) are there only with ``mount_options``;
     without, the Deployment mounts the export as an inline ``nfs`` volume.
     """
-    ns = p["namespace"]
     names = provisioner_names(p["name"])
-    labels = provisioner_labels(p)
+    out = _provisioner_rbac(p, names)
+    out.extend(root_volume_manifests(p))
+    out.append(_provisioner_deployment(p, names))
+    out.append(storage_class_manifest(p))
+    return out
+
+
+def _provisioner_rbac(p, names):
+    """The provisioner's ServiceAccount and the roles it needs (PVs, claims, classes, events, its lock)."""
+    ns = p["namespace"]
     meta_labels = {MANAGED_BY_LABEL: MANAGED_BY}
     meta_labels.update(p.get("labels") or {})
 
-    def meta(name, namespaced=True, extra=None):
+    def meta(name, namespaced=True):
         m = {"name": name, "labels": dict(meta_labels)}
         if namespaced:
             m["namespace"] = ns
-        if extra:
-            m.update(extra)
         return m
 
     sa_subject = [{"kind": "ServiceAccount", "name": names["service_account"], "namespace": ns}]
-    out = [
+    return [
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(names["service_account"])},
         {
             "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
@@ -180,10 +186,15 @@ def provisioner_manifests(p):
             "roleRef": {"kind": "Role", "name": names["role"], "apiGroup": "rbac.authorization.k8s.io"},
         },
     ]
+
+
+def _provisioner_deployment(p, names):
+    """The provisioner's Deployment: one container mounting the share's root at /persistentvolumes."""
+    labels = provisioner_labels(p)
     container = {
         "name": "nfs-client-provisioner",
         "image": p["image"],
-        "imagePullPolicy": p.get("image_pull_policy") or "IfNotPresent",
+        "imagePullPolicy": p["image_pull_policy"],
         "env": [
             {"name": "PROVISIONER_NAME", "value": p["provisioner_name"]},
             {"name": "NFS_SERVER", "value": p["nfs_server"]},
@@ -193,7 +204,6 @@ def provisioner_manifests(p):
         "resources": p.get("resources") or None,
         "securityContext": p.get("security_context") or None,
     }
-    selector = {"app": p["name"]}
     pod_spec = {
         "serviceAccountName": names["service_account"],
         "containers": [container],
@@ -203,19 +213,16 @@ def provisioner_manifests(p):
         "imagePullSecrets": [{"name": s} for s in p.get("image_pull_secrets") or []] or None,
         "securityContext": p.get("pod_security_context") or None,
     }
-    out.extend(root_volume_manifests(p))
-    out.append(_prune({
+    return _prune({
         "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": names["deployment"], "namespace": ns, "labels": labels},
+        "metadata": {"name": names["deployment"], "namespace": p["namespace"], "labels": labels},
         "spec": {
             "replicas": p["replicas"],
             "strategy": {"type": "Recreate"},
-            "selector": {"matchLabels": selector},
+            "selector": {"matchLabels": {"app": p["name"]}},
             "template": {"metadata": {"labels": labels}, "spec": pod_spec},
         },
-    }))
-    out.append(storage_class_manifest(p))
-    return out
+    })
 
 
 def root_volume(p):
@@ -250,8 +257,8 @@ def storage_class_manifest(p):
                      "annotations": annotations},
         "provisioner": p["provisioner_name"],
         "parameters": parameters,
-        "reclaimPolicy": p.get("reclaim_policy") or "Delete",
-        "volumeBindingMode": p.get("volume_binding_mode") or "Immediate",
+        "reclaimPolicy": p["reclaim_policy"],
+        "volumeBindingMode": p["volume_binding_mode"],
         "allowVolumeExpansion": p.get("allow_volume_expansion"),
         "mountOptions": p.get("mount_options") or None,
     }
@@ -321,7 +328,7 @@ def statefulset_manifest(p):
         "name": p["container_name"],
         "image": p["image"],
         "imagePullPolicy": p.get("image_pull_policy"),
-        "ports": [{"name": port["name"], "containerPort": port["container_port"], "protocol": port["protocol"]}
+        "ports": [{"name": port["name"], "containerPort": port["container_port"], "protocol": port.get("protocol") or "TCP"}
                   for port in p["ports"]] or None,
         "env": p.get("env") or None,
         "resources": p.get("resources") or None,

@@ -1,12 +1,12 @@
 # Copyright: stateful.nfs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Glue between AnsibleModule and the k8s helpers: the Kubernetes modules' one entry path.
+"""The Kubernetes modules' one entry path, built on ``module_entry.run_module``.
 
-Every Kubernetes module's ``main()`` is ``run_module("<its name>")``. :func:`run_module` builds
-the ``AnsibleModule`` from the module's options in ``validation.MODULE_RULES`` plus the shared
-connection options, validates the input once, builds the client, runs the module's runner,
-and turns every :class:`errors.K8sError` into ``fail_json`` in this one place (as
-kubernetes.core's ``module_utils/k8s/core.py`` does for its modules).
+Every Kubernetes module's ``main()`` is ``run_module("<its name>")``. :func:`run_module` adds
+what is Kubernetes' own to the shared entry: the module's options in ``validation.MODULE_RULES``
+plus the shared connection options, the check for the ``kubernetes`` library, the client, the
+module's runner with an :class:`runners.Outcome` as its progress, and every
+:class:`errors.K8sError` as the errors that fail the module (in the shared entry's one place).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.stateful.nfs.plugins.module_utils import module_entry as entry
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import (
     client as k8s_client,
 )
@@ -62,29 +62,19 @@ def run_module(name):
     result, or None for the outcome's own (``changed``, ``objects``, ``diff`` and the runner's
     extra keys).
 
-    Any :class:`errors.K8sError` fails the module with its message and details, plus what was
-    already done (so ``changed`` stays truthful after a partial run). ``diff`` is returned only
-    in diff mode.
+    Any :class:`errors.K8sError` fails the module in ``module_entry.run_module`` with its message
+    and details, plus what was already done (so ``changed`` stays truthful after a partial run).
     """
     options, rules, validate = MODULE_RULES[name]
-    module = AnsibleModule(argument_spec=argument_spec(**options), supports_check_mode=True, **rules)
-    outcome = Outcome(module.warn)
-    try:
+
+    def connect_and_run(module, outcome):
         params = validate(module.params)
         _check_library(module)
         if k8s_client.looks_inline(module.params.get("kubeconfig")):
             # a kubeconfig given to the path option (credentials included): keep it out of the result
             module.no_log_values.add(module.params["kubeconfig"])
         client = k8s_client.K8sClient.from_params(module.params, log=module.debug)
-        result = RUNNERS[name](client, params, module.check_mode, outcome)
-    except K8sError as exc:
-        result = outcome.module_result()
-        result.update(exc.details or {})
-        if not module._diff:
-            result.pop("diff", None)
-        module.fail_json(msg=str(exc), **result)
-    if result is None:
-        result = outcome.module_result()
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+        return RUNNERS[name](client, params, module.check_mode, outcome)
+
+    entry.run_module(argument_spec(**options), connect_and_run, errors=(K8sError,), rules=rules,
+                     progress=lambda module: Outcome(module.warn))

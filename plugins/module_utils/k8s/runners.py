@@ -115,7 +115,7 @@ def is_ours(obj):
 # --------------------------------------------------------------------------- nfs_provisioner
 def run_provisioner(client, p, check_mode, outcome, clock=None, sleep=None):
     """Converge the provisioner's objects to ``p`` (``validation.validate_provisioner_params``' result)."""
-    state = p.get("state", "present")
+    state = p["state"]
     names = mf.provisioner_names(p["name"])
     outcome.extra["names"] = dict(names, storage_class=p["storage_class_name"],
                                   root_volume=mf.root_volume_name(p) if state == "present" else None)
@@ -128,7 +128,7 @@ def run_provisioner(client, p, check_mode, outcome, clock=None, sleep=None):
     for text in validation.provisioner_warnings(p):
         outcome.warn(text)
     check_provisioner_image(client, p["image"], outcome)
-    new_namespace = namespace_to_create(client, p["namespace"], p.get("create_namespace", False))
+    new_namespace = namespace_to_create(client, p["namespace"], p["create_namespace"])
     sc_ref = Ref("StorageClass", p["storage_class_name"])
     live_sc = client.get(sc_ref)
     replace_sc = False
@@ -157,7 +157,7 @@ def run_provisioner(client, p, check_mode, outcome, clock=None, sleep=None):
                                    "provisioner changed: class deleted and recreated"))
                 continue
             waiters.wait_deleted(client, sc_ref, timeout=60, **_timing(clock, sleep))
-            res = apply_object(client, manifest, check_mode, p.get("force_conflicts", True), live=None,
+            res = apply_object(client, manifest, check_mode, p["force_conflicts"], live=None,
                                live_known=True)
             res.action, res.before = "recreate", sanitize(live_sc)
             outcome.add(res)
@@ -165,7 +165,7 @@ def run_provisioner(client, p, check_mode, outcome, clock=None, sleep=None):
         kwargs = {}
         if ref in (sc_ref, dep_ref):
             kwargs = {"live": live_sc if ref == sc_ref else live_dep, "live_known": True}
-        outcome.add(apply_object(client, manifest, check_mode, p.get("force_conflicts", True),
+        outcome.add(apply_object(client, manifest, check_mode, p["force_conflicts"],
                                  namespace_pending=pending and ref.namespaced, **kwargs))
     # the Deployment mounts the new root claim (or the inline volume) now: the old pair goes
     if old_root and old_root != mf.root_volume_name(p) and old_root.startswith(p["name"] + "-root-"):
@@ -176,7 +176,7 @@ def run_provisioner(client, p, check_mode, outcome, clock=None, sleep=None):
     outcome.extra["storage_class"] = p["storage_class_name"]
     if p.get("wait") and not check_mode and p["replicas"] > 0:
         outcome.extra["deployment"] = waiters.wait_deployment_available(
-            client, dep_ref, timeout=p.get("wait_timeout", 300), **_timing(clock, sleep))
+            client, dep_ref, timeout=p["wait_timeout"], **_timing(clock, sleep))
         if p.get("prove_with_claim") and outcome.changed:
             outcome.extra["proof"] = prove_class_with_claim(client, p, clock, sleep)
 
@@ -194,7 +194,7 @@ def prove_class_with_claim(client, p, clock=None, sleep=None):
     ref = Ref.of(manifest)
     apply_object(client, manifest, False, True)
     try:
-        done, claim, seconds = waiters.wait_claim_bound(client, ref, timeout=p.get("wait_timeout", 300),
+        done, claim, seconds = waiters.wait_claim_bound(client, ref, timeout=p["wait_timeout"],
                                                         **_timing(clock, sleep))
         if not done:
             events = "; ".join(f"{e['reason']}: {e['message']}" for e in
@@ -285,7 +285,7 @@ def _provisioner_absent(client, p, check_mode, outcome, clock, sleep):
         for live in client.list(kind, namespace, label_selector=selector):
             _delete_if_ours(client, Ref(kind, live["metadata"]["name"], namespace), live, check_mode, outcome)
     if p.get("wait") and not check_mode:
-        waiters.wait_deleted(client, refs[5], timeout=p.get("wait_timeout", 300), **_timing(clock, sleep))
+        waiters.wait_deleted(client, refs[5], timeout=p["wait_timeout"], **_timing(clock, sleep))
 
 
 # --------------------------------------------------------------------------- statefulset

@@ -16,6 +16,7 @@ label values, IANA service names (port names) and resource quantities.
 
 from __future__ import annotations
 
+import copy
 import re
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -65,6 +66,15 @@ APPLY_OPTIONS = {
     "create_namespace": {"type": "bool", "default": False},
 }
 
+# A claim template of the shorthand.
+VCT_OPTIONS = {
+    "name": {"type": "str", "required": True},
+    "storage_class_name": {"type": "str"},
+    "access_modes": {"type": "list", "elements": "str", "default": ["ReadWriteOnce"], "choices": list(ACCESS_MODES)},
+    "size": {"type": "str", "required": True},
+    "mount_path": {"type": "path", "required": True},
+}
+
 # The shorthand: one container and its claims, built into a definition (manifests.statefulset_manifest).
 STATEFULSET_SHORTHAND_OPTIONS = {
     "service_name": {"type": "str"},
@@ -77,21 +87,14 @@ STATEFULSET_SHORTHAND_OPTIONS = {
     "ports": {"type": "list", "elements": "dict", "options": {
         "name": {"type": "str"},
         "container_port": {"type": "int", "required": True},
-        "protocol": {"type": "str", "choices": ["TCP", "UDP", "SCTP"], "default": "TCP"},
+        "protocol": {"type": "str", "choices": list(PROTOCOLS), "default": "TCP"},
     }},
     "env": {"type": "list", "elements": "dict"},
     "resources": {"type": "dict"},
     "readiness_probe": {"type": "dict"},
     "node_selector": {"type": "dict"},
     "tolerations": {"type": "list", "elements": "dict"},
-    "volume_claim_templates": {"type": "list", "elements": "dict", "options": {
-        "name": {"type": "str", "required": True},
-        "storage_class_name": {"type": "str"},
-        "access_modes": {"type": "list", "elements": "str", "default": ["ReadWriteOnce"],
-                         "choices": list(ACCESS_MODES)},
-        "size": {"type": "str", "required": True},
-        "mount_path": {"type": "path", "required": True},
-    }},
+    "volume_claim_templates": {"type": "list", "elements": "dict", "options": VCT_OPTIONS},
     "pod_management_policy": {"type": "str", "choices": ["OrderedReady", "Parallel"], "default": "OrderedReady"},
     "update_strategy": {"type": "str", "choices": ["RollingUpdate", "OnDelete"], "default": "RollingUpdate"},
     "partition": {"type": "int"},
@@ -216,12 +219,17 @@ INFO_OPTIONS = {
 
 
 def with_defaults(options, params):
-    """Copy of ``params`` with the argument spec's defaults for what is missing (what AnsibleModule
-    does before a module's validator runs; a validator called directly gets the same)."""
+    """Copy of ``params`` with the argument spec's defaults for what is missing, suboptions included
+    (what AnsibleModule does before a module's validator runs; a validator called directly gets the same)."""
     p = dict(params)
     for key, spec in options.items():
         if p.get(key) is None:
-            p[key] = spec.get("default")
+            p[key] = copy.deepcopy(spec.get("default"))
+        sub = spec.get("options")
+        if sub and isinstance(p[key], list):
+            p[key] = [with_defaults(sub, item) if isinstance(item, dict) else item for item in p[key]]
+        elif sub and isinstance(p[key], dict):
+            p[key] = with_defaults(sub, p[key])
     return p
 
 
@@ -329,12 +337,6 @@ def check_image(param, value):
     return value
 
 
-def check_choice(param, value, choices):
-    if value not in choices:
-        raise InputError(param, "{!r} is not one of {}".format(value, ", ".join(choices)))
-    return value
-
-
 def check_list_of_dicts(param, value):
     if value is None:
         return []
@@ -364,7 +366,7 @@ def check_resources(param, value):
 
 def validate_provisioner_params(params, state="present"):
     """Validated copy of the ``nfs_provisioner`` parameters. Raises InputError."""
-    p = dict(params)
+    p = with_defaults(PROVISIONER_OPTIONS, params)
     check_int("wait_timeout", p.get("wait_timeout"), 1)
     check_dns1123_label("namespace", p.get("namespace"))
     # the name is also the value of the pods' "app" label: a DNS-1123 label fits both
@@ -373,11 +375,7 @@ def validate_provisioner_params(params, state="present"):
     if state == "absent":
         return p
     check_qualified_name("provisioner_name", p.get("provisioner_name"))
-    if p.get("nfs_server") is None:
-        raise InputError("nfs_server", "is required when state=present")
     check_host("nfs_server", p["nfs_server"])
-    if p.get("nfs_path") is None:
-        raise InputError("nfs_path", "is required when state=present")
     check_absolute_path("nfs_path", p["nfs_path"])
     check_image("image", p.get("image"))
     check_int("replicas", p.get("replicas"), 0, allow_none=False)
@@ -393,11 +391,7 @@ def validate_provisioner_params(params, state="present"):
     p["image_pull_secrets"] = list(secrets)
     if p.get("path_pattern") is not None:
         check_path_pattern(p["path_pattern"])
-    if p.get("on_delete") is not None:
-        check_choice("on_delete", p["on_delete"], ("delete", "retain"))
-    check_choice("reclaim_policy", p.get("reclaim_policy"), ("Delete", "Retain"))
     _check_reclaim_combination(p)
-    check_choice("volume_binding_mode", p.get("volume_binding_mode"), ("Immediate", "WaitForFirstConsumer"))
     mount_options = p.get("mount_options") or []
     if not all(isinstance(m, str) and m and "," not in m and not any(c.isspace() for c in m)
                for m in mount_options):
@@ -495,16 +489,13 @@ def legacy_provisioner_image(image):
 
 
 def _check_claim_templates(value, state):
-    """The shorthand ``volume_claim_templates``, checked; a copy with access modes and sizes made
-    canonical (with state absent only the names count)."""
-    vcts = check_list_of_dicts("volume_claim_templates", value)
+    """The shorthand ``volume_claim_templates`` (keys, choices and required keys are the argument
+    spec's), checked; a copy with access modes and sizes made canonical (with state absent only the
+    names count)."""
     names = set()
     clean_vcts = []
-    for i, v in enumerate(vcts):
+    for i, v in enumerate(value or []):
         prefix = f"volume_claim_templates[{i}]"
-        unknown = set(v) - {"name", "storage_class_name", "access_modes", "size", "mount_path"}
-        if unknown:
-            raise InputError(prefix, "unknown key(s) {}".format(", ".join(sorted(unknown))))
         check_dns1123_label(prefix + ".name", v.get("name"))
         if v["name"] in names:
             raise InputError(prefix + ".name", "{!r} is used by two templates".format(v["name"]))
@@ -514,32 +505,22 @@ def _check_claim_templates(value, state):
             continue
         if v.get("storage_class_name") is not None:
             check_dns1123_subdomain(prefix + ".storage_class_name", v["storage_class_name"])
-        modes = v.get("access_modes") or ["ReadWriteOnce"]
-        if not isinstance(modes, list):
-            raise InputError(prefix + ".access_modes", "must be a list")
-        for m in modes:
-            check_choice(prefix + ".access_modes", m, ACCESS_MODES)
-        clean_vcts[-1]["access_modes"] = list(modes)
-        if v.get("size") is None:
-            raise InputError(prefix + ".size", "is required (e.g. 1Gi)")
+        # an empty list asks for the default too, as the access modes of a claim cannot be empty
+        clean_vcts[-1]["access_modes"] = list(v["access_modes"] or VCT_OPTIONS["access_modes"]["default"])
         clean_vcts[-1]["size"] = check_quantity(prefix + ".size", v["size"])
-        if v.get("mount_path") is None:
-            raise InputError(prefix + ".mount_path", "is required (e.g. /usr/share/nginx/html)")
         check_absolute_path(prefix + ".mount_path", v["mount_path"])
     return clean_vcts
 
 
 def _check_ports(value):
-    """The shorthand ``ports``, checked: ``[{name, container_port, protocol}]``."""
-    ports = check_list_of_dicts("ports", value)
+    """The shorthand ``ports`` (keys, types and protocols are the argument spec's), checked:
+    ``[{name, container_port, protocol}]``."""
+    ports = value or []
     clean_ports, seen = [], set()
     for i, port in enumerate(ports):
         prefix = f"ports[{i}]"
-        unknown = set(port) - {"name", "container_port", "protocol"}
-        if unknown:
-            raise InputError(prefix, "unknown key(s) {}".format(", ".join(sorted(unknown))))
-        number = check_int(prefix + ".container_port", port.get("container_port"), 1, 65535, allow_none=False)
-        proto = check_choice(prefix + ".protocol", port.get("protocol") or "TCP", PROTOCOLS)
+        number = check_int(prefix + ".container_port", port["container_port"], 1, 65535, allow_none=False)
+        proto = port["protocol"]
         name = port.get("name")
         if name is not None:
             if len(name) > 15 or not _IANA_SVC_NAME.match(name) or "--" in name or not re.search("[a-z]", name):
@@ -556,9 +537,7 @@ def _check_ports(value):
 
 
 def _check_update_strategy(p):
-    """``update_strategy``, ``partition`` and ``max_unavailable`` of the shorthand, in place."""
-    check_choice("update_strategy", p.get("update_strategy") or "RollingUpdate", ("RollingUpdate", "OnDelete"))
-    p["update_strategy"] = p.get("update_strategy") or "RollingUpdate"
+    """``partition`` and ``max_unavailable`` of the shorthand, and their ``update_strategy``, in place."""
     check_int("partition", p.get("partition"), 0)
     mu = p.get("max_unavailable")
     if mu is not None:
@@ -578,7 +557,7 @@ def validate_statefulset_options(p, state="present"):
         raise InputError("name", "is required unless definition or src gives the StatefulSet")
     check_dns1123_label("name", p.get("name"), max_len=STATEFULSET_NAME_MAX)
     p["service_name"] = p.get("service_name") or p["name"]
-    if p.get("create_service", True):
+    if p["create_service"]:
         # the headless Service's name: a DNS-1035 label (Kubernetes ValidateServiceName)
         check_dns1035_label("service_name", p["service_name"])
     else:
@@ -594,7 +573,7 @@ def validate_statefulset_options(p, state="present"):
     for k, v in p["selector"].items():
         if p["labels"].get(k) != v:
             raise InputError("selector", "{}={} is not among labels {}: the pods would not match the selector".format(k, v, p["labels"]))
-    check_int("replicas", p.get("replicas"), 0, allow_none=False)
+    check_int("replicas", p["replicas"], 0, allow_none=False)
     p["container_name"] = p.get("container_name") or p["name"]
     check_dns1123_label("container_name", p["container_name"])
     if p.get("image") is None:
@@ -606,17 +585,9 @@ def validate_statefulset_options(p, state="present"):
     p["env"] = check_list_of_dicts("env", p.get("env"))
     p["node_selector"] = check_labels("node_selector", p.get("node_selector"))
     p["tolerations"] = check_list_of_dicts("tolerations", p.get("tolerations"))
-    check_choice("pod_management_policy", p.get("pod_management_policy") or "OrderedReady",
-                 ("OrderedReady", "Parallel"))
-    p["pod_management_policy"] = p.get("pod_management_policy") or "OrderedReady"
     _check_update_strategy(p)
     # the module's suboptions arrive with None for what was not given
-    retention = {k: v for k, v in check_dict("pvc_retention_policy", p.get("pvc_retention_policy")).items()
-                 if v is not None}
-    for key, value in retention.items():
-        check_choice("pvc_retention_policy key", key, ("when_deleted", "when_scaled"))
-        check_choice(f"pvc_retention_policy.{key}", value, ("Retain", "Delete"))
-    p["pvc_retention_policy"] = retention
+    p["pvc_retention_policy"] = {k: v for k, v in (p.get("pvc_retention_policy") or {}).items() if v is not None}
     check_int("min_ready_seconds", p.get("min_ready_seconds"), 0)
     check_int("ordinals_start", p.get("ordinals_start"), 0)
     return p

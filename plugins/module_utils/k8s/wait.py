@@ -523,8 +523,7 @@ def wait_statefulset(client, namespace, name, timeout=300, interval=None, clock=
 
 
 def _wait_statefulset(client, ref, timeout, interval, clock, sleep):
-    namespace, name = ref.namespace, ref.name
-    timeline = Timeline(name)
+    timeline = Timeline(ref.name)
     state = {"stuck_since": {}}
 
     def check(elapsed):
@@ -532,23 +531,14 @@ def _wait_statefulset(client, ref, timeout, interval, clock, sleep):
         pods = []
         if sts is not None:
             sel = ((sts.get("spec") or {}).get("selector") or {}).get("matchLabels")
-            pods = client.list("Pod", namespace, label_selector=selector_string(sel))
+            pods = client.list("Pod", ref.namespace, label_selector=selector_string(sel))
         timeline.observe(pods, elapsed)
         progress = statefulset_progress(sts, pods)
         state.update(sts=sts, pods=pods, progress=progress)
         if progress["done"]:
             return True, progress
-        by_name = {p["metadata"]["name"]: p for p in pods}
-        stuck = [n for n in forced_rollback_pods(sts, pods) if stuck_reason(by_name[n])]
-        since = state["stuck_since"]
-        for pname in [n for n in since if n not in stuck]:
-            del since[pname]
-        for pname in stuck:
-            since.setdefault(pname, elapsed)
-        if stuck and all(elapsed - since[n] >= FORCED_ROLLBACK_GRACE for n in stuck):
-            state["known"] = stuck
-            return True, progress
-        return False, progress
+        state["known"] = _known_stuck(sts, pods, state["stuck_since"], elapsed)
+        return bool(state["known"]), progress
 
     done, progress, elapsed = _poll(check, timeout, interval, clock, sleep)
     done = done and not state.get("known")
@@ -565,9 +555,62 @@ def _wait_statefulset(client, ref, timeout, interval, clock, sleep):
     }
     if done:
         return result
-    sts = state.get("sts")
+    lines, result["not_ready"], result["forced_rollback"] = _timeout_report(
+        client, ref, timeout, elapsed, progress, state, entries)
+    raise WaitTimeoutError("\n".join(lines), **result)
+
+
+def _known_stuck(sts, pods, since, elapsed):
+    """The pods needing a forced rollback once each has been stuck for FORCED_ROLLBACK_GRACE seconds
+    (the outcome is then known), else []. ``since``: when each was first seen stuck, kept current."""
+    by_name = {p["metadata"]["name"]: p for p in pods}
+    stuck = [n for n in forced_rollback_pods(sts, pods) if stuck_reason(by_name[n])]
+    for pname in [n for n in since if n not in stuck]:
+        del since[pname]
+    for pname in stuck:
+        since.setdefault(pname, elapsed)
+    if stuck and all(elapsed - since[n] >= FORCED_ROLLBACK_GRACE for n in stuck):
+        return stuck
+    return []
+
+
+def _timeout_report(client, ref, timeout, elapsed, progress, state, entries):
+    """Why a StatefulSet wait did not end ready: ``(message lines, the pods holding it up, the pods
+    that need a forced rollback)``, from the wait's last reading (``state``) and its ``progress``."""
+    sts, pods = state.get("sts"), state.get("pods") or []
+    known = state.get("known")
+    if known:
+        lines = ["{} cannot finish its rollout: {} need{} a forced rollback ({}; known after {:.0f}s of the"
+                 " {}s timeout)".format(ref, ", ".join(known), "s" if len(known) == 1 else "",
+                                        "; ".join(f"{n} {stuck_reason(next(p for p in pods if p['metadata']['name'] == n))}"
+                                                  for n in known), elapsed, timeout)]
+    else:
+        lines = ["Timed out after {}s waiting for {}: {}".format(timeout, ref, progress.get("reason"))]
+    not_ready = _not_ready_pods(client, ref.name, sts, pods, progress)
+    if not_ready:
+        lines.append("Pods holding up the rollout:")
+        for info in not_ready:
+            if info.get("phase") is None and not info.get("events"):
+                lines.append("  - {}: {}".format(info["pod"], info["problem"]))
+            else:
+                lines.append("  - " + format_pod_diagnostics(info))
+    if sts is not None:
+        events = [e for e in latest_events(client, "StatefulSet", ref.name, ref.namespace) if e.get("type") == "Warning"]
+        if events:
+            lines.append("StatefulSet events: " + "; ".join(_fmt_event(e) for e in events))
+    stuck = forced_rollback_pods(sts, pods)
+    lines += _forced_rollback_lines(ref.namespace, stuck, pods, progress.get("update_revision"))
+    # pods that became ready during the wait and still are (a pod ready once, then stuck, is above)
+    ready_now = [e["pod"] for e in entries if e["pod"] not in progress.get("problems", {})]
+    if ready_now:
+        lines.append("Became ready meanwhile: " + ", ".join(dict.fromkeys(ready_now)))
+    return lines, not_ready, stuck
+
+
+def _not_ready_pods(client, name, sts, pods, progress):
+    """The diagnostics of each pod with a problem, in ordinal order (a missing pod: its problem alone)."""
     vct_names = [v["metadata"]["name"] for v in ((sts or {}).get("spec") or {}).get("volumeClaimTemplates") or []]
-    pods_by_name = {p["metadata"]["name"]: p for p in state.get("pods") or []}
+    pods_by_name = {p["metadata"]["name"]: p for p in pods}
     not_ready = []
     for pname, problem in sorted(progress.get("problems", {}).items(), key=lambda kv: pod_ordinal(kv[0], name)):
         pod = pods_by_name.get(pname)
@@ -578,41 +621,23 @@ def _wait_statefulset(client, ref, timeout, interval, clock, sleep):
             info = pod_diagnostics(client, pod, vct_names)
             info["problem"] = problem
         not_ready.append(info)
-    if state.get("known"):
-        lines = ["{} cannot finish its rollout: {} need{} a forced rollback ({}; known after {:.0f}s of the"
-                 " {}s timeout)".format(ref, ", ".join(state["known"]), "s" if len(state["known"]) == 1 else "",
-                                        "; ".join(f"{n} {stuck_reason(next(p for p in state['pods'] if p['metadata']['name'] == n))}"
-                                                  for n in state["known"]), elapsed, timeout)]
-    else:
-        lines = ["Timed out after {}s waiting for {}: {}".format(timeout, ref, progress.get("reason"))]
-    if not_ready:
-        lines.append("Pods holding up the rollout:")
-        for info in not_ready:
-            if info.get("phase") is None and not info.get("events"):
-                lines.append("  - {}: {}".format(info["pod"], info["problem"]))
-            else:
-                lines.append("  - " + format_pod_diagnostics(info))
-    if sts is not None:
-        events = [e for e in latest_events(client, "StatefulSet", name, namespace) if e.get("type") == "Warning"]
-        if events:
-            lines.append("StatefulSet events: " + "; ".join(_fmt_event(e) for e in events))
-    stuck = forced_rollback_pods(sts, state.get("pods") or [])
+    return not_ready
+
+
+def _forced_rollback_lines(namespace, stuck, pods, update_revision):
+    """One line per pod of ``stuck``: why it needs a forced rollback, and the command that does it."""
+    pods_by_name = {p["metadata"]["name"]: p for p in pods}
+    lines = []
     for pname in stuck:
         rev = ((pods_by_name[pname]["metadata"].get("labels") or {}).get(REVISION_LABEL))
         lines.append(
             f"Forced rollback needed: {pname} runs revision {rev}, not the update revision"
-            f" {progress.get('update_revision')}, and is not Ready. With podManagementPolicy OrderedReady the"
+            f" {update_revision}, and is not Ready. With podManagementPolicy OrderedReady the"
             " StatefulSet controller replaces a pod only once it is Ready, so a pod broken by an earlier template"
             " stays broken after the template was reverted or fixed (Kubernetes docs, StatefulSets, \"Forced"
             f" rollback\"). Delete it so that the controller recreates it from the current template:"
             f" kubectl delete pod -n {namespace} {pname}")
-    # pods that became ready during the wait and still are (a pod ready once, then stuck, is above)
-    ready_now = [e["pod"] for e in entries if e["pod"] not in progress.get("problems", {})]
-    if ready_now:
-        lines.append("Became ready meanwhile: " + ", ".join(dict.fromkeys(ready_now)))
-    result["not_ready"] = not_ready
-    result["forced_rollback"] = stuck
-    raise WaitTimeoutError("\n".join(lines), **result)
+    return lines
 
 
 def _in_order(entries):

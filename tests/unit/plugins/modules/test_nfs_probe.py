@@ -13,6 +13,7 @@ import threading
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.stateful.nfs.plugins.module_utils import nfs_probe as np
+from ansible_collections.stateful.nfs.plugins.module_utils import nfs_probe_module as runner
 from ansible_collections.stateful.nfs.plugins.modules import nfs_probe as module
 
 # ---------------------------------------------------------------- classification
@@ -616,7 +617,7 @@ def run_module(capsys):
 
 def test_module_never_changes_and_fails_only_when_asked(run_module, monkeypatch):
     failing = {'ok': False, 'message': 'dns: nope', 'reason': 'dns'}
-    monkeypatch.setattr(module, 'probe', lambda **kwargs: dict(failing))
+    monkeypatch.setattr(runner, 'probe', lambda **kwargs: dict(failing))
     rc, result = run_module(server='s', export='/e')
     assert rc == 1 and result['failed'] and result['msg'] == 'dns: nope' and result['changed'] is False
     rc, result = run_module(server='s', export='/e', fail_on_error=False)
@@ -629,7 +630,7 @@ def test_module_check_mode_probes_read_only(run_module, monkeypatch):
     def fake(**kwargs):
         seen.update(kwargs)
         return {'ok': True, 'message': 'fine'}
-    monkeypatch.setattr(module, 'probe', fake)
+    monkeypatch.setattr(runner, 'probe', fake)
     rc, result = run_module(check_mode=True, server='s', export='/e', node='n1')
     assert rc == 0 and result['changed'] is False
     assert seen['write'] is False and seen['node'] == 'n1'

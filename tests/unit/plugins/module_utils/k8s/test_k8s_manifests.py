@@ -295,8 +295,6 @@ def test_create_service_false():
      "volume_claim_templates[0].size"),
     ({"volume_claim_templates": [{"name": "d", "size": "-1Gi", "mount_path": "/d"}]},
      "volume_claim_templates[0].size"),
-    ({"volume_claim_templates": [{"name": "d", "size": "1Gi", "mount_path": "/d",
-                                  "access_modes": ["ReadWriteSometimes"]}]}, "volume_claim_templates[0].access_modes"),
     ({"volume_claim_templates": [{"name": "d", "size": "1Gi", "mount_path": "rel"}]},
      "volume_claim_templates[0].mount_path"),
     ({"volume_claim_templates": [{"name": "D", "size": "1Gi", "mount_path": "/d"}]},
@@ -313,7 +311,6 @@ def test_create_service_false():
     ({"max_unavailable": 0}, "max_unavailable"),
     ({"max_unavailable": "150%"}, "max_unavailable"),
     ({"update_strategy": "OnDelete", "partition": 1}, "partition"),
-    ({"pvc_retention_policy": {"when_deleted": "Keep"}}, "pvc_retention_policy.when_deleted"),
     ({"labels": {"bad key!": "x"}}, "labels key"),
     ({"ordinals_start": -2}, "ordinals_start"),
 ])
@@ -321,6 +318,32 @@ def test_statefulset_bad_input(over, param):
     with pytest.raises(InputError) as exc:
         validation.validate_statefulset_params(dict(SEED_STS, **over))
     assert exc.value.param == param, str(exc.value)
+
+
+@pytest.mark.parametrize("over,words", [
+    ({"volume_claim_templates": [{"name": "d", "size": "1Gi", "mount_path": "/d",
+                                  "access_modes": ["ReadWriteSometimes"]}]}, ["access_modes", "ReadWriteSometimes"]),
+    ({"volume_claim_templates": [{"name": "d", "mount_path": "/d"}]}, ["size"]),
+    ({"volume_claim_templates": [{"name": "d", "size": "1Gi", "mount_path": "/d", "mode": "x"}]}, ["mode"]),
+    ({"ports": [{"name": "web", "container_port": 80, "protocol": "HTTP"}]}, ["protocol", "HTTP"]),
+    ({"pvc_retention_policy": {"when_deleted": "Keep"}}, ["when_deleted", "Keep"]),
+    ({"update_strategy": "Sometimes"}, ["update_strategy"]),
+    ({"pod_management_policy": "Random"}, ["pod_management_policy"]),
+])
+def test_statefulset_choices_keys_and_required_are_the_argument_specs(over, words):
+    problems = validation.input_problems(dict(SEED_STS, **over), "statefulset")
+    assert len(problems) == 1 and all(w in problems[0] for w in words), problems
+
+
+@pytest.mark.parametrize("over,words", [
+    ({"reclaim_policy": "Recycle"}, ["reclaim_policy", "Recycle"]),
+    ({"on_delete": "archive"}, ["on_delete", "archive"]),
+    ({"volume_binding_mode": "Later"}, ["volume_binding_mode"]),
+    ({"nfs_server": None}, ["nfs_server"]),
+])
+def test_provisioner_choices_and_required_are_the_argument_specs(over, words):
+    problems = validation.input_problems(dict(SEED_PROVISIONER, **over), "nfs_provisioner")
+    assert len(problems) == 1 and all(w in problems[0] for w in words), problems
 
 
 def test_service_name_may_start_with_a_digit_only_without_a_service():
