@@ -269,4 +269,5 @@ def main(argv=None, out=sys.stdout, err=sys.stderr):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    # The child's exit status (raise, not sys.exit: the program lives among module_utils).
+    raise SystemExit(main())
