@@ -40,6 +40,12 @@ import struct
 import subprocess
 import tempfile
 
+from ansible_collections.stateful.nfs.plugins.module_utils.nfs_libnfs_session import (
+    NO_LIBNFS,
+    nfs_source,
+    program_source,
+)
+
 NFS_PORT = 2049
 NFS_PROGRAM = 100003
 
@@ -344,12 +350,6 @@ def probe_content(node):
     return f'stateful.nfs probe from {node} {random.randint(0, 0xffffffff):08x}\n'  # noqa: S311
 
 
-def nfs_source(server, export):
-    """``server:export`` as mount(8) takes it (nfs(5)), an IPv6 address in brackets."""
-    host = f'[{server}]' if ':' in server else server
-    return f'{host}:{export}'
-
-
 def nfs4_client_name(node):
     """A fresh NFSv4 client owner (RFC 7530, 9.1.1) for one user-space session.
 
@@ -359,101 +359,6 @@ def nfs4_client_name(node):
     """
     # Unique, not secret (it travels in the clear); the random part covers a reused pid.
     return f'stateful.nfs nfs_probe {node} {socket.gethostname()} {os.getpid()} {random.getrandbits(64):016x}'
-
-
-# One libnfs session (the shared library through ctypes) in a child Python, so that a hung
-# server cannot hang the module and the NFSv4 client owner can be set (the libnfs tools
-# cannot). Argument: a JSON request; output: one JSON line per step. Exit 3: no libnfs.
-# libnfs 4 and 5 (sonames 13, 14) take (count, buf) in nfs_read/nfs_write; libnfs 6 and 7
-# (16, 17: "API v2") take (buf, count). Both are a uint64 and a pointer: only the order differs.
-_LIBNFS_SCRIPT = r'''
-import ctypes, ctypes.util, errno, glob, json, os, re, sys
-req = json.loads(sys.argv[1])
-def emit(step, ok, error="", data=None):
-    sys.stdout.write(json.dumps({"step": step, "ok": ok, "error": error, "data": data}) + "\n")
-    sys.stdout.flush()
-name = ctypes.util.find_library("nfs")
-if not name:
-    cands = sorted(glob.glob("/usr/lib*/libnfs.so.*") + glob.glob("/usr/lib*/*/libnfs.so.*"))
-    name = cands[0] if cands else None
-if not name:
-    sys.stderr.write("the libnfs shared library is not installed\n"); sys.exit(3)
-lib = ctypes.CDLL(name)
-soname = re.search(r"\.so\.(\d+)", name)
-buf_first = bool(soname) and int(soname.group(1)) >= 16
-V, P, S, I, U64 = ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), ctypes.c_char_p, ctypes.c_int, ctypes.c_uint64
-for fn, argtypes, restype in [
-        ("nfs_init_context", [], V), ("nfs_destroy_context", [V], None), ("nfs_get_error", [V], S),
-        ("nfs_set_timeout", [V, I], None), ("nfs_set_version", [V, I], I),
-        ("nfs4_set_client_name", [V, S], None), ("nfs_mount", [V, S, S], I),
-        ("nfs_opendir", [V, S, P], I), ("nfs_closedir", [V, V], None),
-        ("nfs_open2", [V, S, I, I, P], I), ("nfs_open", [V, S, I, P], I), ("nfs_close", [V, V], I),
-        ("nfs_write", [V, V, V, U64] if buf_first else [V, V, U64, V], I),
-        ("nfs_read", [V, V, V, U64] if buf_first else [V, V, U64, V], I),
-        ("nfs_unlink", [V, S], I)]:
-    f = getattr(lib, fn, None)
-    if f is not None:
-        f.argtypes, f.restype = argtypes, restype
-ctx = lib.nfs_init_context()
-if not ctx:
-    sys.stderr.write("nfs_init_context failed\n"); sys.exit(3)
-def error(rc):
-    text = (lib.nfs_get_error(ctx) or b"").decode("utf-8", "replace")
-    return text or os.strerror(-rc if rc < 0 else 5)
-def io(fh, fn, size, buf):
-    return fn(ctx, fh, buf, size) if buf_first else fn(ctx, fh, size, buf)
-def session():
-    lib.nfs_set_timeout(ctx, int(req["timeout_ms"]))
-    if req["version"] in (3, 4):
-        lib.nfs_set_version(ctx, req["version"])
-    if hasattr(lib, "nfs4_set_client_name"):
-        lib.nfs4_set_client_name(ctx, req["client_name"].encode())
-    rc = lib.nfs_mount(ctx, req["server"].encode(), req["export"].encode())
-    if rc != 0:
-        return emit("mount", False, error(rc))
-    emit("mount", True)
-    if req["mode"] == "list":
-        d = ctypes.c_void_p()
-        rc = lib.nfs_opendir(ctx, b"/", ctypes.byref(d))
-        if rc != 0:
-            return emit("list", False, error(rc))
-        lib.nfs_closedir(ctx, d)
-        return emit("list", True)
-    path, data = req["path"].encode(), req["content"].encode()
-    fh = ctypes.c_void_p()
-    # nfs_creat would open NFSv4 files read-only (WRITE: NFS4ERR_OPENMODE). libnfs creates
-    # guarded (EEXIST on a file left by an interrupted run): the name is ours, replace it once.
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-    rc = lib.nfs_open2(ctx, path, flags, 0o644, ctypes.byref(fh))
-    if rc == -errno.EEXIST and lib.nfs_unlink(ctx, path) == 0:
-        rc = lib.nfs_open2(ctx, path, flags, 0o644, ctypes.byref(fh))
-    if rc != 0:
-        return emit("write", False, error(rc))
-    try:
-        rc = io(fh, lib.nfs_write, len(data), ctypes.c_char_p(data))
-        closed = lib.nfs_close(ctx, fh)
-        if rc != len(data) or closed != 0:
-            return emit("write", False, error(rc if rc < 0 else closed) if min(rc, closed) < 0
-                        else "short write: %d of %d bytes" % (rc, len(data)))
-        emit("write", True)
-        fh = ctypes.c_void_p()
-        rc = lib.nfs_open(ctx, path, os.O_RDONLY, ctypes.byref(fh))
-        if rc != 0:
-            return emit("read", False, error(rc))
-        buf = ctypes.create_string_buffer(len(data) + 4096)
-        rc = io(fh, lib.nfs_read, len(buf), buf)
-        lib.nfs_close(ctx, fh)
-        if rc < 0:
-            return emit("read", False, error(rc))
-        emit("read", True, data=buf.raw[:rc].decode("utf-8", "replace"))
-    finally:
-        rc = lib.nfs_unlink(ctx, path)
-        emit("remove", rc == 0, "" if rc == 0 else error(rc))
-try:
-    session()
-finally:
-    lib.nfs_destroy_context(ctx)
-'''
 
 
 def _step(steps, name, rc, out, err, ok):
@@ -504,12 +409,13 @@ def telling_line(text):
     return lines[-1] if lines else ''
 
 
-def userspace_round_trip(server, export, node, version, timeout, write, python, steps, runner=run):
+def userspace_round_trip(server, export, node, version, timeout, write, python, steps, runner=run, local_path=None):
     """One libnfs session from this node: mount, write the probe file, read it back, remove it.
 
     In check mode (``write`` false) it lists the export instead. The session is a child Python
-    (``python``) running ``_LIBNFS_SCRIPT`` under a fresh NFSv4 client owner. Appends to
-    ``steps``; raises ProbeFailure.
+    (``python``) running the program of ``nfs_libnfs_session`` under a fresh NFSv4 client owner.
+    ``local_path``: the export's directory on this host (the probe runs on the NFS server): the
+    file is also read there before it is removed. Appends to ``steps``; raises ProbeFailure.
     """
     name = probe_file_name(node)
     content = probe_content(node)
@@ -517,13 +423,33 @@ def userspace_round_trip(server, export, node, version, timeout, write, python, 
     request = {'server': server, 'export': '/' + export.strip('/'), 'path': '/' + name,
                'version': version if version in (3, 4) else 0, 'timeout_ms': int(timeout * 1000),
                'client_name': nfs4_client_name(node), 'mode': 'round_trip' if write else 'list',
-               'content': content}
+               'content': content, 'local_path': local_path}
     # Each libnfs call is bounded by timeout; a round trip is a mount and three file operations.
-    rc, out, err = runner([python, '-c', _LIBNFS_SCRIPT, json.dumps(request)], timeout * 4 + 5)
-    labels = {'mount': f'mount {source}', 'list': 'list (check mode, no write)',
-              'write': f'write {name}', 'read': f'read {name}', 'remove': f'remove {name}'}
+    rc, out, err = runner([python, '-c', program_source(), json.dumps(request)], timeout * 4 + 5)
+    on_disk = os.path.join(local_path or '', name)
+    labels = {'mount': f'mount {source}', 'list': 'list (check mode, no write)', 'write': f'write {name}',
+              'read': f'read {name}', 'disk': f'read {on_disk} on the disk', 'remove': f'remove {name}'}
     whats = {'mount': f'mounting {source}', 'list': f'listing {source}', 'write': f'writing {name}',
-             'read': f'reading {name} back', 'remove': f'removing {name}'}
+             'read': f'reading {name} back', 'disk': f'reading {on_disk} on the disk', 'remove': f'removing {name}'}
+    failed = _session_steps(out, content, labels, on_disk, steps)
+    if isinstance(failed, ProbeFailure):
+        raise failed
+    if failed is not None:
+        step, text = failed
+        _fail_from(step, 1, '', text, whats.get(step, step))
+    if rc == NO_LIBNFS:
+        raise ProbeFailure('tool_missing', 'the libnfs shared library (libnfs-utils depends on it) is not '
+                           f'installed: {telling_line(err)}', 'tools')
+    if rc != 0:
+        _fail_from('session', rc, '', err, f'the libnfs session with {source}')
+
+
+def _session_steps(out, content, labels, on_disk, steps):
+    """Read the session's JSON lines into ``steps``; the first failure, or None.
+
+    A failure is a ProbeFailure (``read_mismatch``: what was read through NFS or on the disk is
+    not what was written; a probe file missing on the disk) or (step, libnfs' error text).
+    """
     failed = None
     for line in out.splitlines():
         try:
@@ -532,24 +458,18 @@ def userspace_round_trip(server, export, node, version, timeout, write, python, 
         except (ValueError, TypeError, KeyError):
             continue
         ok = bool(record.get('ok'))
-        if step == 'read' and ok and record.get('data') != content:
+        if step in ('read', 'disk') and ok and record.get('data') != content:
             ok = False
-            failed = failed or ProbeFailure('read_mismatch', 'read back {!r}, wrote {!r}'.format(
-                (record.get('data') or '')[:80], content), 'read')
+            where = 'through NFS' if step == 'read' else f'on the disk at {on_disk}'
+            failed = failed or ProbeFailure('read_mismatch', 'read back {!r} {}, wrote {!r}'.format(
+                (record.get('data') or '')[:80], where, content), step)
+        if step == 'disk' and not record.get('ok'):
+            failed = failed or ProbeFailure('read_mismatch', record.get('error') or 'no file on the disk', step)
         steps.append({'step': labels.get(step, step), 'rc': 0 if ok else 1, 'ok': ok,
                       'output': (record.get('error') or '')[-2000:]})
         if not record.get('ok') and failed is None:
             failed = (step, record.get('error') or '')
-    if isinstance(failed, ProbeFailure):
-        raise failed
-    if failed is not None:
-        step, text = failed
-        _fail_from(step, 1, '', text, whats.get(step, step))
-    if rc == 3:
-        raise ProbeFailure('tool_missing', 'the libnfs shared library (libnfs-utils depends on it) is not '
-                           f'installed: {telling_line(err)}', 'tools')
-    if rc != 0:
-        _fail_from('session', rc, '', err, f'the libnfs session with {source}')
+    return failed
 
 
 def kernel_round_trip(server, export, node, version, timeout, write, options, steps, runner=run, facts=None):
@@ -710,14 +630,15 @@ def _failure(exc, exports, export, known_exports):
 
 def probe(server, export, node, method='auto', version='auto', timeout=10, write=True,
           known_exports=None, mount_options='', python='python3', capability=None, runner=run,
-          facts=None):
+          facts=None, local_path=None):
     """Run the whole probe. Returns a result dict (never raises ProbeFailure or OSError).
 
     ``method``: ``kernel`` proves what kubelet needs (``mount -t nfs``); ``userspace`` proves
     the export from this node with libnfs; ``auto`` is ``kernel``, and when the node itself
     cannot mount (a reason of ``NODE_REASONS``) it fails with that reason after a
     ``userspace`` round trip that tells whether the server side works from this node.
-    ``facts`` and ``capability`` default to this node's (``node_facts()``).
+    ``facts`` and ``capability`` default to this node's (``node_facts()``). ``local_path``
+    (``userspace`` only): the export's directory on this host, read back from the disk too.
     """
     steps = []
     result = {'ok': False, 'server': server, 'export': export, 'node': node,
@@ -728,6 +649,8 @@ def probe(server, export, node, method='auto', version='auto', timeout=10, write
     why = (capability if capability is not None else facts['capability'])[1]
     result['method'], result['method_reason'] = _method_and_reason(method, why)
     try:
+        if local_path and result['method'] != 'userspace':
+            raise ProbeFailure('error', 'local_path is read by the userspace method only', 'configuration')
         chosen = _reach(server, export, version, timeout, known_exports, runner, result)
         if result['method'] == 'kernel':
             try:
@@ -739,7 +662,7 @@ def probe(server, export, node, method='auto', version='auto', timeout=10, write
                                                               python, runner, result['details'])
                 raise
         else:
-            userspace_round_trip(server, export, node, chosen, timeout, write, python, steps, runner)
+            userspace_round_trip(server, export, node, chosen, timeout, write, python, steps, runner, local_path)
     except (ProbeFailure, OSError) as exc:
         reason, message, result['details']['failed_step'] = _failure(exc, result.get('exports'), export,
                                                                      known_exports)

@@ -24,6 +24,7 @@ NFS_PROBE_OPTIONS = {
     'known_exports': {'type': 'list', 'elements': 'str'},
     'mount_options': {'type': 'str', 'default': ''},
     'fail_on_error': {'type': 'bool', 'default': True},
+    'local_path': {'type': 'path'},
 }
 
 
@@ -52,6 +53,7 @@ def run_probe(module, result):
         known_exports=params['known_exports'],
         mount_options=params['mount_options'],
         python=sys.executable,
+        local_path=params['local_path'],
     ))
     result['changed'] = False
     if not result['ok'] and params['fail_on_error']:

@@ -89,6 +89,17 @@ options:
         C(soft,timeo=...,retrans=1).
     type: str
     default: ''
+  local_path:
+    description:
+      - The export's directory on this host's disk, when the probe runs on the NFS server itself
+        against its own export (the proof of the C(stateful.nfs.nfs_server) role, with O(server=127.0.0.1)).
+      - The round trip then also reads the probe file from that directory, after reading it back
+        through NFS and before removing it, and fails with C(read_mismatch) when it is not there
+        or differs from what was written. It adds the step C(disk) to RV(details).
+      - O(method=userspace) only; with another method the probe fails (C(failed_step) C(configuration)).
+        Not read in check mode, which writes nothing.
+    type: path
+    version_added: 0.4.0
   fail_on_error:
     description:
       - Fail the task when the probe fails. Set to V(false) to collect the result (RV(ok),
@@ -201,8 +212,8 @@ details:
   description: >-
     Resolved C(address), RPC NULL answers per C(versions), C(export_listing) source, the
     C(steps) run (a list of C(step), C(rc), C(ok), C(output); kernel C(mount), C(write), C(read),
-    C(remove), C(umount); userspace C(mount), C(write), C(read), C(remove), or C(mount), C(list) in
-    check mode), C(failed_step) on failure (one of those, or C(resolve), C(connect), C(rpc),
+    C(remove), C(umount); userspace C(mount), C(write), C(read), C(disk) with O(local_path), C(remove),
+    or C(mount), C(list) in check mode), C(failed_step) on failure (one of those, or C(resolve), C(connect), C(rpc),
     C(configuration), C(tools) without libnfs, C(session) when the libnfs session itself died), and C(userspace) (C(ok),
     C(reason), C(message), C(steps)) when O(method=auto) checked the server side after a
     node-side mount failure.

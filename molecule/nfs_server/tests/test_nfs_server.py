@@ -106,7 +106,8 @@ def test_unlisted_client_is_refused(host):
 
 
 def test_role_left_no_probe_files(host):
-    leftovers = host.check_output("find /srv/nfs -maxdepth 2 -name '.stateful-nfs-probe*'")
+    """The role's proof (nfs_probe's .nfs-probe-<host>; before 0.4.0 .stateful-nfs-probe.*) removes its files."""
+    leftovers = host.check_output(r"find /srv/nfs -maxdepth 2 \( -name '.nfs-probe-*' -o -name '.stateful-nfs-probe*' \)")
     assert leftovers == ""
 
 

@@ -12,6 +12,7 @@ import threading
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
+from ansible_collections.stateful.nfs.plugins.module_utils import nfs_libnfs_session as session
 from ansible_collections.stateful.nfs.plugins.module_utils import nfs_probe as np
 from ansible_collections.stateful.nfs.plugins.module_utils import nfs_probe_module as runner
 from ansible_collections.stateful.nfs.plugins.modules import nfs_probe as module
@@ -253,18 +254,19 @@ def test_nfs_source_and_probe_file_name():
 
 # ---------------------------------------------------------------- the probe
 class FakeTools:
-    """Stands in for showmount and the libnfs session (``python3 -c _LIBNFS_SCRIPT request``).
+    """Stands in for showmount and the libnfs session (``python3 -c SESSION_SOURCE request``).
 
-    The session answers as the script does, one JSON line per step: ``nfs_mount``, ``write``,
-    ``remove`` are None (the step passes) or libnfs' error text; ``read`` is the text read back
-    (default: what was written) or ``('error', text)``; ``rc``/``err`` override the session's
-    exit status and stderr (None: it timed out; 3: no libnfs).
+    The session answers as the program does, one JSON line per step: ``nfs_mount``, ``write``,
+    ``remove`` are None (the step passes) or libnfs' error text; ``read`` and ``disk`` (with
+    ``local_path`` in the request) are the text read back (default: what was written) or
+    ``('error', text)``; ``rc``/``err`` override the session's exit status and stderr
+    (None: it timed out; 3: no libnfs).
     """
 
     def __init__(self, listing='/srv/nfs 10.0.0.0/24\n', nfs_mount=None, write=None, read=None, remove=None,
-                 rc=0, err=''):
+                 rc=0, err='', disk=None):
         self.listing, self.nfs_mount, self.write, self.read, self.remove = listing, nfs_mount, write, read, remove
-        self.rc, self.err = rc, err
+        self.rc, self.err, self.disk = rc, err, disk
         self.calls, self.requests = [], []
 
     def __call__(self, cmd, timeout, data=None):
@@ -272,7 +274,7 @@ class FakeTools:
         tool = cmd[0].rsplit('/', 1)[-1]
         if tool == 'showmount':
             return (0, self.listing, '') if self.listing is not None else (1, '', 'clnt_create: RPC: Program not registered')
-        if cmd[1:3] == ['-c', np._LIBNFS_SCRIPT]:
+        if cmd[1:3] == ['-c', session.program_source()]:
             request = json.loads(cmd[3])
             self.requests.append(request)
             return self.rc, ''.join(json.dumps(line) + '\n' for line in self._session(request)), self.err
@@ -290,11 +292,16 @@ class FakeTools:
             return lines + [step('list')]
         lines.append(step('write', self.write))
         if self.write is None:
-            if isinstance(self.read, tuple):
-                lines.append(step('read', self.read[1]))
-            else:
-                lines.append(step('read', data=request['content'] if self.read is None else self.read))
+            lines.append(self._read_step('read', self.read, request))
+            if lines[-1]['ok'] and request.get('local_path'):
+                lines.append(self._read_step('disk', self.disk, request))
         return lines + [step('remove', self.remove)]
+
+    @staticmethod
+    def _read_step(name, answer, request):
+        if isinstance(answer, tuple):
+            return {'step': name, 'ok': False, 'error': answer[1], 'data': None}
+        return {'step': name, 'ok': True, 'error': '', 'data': request['content'] if answer is None else answer}
 
 
 @pytest.fixture
@@ -439,6 +446,44 @@ def test_missing_libnfs(network_ok):
 def test_a_session_that_dies_without_a_failed_step_still_fails(network_ok):
     result = _probe(FakeTools(rc=1, err='Traceback (most recent call last):\nOSError: boom\n'))
     assert not result['ok'] and 'OSError: boom' in result['message']
+
+
+def test_local_path_reads_the_probe_file_on_the_disk_too(network_ok):
+    tools = FakeTools()
+    result = _probe(tools, local_path='/srv/nfs')
+    assert result['ok'], result['message']
+    assert tools.requests[0]['local_path'] == '/srv/nfs'
+    assert [s['step'] for s in result['details']['steps']] == [
+        'mount srv:/srv/nfs', 'write .nfs-probe-node1', 'read .nfs-probe-node1',
+        'read /srv/nfs/.nfs-probe-node1 on the disk', 'remove .nfs-probe-node1']
+
+
+def test_without_local_path_the_disk_is_not_read(network_ok):
+    tools = FakeTools()
+    result = _probe(tools)
+    assert tools.requests[0]['local_path'] is None
+    assert 'disk' not in ' '.join(s['step'] for s in result['details']['steps'])
+
+
+@pytest.mark.parametrize('disk,wanted', [
+    ('not what was written', "read back 'not what was written' on the disk at /srv/nfs/.nfs-probe-node1, wrote "),
+    (('error', 'the file written through NFS cannot be read on the disk at /srv/nfs/.nfs-probe-node1: '
+               '[Errno 2] No such file or directory'), 'cannot be read on the disk at /srv/nfs/.nfs-probe-node1'),
+])
+def test_a_disk_that_disagrees_is_a_read_mismatch_and_the_file_is_removed(network_ok, disk, wanted):
+    result = _probe(FakeTools(disk=disk), local_path='/srv/nfs')
+    assert result['reason'] == 'read_mismatch' and wanted in result['message'], result['message']
+    assert result['details']['failed_step'] == 'disk'
+    assert [(s['step'].split()[0], s['ok']) for s in result['details']['steps']] == \
+        [('mount', True), ('write', True), ('read', True), ('read', False), ('remove', True)]
+
+
+def test_local_path_is_refused_by_the_kernel_method(network_ok):
+    tools = FakeTools()
+    result = _probe(tools, method='kernel', local_path='/srv/nfs')
+    assert result['reason'] == 'error' and result['details']['failed_step'] == 'configuration'
+    assert 'local_path is read by the userspace method only' in result['message']
+    assert tools.calls == []
 
 
 def test_version_not_served(monkeypatch, network_ok):
