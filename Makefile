@@ -195,6 +195,7 @@ molecule:
 	for s in $(SCENARIOS); do \
 	  echo "== molecule test -s $$s (log $(LAB)/logs/molecule-$$s.log)"; \
 	  t0=$$(date +%s); rc=0; \
+	  timeout 600 python -m tests.support.lab || echo "molecule: the lab's image check failed" >&2; \
 	  timeout $(MOLECULE_TIMEOUT) molecule test -s $$s 2>&1 | tee $(LAB)/logs/molecule-$$s.log || rc=$$?; \
 	  dt=$$(( $$(date +%s) - t0 )); \
 	  if [ $$rc = 0 ]; then res=passed; else res="FAILED (exit $$rc)"; failed="$$failed $$s"; fi; \

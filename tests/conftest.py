@@ -40,3 +40,17 @@ def pytest_collection_modifyitems(items):
         path = Path(str(item.path))
         if "lab" in getattr(item, "fixturenames", ()) or any(path.is_relative_to(s) for s in LAB_SUITES):
             item.add_marker(pytest.mark.lab)
+
+
+_checked_modules: set[str] = set()
+
+
+def pytest_runtest_setup(item):
+    """Before the first lab test of each module: every node still holds the lab's images
+    (tests/support/lab.py, restore_lost_images says why)."""
+    if item.get_closest_marker("lab") is None or item.module.__name__ in _checked_modules:
+        return
+    _checked_modules.add(item.module.__name__)
+    from tests.support.lab import restore_lost_images
+    for line in restore_lost_images():
+        sys.__stderr__.write(f"\nLAB WARNING: {line}\n")

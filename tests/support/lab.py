@@ -169,3 +169,59 @@ def address(container: str) -> str:
                            '{{ (index .NetworkSettings.Networks "stateful-nfs-lab").IPAddress }}', container],
                           capture_output=True, text=True, timeout=30, check=True)
     return proc.stdout.strip()
+
+
+# The pods' images live only in each node's containerd (no registry to pull them from again).
+# Once, in CI, a node lost the sandbox image mid-run and every later pod on it failed
+# (FailedCreatePodSandBox); kubelet's image GC is off (kubelet.yaml), and the cause was not
+# found. The suites check the nodes before each test module: a lost image is imported again
+# from the lab's archive, said on stderr, and the nodes' logs kept for the diagnosis.
+def node_images(node: str) -> set[str]:
+    """The image names a node's containerd (namespace k8s.io) holds."""
+    out = dexec(node, "ctr", "-n", "k8s.io", "images", "ls", "-q", timeout=30)
+    return {line for line in out.stdout.split() if not line.startswith("sha256:")}
+
+
+def archive_images(archive: Path) -> set[str]:
+    """The image names in the lab's pod image archive (docker save's manifest.json)."""
+    import tarfile
+    with tarfile.open(archive) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))
+    return {tag for image in manifest for tag in image.get("RepoTags") or ()}
+
+
+def restore_lost_images(nodes=NODES) -> list[str]:
+    """Import the lab archive again into each node that lost one of its images.
+
+    Returns one line per node repaired (empty when none was); writes the node's containerd and
+    kubelet log lines about images to ``.lab/logs/lab-images-lost-<node>.log``.
+    """
+    images_json = LAB_DIR / "images.json"
+    if not images_json.is_file():
+        return []
+    archive = Path(json.loads(images_json.read_text())["archive"])
+    wanted = archive_images(archive)
+    repaired = []
+    for node in nodes:
+        lost = sorted(wanted - node_images(node))
+        if not lost:
+            continue
+        journal = dexec(node, "sh", "-c", "journalctl -u containerd -u kubelet --no-pager -o short-iso "
+                        "| grep -i -E 'image|garbage|evict' | tail -n 300", check=False, timeout=60).stdout
+        log = LAB_DIR / "logs" / f"lab-images-lost-{node}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(f"lost: {lost}\n\n{journal}")
+        with archive.open("rb") as data:
+            subprocess.run([DOCKER, "exec", "-i", node, "ctr", "-n", "k8s.io", "images", "import", "-"],
+                           stdin=data, capture_output=True, timeout=300, check=True)
+        repaired.append(f"{node} had lost {', '.join(lost)}: imported again from {archive.name} (log {log})")
+    return repaired
+
+
+if __name__ == "__main__":
+    # `python -m tests.support.lab`: the check above, for the Makefile before each molecule
+    # scenario (its converge needs the images before any pytest runs).
+    import sys
+    if (LAB_DIR / "kubeconfig").is_file():
+        for line in restore_lost_images():
+            print(f"LAB WARNING: {line}", file=sys.stderr)

@@ -8,10 +8,11 @@ command to run when molecule did not set a variable.
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
-from tests.support.lab import Lab, LabNotUp
+from tests.support.lab import Lab, LabNotUp, restore_lost_images
 from tests.support.playbook import PLAYBOOK_TIMEOUT, Player
 
 
@@ -27,9 +28,12 @@ def scenario_env(name: str, scenario: str) -> str:
 def lab() -> Lab:
     """The lab the scenario runs on; the suite fails (not skips) when it is not up."""
     try:
-        return Lab.require()
+        lab = Lab.require()
     except LabNotUp as exc:
         pytest.fail(str(exc))
+    for line in restore_lost_images():
+        sys.__stderr__.write(f"\nLAB WARNING: {line}\n")
+    return lab
 
 
 @pytest.fixture(scope="session")
