@@ -9,9 +9,10 @@ cannot set one). The child's ``python`` may be another interpreter than the modu
 neither Ansible nor this collection on its path: this file imports the standard library only.
 
 The session mounts the export with the libnfs shared library (through ctypes), then either
-lists it (``mode: list``, check mode) or writes the probe file, reads it back, optionally reads
-it from this host's disk too (``local_path``: the probe runs on the NFS server itself) and
-removes it. It prints one JSON line per step (``record()``); exit status ``NO_LIBNFS`` when
+lists it (``mode: list``, check mode), reads the files ``paths`` names (``mode: read``, at most
+``READ_LIMIT`` bytes each: the volume check of ``nfs_volume_check``) or writes the probe file,
+reads it back, optionally reads it from this host's disk too (``local_path``: the probe runs on
+the NFS server itself) and removes it. It prints one JSON line per step (``record()``); exit status ``NO_LIBNFS`` when
 the library is missing, ``BAD_REQUEST`` when the request is not one.
 
 libnfs 4 and 5 (sonames 13, 14) take (count, buf) in nfs_read/nfs_write; libnfs 6 and 7
@@ -37,10 +38,12 @@ BAD_REQUEST = 2
 REQUEST_FIELDS = {
     'server': (str, True), 'export': (str, True), 'path': (str, False), 'version': (int, True),
     'timeout_ms': (int, True), 'client_name': (str, True), 'mode': (str, True),
-    'content': (str, False), 'local_path': (str, False),
+    'content': (str, False), 'local_path': (str, False), 'paths': (list, False),
 }
-MODES = ('round_trip', 'list')
-_KINDS = {str: 'a string', int: 'an integer'}
+MODES = ('round_trip', 'list', 'read')
+_KINDS = {str: 'a string', int: 'an integer', list: 'a list'}
+#: Bytes read of each file in ``mode: read``.
+READ_LIMIT = 1 << 20
 
 
 class BadRequest(Exception):
@@ -87,6 +90,8 @@ def parse_request(argv):
         raise BadRequest(f"mode must be one of {list(MODES)}, got {request['mode']!r}")
     if request['mode'] == 'round_trip' and (request.get('path') is None or request.get('content') is None):
         raise BadRequest('a round trip needs path and content')
+    if request['mode'] == 'read' and not all(isinstance(p, str) and p.startswith('/') for p in request.get('paths') or [None]):
+        raise BadRequest('mode read needs paths, a list of absolute paths in the export')
     return request
 
 
@@ -209,17 +214,28 @@ class Session:
         failure = io_failure(rc, closed, len(data), self.error)
         return self.emit('write', not failure, failure)
 
-    def read(self, path, size):
+    def read_text(self, path, size):
+        """Up to ``size`` bytes of the file at ``path`` (bytes) as text: (ok, error, text)."""
         lib, fh = self.lib, ctypes.c_void_p()
         rc = lib.nfs_open(self.ctx, path, os.O_RDONLY, ctypes.byref(fh))
         if rc != 0:
-            return self.emit('read', False, self.error(rc))
-        buf = ctypes.create_string_buffer(size + 4096)
+            return False, self.error(rc), None
+        buf = ctypes.create_string_buffer(size)
         rc = self.io(fh, lib.nfs_read, len(buf), buf)
         lib.nfs_close(self.ctx, fh)
         if rc < 0:
-            return self.emit('read', False, self.error(rc))
-        return self.emit('read', True, data=buf.raw[:rc].decode('utf-8', 'replace'))
+            return False, self.error(rc), None
+        return True, '', buf.raw[:rc].decode('utf-8', 'replace')
+
+    def read(self, path, size):
+        ok, error, text = self.read_text(path, size + 4096)
+        return self.emit('read', ok, error, text)
+
+    def read_files(self, paths):
+        """Mode ``read``: one ``read`` record per path, its data ``{path, content}``."""
+        for path in paths:
+            ok, error, text = self.read_text(path.encode(), READ_LIMIT)
+            self.emit('read', ok, error, {'path': path, 'content': text})
 
     def remove(self, path):
         rc = self.lib.nfs_unlink(self.ctx, path)
@@ -261,6 +277,8 @@ def main(argv=None, out=sys.stdout, err=sys.stderr):
         if session.mount(req):
             if req['mode'] == 'list':
                 session.list_root()
+            elif req['mode'] == 'read':
+                session.read_files(req['paths'])
             else:
                 session.round_trip(req)
     finally:

@@ -444,6 +444,39 @@ def userspace_round_trip(server, export, node, version, timeout, write, python, 
         _fail_from('session', rc, '', err, f'the libnfs session with {source}')
 
 
+def read_through_nfs(server, export, paths, node, timeout, python, runner=run):
+    """The files ``paths`` (absolute within ``export``) as one libnfs session reads them.
+
+    The session is the probe's (``nfs_libnfs_session``, mode ``read``, a fresh NFSv4 client
+    owner from ``node``): it mounts ``server:export`` once and reads each file. Returns
+    ``{path: (content, error)}``, content None when the file could not be read (error says
+    why: libnfs' text, or the mount's failure for every path). Raises ProbeFailure when the
+    session cannot run (no libnfs: ``tool_missing``; the child died or timed out).
+    """
+    source = nfs_source(server, '/' + export.strip('/'))
+    request = {'server': server, 'export': '/' + export.strip('/'), 'version': 0,
+               'timeout_ms': int(timeout * 1000), 'client_name': nfs4_client_name(node), 'mode': 'read',
+               'paths': list(paths)}
+    rc, out, err = runner([python, '-c', program_source(), json.dumps(request)], timeout * (len(paths) + 2) + 5)
+    if rc == NO_LIBNFS:
+        raise ProbeFailure('tool_missing', 'the libnfs shared library (libnfs-utils depends on it) is not '
+                           f'installed: {telling_line(err)}', 'tools')
+    found = {}
+    for line in out.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if record.get('step') == 'mount' and not record.get('ok'):
+            return {path: (None, f"mounting {source} failed: {record.get('error')}") for path in paths}
+        data = record.get('data') or {}
+        if record.get('step') == 'read' and data.get('path') in paths:
+            found[data['path']] = (data.get('content'), record.get('error') or None)
+    if rc != 0 or len(found) != len(paths):
+        _fail_from('session', rc, '', err, f'the libnfs session with {source}')
+    return found
+
+
 def _session_steps(out, content, labels, on_disk, steps):
     """Read the session's JSON lines into ``steps``; the first failure, or None.
 

@@ -38,8 +38,11 @@ def test_a_request_is_parsed():
     ([json.dumps({k: v for k, v in REQUEST.items() if k != 'server'})], 'the request lacks server'),
     ([json.dumps(dict(REQUEST, version='4'))], "version must be an integer, got '4'"),
     ([json.dumps(dict(REQUEST, timeout_ms=True))], 'timeout_ms must be an integer, got True'),
-    ([json.dumps(dict(REQUEST, mode='copy'))], "mode must be one of ['round_trip', 'list'], got 'copy'"),
+    ([json.dumps(dict(REQUEST, mode='copy'))], "mode must be one of ['round_trip', 'list', 'read'], got 'copy'"),
     ([json.dumps(dict(REQUEST, content=None))], 'a round trip needs path and content'),
+    ([json.dumps(dict(REQUEST, mode='read'))], 'mode read needs paths, a list of absolute paths in the export'),
+    ([json.dumps(dict(REQUEST, mode='read', paths=['a']))], 'mode read needs paths'),
+    ([json.dumps(dict(REQUEST, paths='/a'))], "paths must be a list, got '/a'"),
 ])
 def test_a_bad_request_is_named(argv, message):
     with pytest.raises(session.BadRequest) as exc:
@@ -274,3 +277,26 @@ def test_the_child_runs_a_real_libnfs_session_to_a_closed_port():
     # libnfs 4.0 (Debian 12) says 'nfs_service failed' for NFSv4; the probe's RPC NULL call
     # classifies a closed port (connection_refused) before any session starts.
     assert records[0]['error'] and records[0]['data'] is None, records
+
+
+class ReadingLibnfs(FakeLibnfs):
+    """FakeLibnfs whose nfs_open fails (ENOENT) for a file it does not hold."""
+
+    def nfs_open(self, ctx, path, flags, fh):
+        if path not in self.files:
+            self.calls.append('nfs_open')
+            return -errno.ENOENT
+        return super().nfs_open(ctx, path, flags, fh)
+
+
+def test_read_mode_reads_each_file_and_names_the_ones_it_cannot():
+    lib = ReadingLibnfs()
+    lib.files[b'/ns-www-web-0/index.html'] = b'web-0 page\n'
+    out = io.StringIO()
+    runner = session.Session(lib, False, 1, out)
+    runner.read_files(['/ns-www-web-0/index.html', '/ns-www-web-1/index.html'])
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert records[0] == {'step': 'read', 'ok': True, 'error': '',
+                          'data': {'path': '/ns-www-web-0/index.html', 'content': 'web-0 page\n'}}
+    assert records[1]['ok'] is False and records[1]['data'] == {'path': '/ns-www-web-1/index.html', 'content': None}
+    assert 'nfs_open2' not in lib.calls and 'nfs_unlink' not in lib.calls

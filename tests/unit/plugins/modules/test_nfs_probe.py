@@ -689,3 +689,36 @@ def test_module_check_mode_probes_read_only(run_module, monkeypatch):
 def test_module_rejects_bad_parameters(run_module, args, message):
     rc, result = run_module(**args)
     assert rc == 1 and message in result['msg']
+
+
+# ---------------------------------------------------------------- read_through_nfs
+def _reader(lines, rc=0, err=''):
+    seen = {}
+
+    def runner(cmd, timeout):
+        seen['request'] = json.loads(cmd[-1])
+        return rc, '\n'.join(json.dumps(line) for line in lines), err
+    return runner, seen
+
+
+def test_read_through_nfs_mounts_the_export_once_and_maps_each_path():
+    runner, seen = _reader([{'step': 'mount', 'ok': True, 'error': '', 'data': None},
+                            {'step': 'read', 'ok': True, 'error': '', 'data': {'path': '/a/f', 'content': 'A\n'}},
+                            {'step': 'read', 'ok': False, 'error': 'ENOENT', 'data': {'path': '/b/f', 'content': None}}])
+    got = np.read_through_nfs('10.0.0.5', '/srv/nfs/', ['/a/f', '/b/f'], 'nfs1', 5, 'python3', runner)
+    assert got == {'/a/f': ('A\n', None), '/b/f': (None, 'ENOENT')}
+    assert seen['request']['mode'] == 'read' and seen['request']['export'] == '/srv/nfs'
+    assert seen['request']['paths'] == ['/a/f', '/b/f'] and 'nfs1' in seen['request']['client_name']
+
+
+def test_read_through_nfs_a_failed_mount_is_every_paths_error():
+    runner, _seen = _reader([{'step': 'mount', 'ok': False, 'error': 'NFS4ERR_ACCESS', 'data': None}])
+    got = np.read_through_nfs('fd00::5', '/srv/nfs', ['/a/f'], 'nfs1', 5, 'python3', runner)
+    assert got == {'/a/f': (None, 'mounting [fd00::5]:/srv/nfs failed: NFS4ERR_ACCESS')}
+
+
+def test_read_through_nfs_without_libnfs_is_a_probe_failure():
+    runner, _seen = _reader([], rc=3, err='the libnfs shared library is not installed')
+    with pytest.raises(np.ProbeFailure) as exc:
+        np.read_through_nfs('h', '/srv/nfs', ['/a/f'], 'nfs1', 5, 'python3', runner)
+    assert exc.value.reason == 'tool_missing'
