@@ -15,8 +15,8 @@ description:
   - With O(write=true), also puts O(volumes[].content) (plus a newline) into the file O(file) of
     each directory when it differs (a temporary file renamed over it, mode C(0644)), then reads
     every such file back B(through NFS), in one session of the libnfs shared library (the
-    user-space session of M(stateful.nfs.nfs_probe), under an NFSv4 client owner of its own):
-    the export O(export) of O(server) is mounted once and each file read at the volume's path.
+    user-space session of M(stateful.nfs.nfs_probe), under an NFSv4 client owner of its own).
+    The export O(export) of O(server) is mounted once and each file read at the volume's path.
   - A missing directory or a file that reads back differently is not a failure of the module; the
     caller compares RV(volumes) with what it expects and names what is wrong. A session that
     cannot run (no libnfs) fails it.
@@ -67,12 +67,16 @@ options:
 attributes:
   check_mode:
     support: full
-    details: Nothing is written; only files that would stay as they are are read through NFS.
+    description: Nothing is written; only files that would stay as they are are read through NFS.
   diff_mode:
     support: full
-    details: Each file written, before and after.
+    description: Each file written, before and after.
+  platform:
+    support: full
+    platforms: posix
+    description: The NFS server host, with Python and the libnfs shared library (libnfs-utils).
 author:
-  - stateful.nfs contributors
+  - stateful.nfs contributors (!UNKNOWN)
 seealso:
   - module: stateful.nfs.nfs_probe
 '''
