@@ -152,3 +152,38 @@ class Player:
         print("\nplaybook wall times:")
         for name, seconds in self.timings:
             print(f"  {seconds:7.1f} s  {name}")
+
+
+def run_play_json(inventory: str, playbook: str, extra_vars: dict, check: bool = False,
+                  collections: str | None = None, timeout: float = PLAYBOOK_TIMEOUT) -> tuple[int, dict | None, str]:
+    """One ansible-playbook run of ``playbook`` (a path) with ``extra_vars`` (passed as a file),
+    the JSON callback on stdout: ``(rc, parsed JSON or None, the output's tails)``. For the
+    molecule suites that run a role's play on the scenario's inventory (``check``: --check --diff)."""
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_CALLBACKS_ENABLED="ansible.posix.json",
+               ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_PIPELINING="True",
+               ANSIBLE_COLLECTIONS_PATH=collections or str(REPO / ".collections"))
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(extra_vars, handle)
+    argv = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, "-e", "@" + handle.name, playbook]
+    if check:
+        argv += ["--check", "--diff"]
+    try:
+        proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    finally:
+        os.unlink(handle.name)
+    try:
+        data = json.loads(proc.stdout)
+    except ValueError:
+        data = None
+    return proc.returncode, data, proc.stdout + proc.stderr
+
+
+def molecule_play(playbook: str, extra_vars: dict, check: bool = False, inventory: str | None = None,
+                  timeout: float = PLAYBOOK_TIMEOUT) -> tuple[int, dict | None, str]:
+    """:func:`run_play_json` on the inventory molecule made (``MOLECULE_INVENTORY_FILE``, or
+    ``inventory``); the test is skipped, naming the way to run it, outside ``molecule verify``."""
+    inventory = inventory or os.environ.get("MOLECULE_INVENTORY_FILE")
+    if not inventory:
+        import pytest
+        pytest.skip("needs MOLECULE_INVENTORY_FILE: run through `molecule verify`")
+    return run_play_json(inventory, playbook, extra_vars, check=check, timeout=timeout)

@@ -1,11 +1,15 @@
 """Helpers for the nfs_client scenario's tests (run by molecule's testinfra verifier)."""
 
-import json
 import os
-import subprocess
-import tempfile
+import sys
 
 import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+if REPO not in sys.path:
+    sys.path.insert(0, REPO)
+
+from tests.support.playbook import molecule_play
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = 'nfs_client-server'
@@ -27,23 +31,8 @@ def run_role():
     inventory = _inventory()
 
     def run(extra_vars):
-        with tempfile.NamedTemporaryFile('w', suffix='.json', delete=False) as handle:
-            json.dump(extra_vars, handle)
-        env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK='ansible.posix.json', ANSIBLE_NOCOLOR='1',
-                   ANSIBLE_CALLBACKS_ENABLED='ansible.posix.json', ANSIBLE_RETRY_FILES_ENABLED='0')
-        try:
-            proc = subprocess.run(
-                ['ansible-playbook', '-i', inventory, '-e', '@' + handle.name,
-                 os.path.join(HERE, 'play_nfs_client.yml')],
-                env=env, capture_output=True, text=True,
-                timeout=PLAYBOOK_TIMEOUT, check=False)
-        finally:
-            os.unlink(handle.name)
-        try:
-            data = json.loads(proc.stdout)
-        except ValueError:
-            data = None
-        return proc.returncode, data, proc.stdout + proc.stderr
+        return molecule_play(os.path.join(HERE, 'play_nfs_client.yml'), extra_vars, inventory=inventory,
+                             timeout=PLAYBOOK_TIMEOUT)
     return run
 
 

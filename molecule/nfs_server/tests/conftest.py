@@ -5,7 +5,6 @@ import os
 import shlex
 import subprocess
 import sys
-import tempfile
 
 import pytest
 import testinfra
@@ -13,8 +12,11 @@ import testinfra
 # The collection's own Python (the differential test reads module_utils/export_meaning.py),
 # importable as Ansible loads it: <repo>/.collections holds a stateful/nfs link to the checkout.
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-if os.path.join(REPO, ".collections") not in sys.path:
-    sys.path.insert(0, os.path.join(REPO, ".collections"))
+for _entry in (os.path.join(REPO, ".collections"), REPO):
+    if _entry not in sys.path:
+        sys.path.insert(0, _entry)
+
+from tests.support.playbook import molecule_play
 
 SERVERS = ["nfs_server-bookworm", "nfs_server-trixie"]
 CLIENT = "nfs_server-client"
@@ -51,25 +53,4 @@ def molecule_inventory():
 
 def run_role(extra_vars, check=False):
     """ansible-playbook play_nfs_server.yml with extra vars; returns (rc, json result, text)."""
-    inventory = os.environ.get("MOLECULE_INVENTORY_FILE")
-    if not inventory:
-        pytest.skip("needs MOLECULE_INVENTORY_FILE: run through `molecule verify`")
-    project = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.path.dirname(os.path.dirname(SCENARIO_DIR)))
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1",
-               ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_PIPELINING="True",
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(project, ".collections"))
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        json.dump(extra_vars, handle)
-    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory,
-           "-e", "@" + handle.name, os.path.join(SCENARIO_DIR, "tests", "play_nfs_server.yml")]
-    if check:
-        cmd += ["--check", "--diff"]
-    try:
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=PLAYBOOK_TIMEOUT, check=False)
-    finally:
-        os.unlink(handle.name)
-    try:
-        data = json.loads(proc.stdout)
-    except ValueError:
-        data = None
-    return proc.returncode, data, proc.stdout[-6000:] + proc.stderr[-3000:]
+    return molecule_play(os.path.join(SCENARIO_DIR, "tests", "play_nfs_server.yml"), extra_vars, check=check, timeout=PLAYBOOK_TIMEOUT)

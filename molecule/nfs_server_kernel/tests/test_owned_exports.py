@@ -7,13 +7,16 @@ with its clear no-nfsd failure (tests/test_nfs_server_kernel.py checks it); /etc
 written before that. The last test restores the scenario's configuration.
 """
 
-import json
 import os
-import subprocess
 import sys
-import tempfile
 
 import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+if REPO not in sys.path:
+    sys.path.insert(0, REPO)
+
+from tests.support.playbook import molecule_play
 
 SCENARIO_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SERVER = "nfs_server_kernel-bookworm"
@@ -34,28 +37,7 @@ def kernel_has_nfsd(host):
 
 def run_role(extra_vars, check=False):
     """ansible-playbook play_nfs_server.yml with extra vars; returns (rc, json result, text)."""
-    inventory = os.environ.get("MOLECULE_INVENTORY_FILE")
-    if not inventory:
-        pytest.skip("needs MOLECULE_INVENTORY_FILE: run through `molecule verify`")
-    project = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.path.dirname(os.path.dirname(SCENARIO_DIR)))
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1",
-               ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_PIPELINING="True",
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(project, ".collections"))
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        json.dump(extra_vars, handle)
-    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory,
-           "-e", "@" + handle.name, os.path.join(SCENARIO_DIR, "tests", "play_nfs_server.yml")]
-    if check:
-        cmd += ["--check", "--diff"]
-    try:
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=PLAYBOOK_TIMEOUT, check=False)
-    finally:
-        os.unlink(handle.name)
-    try:
-        data = json.loads(proc.stdout)
-    except ValueError:
-        data = None
-    return proc.returncode, data, proc.stdout[-6000:] + proc.stderr[-3000:]
+    return molecule_play(os.path.join(SCENARIO_DIR, "tests", "play_nfs_server.yml"), extra_vars, check=check, timeout=PLAYBOOK_TIMEOUT)
 
 
 def result_of(data, name_part):
