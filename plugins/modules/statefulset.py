@@ -446,6 +446,20 @@ pvc_names:
   type: list
   elements: str
   sample: [nginx-pvc-web-0, nginx-pvc-web-1, nginx-pvc-web-2]
+foreign_fields:
+  description:
+    - Fields of the pod template and the claim templates that another field manager set (a
+      C(kubectl patch), another controller), read from the StatefulSet's C(metadata.managedFields);
+      server-side apply keeps them, so each run also warns, naming the managers and fields.
+      C(kubectl rollout restart)'s C(restartedAt) annotation and replicas set through the scale
+      subresource are left out. In check mode, as the object would be stored.
+  returned: state=present
+  type: list
+  elements: dict
+  contains:
+    manager: {description: The other field manager's name., type: str}
+    field: {description: The field, dotted, list items by their key (C(containers[name=web]))., type: str}
+  sample: [{manager: kubectl-patch, field: "spec.template.metadata.labels.tier"}]
 recreated_because:
   description: The immutable fields whose change made the module recreate the StatefulSet.
   returned: when recreated

@@ -94,6 +94,25 @@ def test_reapply_is_unchanged_and_sends_no_write(lab, ns, run):
     assert second["rollout"]["ready"] is True
 
 
+def test_template_fields_set_by_another_field_manager_are_reported(lab, ns, run):
+    # Issue 24.8: a `kubectl patch` of the pod template was kept by server-side apply and never
+    # reported. `kubectl rollout restart`'s annotation is expected and left out.
+    sc = static_storage(lab, ns, 1)
+    args = sts_args(lab, ns, replicas=1, volume_claim_templates=vct(sc), wait=False)
+    first = run("statefulset", args)
+    assert first["changed"] is True and first["foreign_fields"] == [], first
+    lab.lab.kubectl("-n", ns, "patch", "statefulset", "web", "--type", "merge", "--field-manager", "kubectl-patch",
+                    "-p", '{"spec":{"template":{"metadata":{"labels":{"tier":"edge"}}}}}')
+    lab.lab.kubectl("-n", ns, "rollout", "restart", "statefulset/web")
+    again = run("statefulset", args)
+    assert not again.get("failed"), again.get("msg")
+    assert again["changed"] is False
+    assert again["foreign_fields"] == [{"manager": "kubectl-patch", "field": "spec.template.metadata.labels.tier"}]
+    warning = " ".join(again.get("warnings") or [])
+    assert f"StatefulSet {ns}/web: fields of the pod template or claim templates were set by another field manager" in warning
+    assert "kubectl-patch: spec.template.metadata.labels.tier" in warning and "restartedAt" not in warning
+
+
 def test_check_mode_persists_nothing_and_shows_diff(lab, ns, run):
     lab.reset_stats()
     res = run("statefulset", sts_args(lab, ns, replicas=2), check=True, diff=True)

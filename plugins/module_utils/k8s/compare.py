@@ -9,6 +9,7 @@ StatefulSet runner (does a change touch an immutable field?) all build on them.
 
 from __future__ import annotations
 
+import json
 import re
 
 # A Kubernetes resource quantity (k8s.io/apimachinery/pkg/api/resource): a signed decimal
@@ -164,3 +165,49 @@ def immutable_changes(desired, live):
 
 def _vct_essence(vct):
     return {"metadata": {"name": vct["metadata"]["name"]}, "spec": vct.get("spec") or {}}
+
+
+# Fields of the pod template that others set by design, not reported: `kubectl rollout restart`
+# stamps this annotation (replicas, set by `kubectl scale` or an autoscaler, are outside the
+# template).
+EXPECTED_FOREIGN = (("spec", "template", "metadata", "annotations", "kubectl.kubernetes.io/restartedAt"),)
+
+
+def _fieldset_leaves(fields, path=()):
+    """The leaf paths of a managedFields ``fieldsV1`` tree, readable: ``f:x`` as x,
+    ``k:{"name":"web"}`` as ``[name=web]``, ``v:...`` as ``[=value]``, ``i:N`` as ``[N]``."""
+    leaves = []
+    for key, sub in (fields or {}).items():
+        if key == ".":
+            continue
+        kind, _sep, raw = key.partition(":")
+        if kind == "k":
+            try:
+                step = "[" + ",".join(f"{k}={v}" for k, v in json.loads(raw).items()) + "]"
+            except (ValueError, AttributeError):
+                step = f"[{raw}]"
+        elif kind == "v":
+            step = f"[={raw}]"
+        elif kind == "i":
+            step = f"[{raw}]"
+        else:
+            step = raw
+        children = {k: v for k, v in (sub or {}).items() if k != "."}
+        leaves.extend(_fieldset_leaves(children, path + (step,)) if children else [path + (step,)])
+    return leaves
+
+
+def foreign_template_fields(live, manager, under=(("spec", "template"), ("spec", "volumeClaimTemplates"))):
+    """``[(other manager, dotted path)]``: fields of the pod template and claim templates of ``live``
+    that a manager other than ``manager`` set (its managedFields, subresources left out) and
+    that server-side apply keeps (another manager's field is never removed by ours), except
+    :data:`EXPECTED_FOREIGN`. Sorted."""
+    found = set()
+    for entry in ((live or {}).get("metadata") or {}).get("managedFields") or []:
+        if entry.get("manager") == manager or entry.get("subresource"):
+            continue
+        for leaf in _fieldset_leaves(entry.get("fieldsV1") or {}):
+            if leaf in EXPECTED_FOREIGN or not any(leaf[:len(prefix)] == prefix for prefix in under):
+                continue
+            found.add((entry.get("manager") or "(unnamed)", ".".join(leaf).replace(".[", "[")))
+    return sorted(found)

@@ -26,7 +26,7 @@ from ansible_collections.stateful.nfs.plugins.module_utils.k8s.apply import (
     needs_apply,
     sanitize,
 )
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s.compare import immutable_changes
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.compare import foreign_template_fields, immutable_changes
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import (
     ApiError,
     ImmutableFieldError,
@@ -358,6 +358,20 @@ def server_validate(client, p, manifests_and_lives, force):
                              f"the API server refuses {ref}: {exc.api_message}")
 
 
+def _report_foreign_fields(outcome, ref, live):
+    """Warn about template fields another field manager set: server-side apply keeps them."""
+    found = foreign_template_fields(live, FIELD_MANAGER)
+    outcome.extra["foreign_fields"] = [{"manager": manager, "field": field} for manager, field in found]
+    if found:
+        managers = {}
+        for manager, field in found:
+            managers.setdefault(manager, []).append(field)
+        said = "; ".join(f"{manager}: {', '.join(fields)}" for manager, fields in managers.items())
+        outcome.warn(f"{ref}: fields of the pod template or claim templates were set by another field manager "
+                     f"and are kept (server-side apply never removes another manager's fields): {said}. Put them "
+                     "into the definition to own them, or remove them with the tool that set them")
+
+
 def run_statefulset(client, p, check_mode, outcome, clock=None, sleep=None, interval=None):
     """Converge the StatefulSet and its Service to ``p`` (``validation.validate_statefulset_params``' result)."""
     if p["state"] == "absent":
@@ -422,6 +436,7 @@ def run_statefulset(client, p, check_mode, outcome, clock=None, sleep=None, inte
     spec = sts_manifest["spec"]
     start = (spec.get("ordinals") or {}).get("start") or 0
     outcome.extra["statefulset"] = outcome.results[-1].after
+    _report_foreign_fields(outcome, sts_ref, outcome.results[-1].after)
     outcome.extra["pvc_names"] = [f"{claim}-{p['name']}-{start + i}"
                                   for claim in p["claim_templates"] for i in range(spec.get("replicas", 1))]
     if p["wait"] and not check_mode:

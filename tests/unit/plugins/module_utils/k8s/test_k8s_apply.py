@@ -207,3 +207,27 @@ def test_delete_and_delete_absent(fake_api, client):
     again = apply.delete_object(client, ref)
     assert (again.changed, again.action) == (False, "absent")
     assert fake_api.writes() == []
+
+
+# ---------------------------------------------------------------- fields of other managers
+def test_foreign_template_fields_names_other_managers_fields_under_the_templates_only():
+    from ansible_collections.stateful.nfs.plugins.module_utils.k8s.compare import foreign_template_fields
+
+    live = {"metadata": {"managedFields": [
+        {"manager": "stateful.nfs", "operation": "Apply", "fieldsV1": {"f:spec": {"f:template": {"f:spec": {
+            "f:containers": {'k:{"name":"web"}': {".": {}, "f:image": {}}}}}}}},
+        {"manager": "kubectl-patch", "operation": "Update", "fieldsV1": {"f:spec": {"f:replicas": {}, "f:template": {
+            "f:metadata": {"f:labels": {"f:tier": {}},
+                           "f:annotations": {"f:kubectl.kubernetes.io/restartedAt": {}}},
+            "f:spec": {"f:containers": {'k:{"name":"web"}': {"f:args": {}}}}}}}},
+        {"manager": "hpa", "operation": "Update", "subresource": "scale", "fieldsV1": {"f:spec": {"f:replicas": {}}}},
+        {"manager": "kube-controller-manager", "operation": "Update", "subresource": "status",
+         "fieldsV1": {"f:status": {"f:replicas": {}}}},
+        {"manager": "editor", "operation": "Update", "fieldsV1": {"f:spec": {"f:volumeClaimTemplates": {}}}},
+    ]}}
+    assert foreign_template_fields(live, "stateful.nfs") == [
+        ("editor", "spec.volumeClaimTemplates"),
+        ("kubectl-patch", "spec.template.metadata.labels.tier"),
+        ("kubectl-patch", "spec.template.spec.containers[name=web].args"),
+    ]
+    assert foreign_template_fields({"metadata": {}}, "stateful.nfs") == []
