@@ -457,8 +457,12 @@ foreign_fields:
   type: list
   elements: dict
   contains:
-    manager: {description: The other field manager's name., type: str}
-    field: {description: The field, dotted, list items by their key (C(containers[name=web]))., type: str}
+    manager:
+      description: The other field manager's name.
+      type: str
+    field:
+      description: The field, dotted; list items by their key (C(containers[name=web])).
+      type: str
   sample: [{manager: kubectl-patch, field: "spec.template.metadata.labels.tier"}]
 recreated_because:
   description: The immutable fields whose change made the module recreate the StatefulSet.
