@@ -40,8 +40,9 @@ host kinds                Clients; CLIENT blocks in exports(5)'s precedence ("Ma
 ========================  ==============================================================
 
 Refused for NFS-Ganesha (they change access or security and Ganesha cannot say them):
-settings that differ by flavor after ``sec=`` (Ganesha has one Access_Type, Squash and
-PrivilegedPort per CLIENT for all of its SecTypes), ``security_label`` (Ganesha 4 sets
+settings that differ by flavor after ``sec=`` in what they mean (Ganesha has one Access_Type,
+Squash and PrivilegedPort per CLIENT for all of its SecTypes; flavors that differ only in
+root_squash while all_squash is on mean the same and are accepted), ``security_label`` (Ganesha 4 sets
 security labels per EXPORT, not per client) and ``xprtsec=`` without ``none`` (Ganesha
 serves no RPC-with-TLS, so it would let in the clear-text clients the kernel refuses).
 Accepted and ignored, listed in :data:`GANESHA_IGNORED` with the reason: options that
@@ -283,11 +284,18 @@ def _ganesha_host(host):
     return host, _HOST_PRECEDENCE[kind]
 
 
+def _ganesha_access(own):
+    """(Access_Type, Squash, PrivilegedPort) of one flavor's settings: all_squash squashes root
+    too, so with it root_squash and no_root_squash mean the same (nfsd, nfsd_setuser)."""
+    squash = 'All_Squash' if 'all_squash' in own else ('Root_Squash' if 'root_squash' in own else 'No_Root_Squash')
+    return 'RO' if 'ro' in own else 'RW', squash, 'insecure' not in own
+
+
 def _ganesha_refusals(options, meaning):
     """Why Ganesha cannot express ``options`` (empty when it can)."""
     refusals = []
     per_flavor = [(name, own & set(PER_FLAVOR_SETTINGS)) for name, own in meaning.flavors]
-    if len({own for _name, own in per_flavor}) > 1:
+    if len({_ganesha_access(own) for _name, own in per_flavor}) > 1:
         said = '; '.join(f'sec={name} gets ' + ','.join(_spelled(PER_FLAVOR_SETTINGS, own)) for name, own in per_flavor)
         refusals.append(f'{said}: NFS-Ganesha has one Access_Type, Squash and PrivilegedPort per CLIENT for all '
                         'of its SecTypes (ganesha-export-config(8)), so settings that differ by flavor cannot be '
@@ -320,8 +328,7 @@ def ganesha_client(host, options):
     if refusals:
         raise ExportsError('client {} with options {}: not possible with nfs_server_backend ganesha: {}'.format(
             host or '*', ','.join(options) or '(none)', '; '.join(refusals)))
-    own = meaning.flavors[0][1]
-    squash = 'All_Squash' if 'all_squash' in own else ('Root_Squash' if 'root_squash' in own else 'No_Root_Squash')
+    access, squash, privileged = _ganesha_access(meaning.flavors[0][1])
     clients, precedence = _ganesha_host(host)
     sec_types = []
     for name, _own in meaning.flavors:
@@ -331,9 +338,9 @@ def ganesha_client(host, options):
     for opt in options:
         if opt.partition('=')[0] in GANESHA_IGNORED and opt not in ignored:
             ignored.append(opt)
-    return {'Clients': clients, 'Access_Type': 'RO' if 'ro' in own else 'RW', 'Squash': squash,
+    return {'Clients': clients, 'Access_Type': access, 'Squash': squash,
             'Anonymous_Uid': meaning.values['anonuid'], 'Anonymous_Gid': meaning.values['anongid'],
-            'PrivilegedPort': 'insecure' not in own, 'SecType': sec_types, 'ignored': ignored,
+            'PrivilegedPort': privileged, 'SecType': sec_types, 'ignored': ignored,
             'precedence': precedence}
 
 

@@ -120,3 +120,9 @@ def test_every_client_ganesha_cannot_express_is_named_at_once():
         ganesha_clients(clients)
     assert 'client 10.0.0.1' in str(info.value) and 'client 10.0.0.3' in str(info.value)
     assert '10.0.0.2' not in str(info.value)
+
+
+def test_flavors_that_differ_only_where_all_squash_makes_it_moot_are_accepted():
+    # all_squash squashes root too: root_squash or not, both flavors mean All_Squash.
+    entry = ganesha_client('10.0.0.1', ['all_squash', 'sec=sys', 'root_squash', 'sec=krb5p', 'no_root_squash'])
+    assert (entry['Squash'], entry['SecType']) == ('All_Squash', ['sys', 'krb5p'])
