@@ -21,12 +21,13 @@ from ansible_collections.stateful.nfs.plugins.module_utils.nfs_probe import Prob
 NFS_VOLUME_CHECK_OPTIONS = {
     'volumes': {'type': 'list', 'elements': 'dict', 'required': True, 'options': {
         'name': {'type': 'str', 'required': True},
-        'directory': {'type': 'path', 'required': True},
+        'directory': {'type': 'path'},
         'path': {'type': 'str', 'required': True},
         'content': {'type': 'str'},
     }},
     'file': {'type': 'str', 'required': True},
     'write': {'type': 'bool', 'default': False},
+    'read': {'type': 'bool', 'default': False},
     'server': {'type': 'str', 'default': '127.0.0.1'},
     'export': {'type': 'str', 'required': True},
     'timeout': {'type': 'int', 'default': 10},
@@ -45,10 +46,10 @@ def check_volume_params(params):
         raise ModuleError(f"timeout must be at least 1 second, got {params['timeout']}")
     for index, volume in enumerate(params['volumes']):
         path = posixpath.normpath(volume['path'])
-        if not (path + '/').startswith(export.rstrip('/') + '/') or path == export:
-            raise ModuleError(f"volumes[{index}].path {volume['path']!r} is not a directory under export {export!r}")
-        if params['write'] and volume['content'] is None:
-            raise ModuleError(f'volumes[{index}].content is required with write=true')
+        if not (path + '/').startswith(export.rstrip('/') + '/'):
+            raise ModuleError(f"volumes[{index}].path {volume['path']!r} is not the export {export!r} or a directory under it")
+        if params['write'] and (volume['content'] is None or volume['directory'] is None):
+            raise ModuleError(f'volumes[{index}]: content and directory are required with write=true')
 
 
 def _read(path):
@@ -76,8 +77,8 @@ def _write(path, text):
 def _place(volume, file_name, check_mode, diff):
     """The volume's row; writes its content into the file when it differs (not in check mode)."""
     row = {'name': volume['name'], 'directory': volume['directory'],
-           'directory_exists': os.path.isdir(volume['directory']), 'written': False,
-           'nfs_content': None, 'nfs_error': None}
+           'directory_exists': os.path.isdir(volume['directory']) if volume['directory'] else None,
+           'written': False, 'nfs_content': None, 'nfs_error': None}
     if volume['content'] is None or not row['directory_exists']:
         return row
     target = os.path.join(volume['directory'], file_name)
@@ -92,7 +93,7 @@ def _place(volume, file_name, check_mode, diff):
 
 
 def run_volume_check(module, result):
-    """The module's run: check each directory, write (``write``), read back through NFS."""
+    """The module's run: check each directory, write (``write``), read through NFS (``write`` or ``read``)."""
     params = module.params
     check_volume_params(params)
     export = '/' + params['export'].strip('/')
@@ -103,9 +104,10 @@ def run_volume_check(module, result):
     # Read back what is on the disk: in check mode only files that would not change.
     to_read = {}
     for volume, row in zip(params['volumes'], rows):
-        if params['write'] and row['directory_exists'] and not (module.check_mode and row['written']):
+        wanted = (params['write'] and row['directory_exists']) or (params['read'] and row['directory_exists'] is not False)
+        if wanted and not (module.check_mode and row['written']):
             relative = posixpath.normpath(volume['path'])[len(export.rstrip('/')):]
-            to_read[posixpath.join(relative, params['file'])] = row
+            to_read[posixpath.join('/', relative.lstrip('/'), params['file'])] = row
     if to_read:
         try:
             read = read_through_nfs(params['server'], export, list(to_read), socket.gethostname(),

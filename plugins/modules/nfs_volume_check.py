@@ -12,6 +12,7 @@ version_added: 0.4.0
 description:
   - Runs on the NFS server host. For each volume (a directory the NFS provisioner made for one
     claim), checks that its directory exists on the server's disk.
+  - With O(read=true), reads each volume's file O(file) through NFS and writes nothing.
   - With O(write=true), also puts O(volumes[].content) (plus a newline) into the file O(file) of
     each directory when it differs (a temporary file renamed over it, mode C(0644)), then reads
     every such file back B(through NFS), in one session of the libnfs shared library (the
@@ -34,11 +35,12 @@ options:
         type: str
         required: true
       directory:
-        description: The volume's directory on this host's disk.
+        description:
+          - The volume's directory on this host's disk, checked to exist (RV(volumes[].directory_exists)).
+          - Required with O(write=true); without it the directory is not checked.
         type: path
-        required: true
       path:
-        description: The volume's path as NFS clients see it (the PV's C(spec.nfs.path)), under O(export).
+        description: The volume's path as NFS clients see it (the PV's C(spec.nfs.path)), O(export) or under it.
         type: str
         required: true
       content:
@@ -50,6 +52,12 @@ options:
     required: true
   write:
     description: Write O(volumes[].content) where it differs and read every file back through NFS.
+    type: bool
+    default: false
+  read:
+    description:
+      - Read each volume's file through NFS, writing nothing (what is stored there now, for
+        example before and after a pod is deleted). Implied by O(write=true).
     type: bool
     default: false
   server:
@@ -113,7 +121,7 @@ volumes:
       description: O(volumes[].directory).
       type: str
     directory_exists:
-      description: Whether the directory exists on this host.
+      description: Whether the directory exists on this host; null when O(volumes[].directory) is not given.
       type: bool
     written:
       description: Whether the file was (would be) written.

@@ -122,9 +122,9 @@ def test_refusals_name_the_option(root, capsys, over, message):
 def test_a_volume_outside_the_export_or_without_content_is_refused_naming_it(root, capsys):
     outside = dict(volume(root, "web-0"), path="/srv/other/x")
     rc, out = run(capsys, [volume(root, "web-1"), outside])
-    assert rc == 1 and out["msg"] == "volumes[1].path '/srv/other/x' is not a directory under export '/srv/nfs'"
+    assert rc == 1 and out["msg"] == "volumes[1].path '/srv/other/x' is not the export '/srv/nfs' or a directory under it"
     rc, out = run(capsys, [dict(volume(root, "web-2"), content=None)])
-    assert rc == 1 and out["msg"] == "volumes[0].content is required with write=true"
+    assert rc == 1 and out["msg"] == "volumes[0]: content and directory are required with write=true"
 
 
 def test_a_session_that_cannot_run_fails_the_module(root, capsys, monkeypatch):
@@ -134,3 +134,14 @@ def test_a_session_that_cannot_run_fails_the_module(root, capsys, monkeypatch):
     rc, out = run(capsys, [volume(root, "web-0")])
     assert rc == 1 and out["msg"] == "reading the volumes through NFS: the libnfs shared library is not installed"
     assert out["reason"] == "tool_missing" and out["changed"] is True
+
+
+def test_read_only_reads_through_nfs_without_a_directory_and_writes_nothing(root, capsys):
+    vol = volume(root, "web-0")
+    (Path(vol["directory"]) / "index.html").write_text("stored before\n")
+    rc, out = run(capsys, [{"name": "web-0", "path": vol["path"]}], write=False, read=True)
+    assert rc == 0 and out["changed"] is False
+    assert rows(out) == [("web-0", None, False, "stored before", None)]
+    # The volume's own path as the export: the file is at the export's root.
+    rc, out = run(capsys, [{"name": "web-0", "path": vol["path"]}], write=False, read=True, export=vol["path"])
+    assert root.calls[-1] == ("127.0.0.1", vol["path"], ["/index.html"])
