@@ -6,6 +6,9 @@ Three kinds, the same on every run (hypothesis with a fixed seed):
 * ``generated-*``: files drawn from the property tests' ``exports_files()`` strategy, which
   writes the same exports in many spellings (quotes, octal escapes, continuations, tabs,
   comments, CRLF, a missing final newline);
+* ``optionlists``: the option lists of tests/support/export_corpus.py, one export line each
+  (``/srv/optionlists/NNN 10.213.x.y(options)``): the lists the nfs_server scenario loads into
+  NFS-Ganesha, so the kernel and Ganesha are compared with the same model on the same lists;
 * ``module-*``: exports drawn from the property tests' ``exports`` strategy, written one
   after the other into a file by the nfs_export module itself (its ``main()``, as the unit
   tests run it). The module refuses what fails its validation (contradicting options, an
@@ -30,6 +33,8 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.stateful.nfs.plugins.module_utils.exports import Defaults
 from ansible_collections.stateful.nfs.plugins.modules import nfs_export
 from hypothesis import HealthCheck, Phase, given, seed, settings
+
+from tests.support.export_corpus import corpus_host, draw_option_lists
 
 UNIT = REPO / 'tests' / 'unit' / 'plugins'
 # The same corpus on every run.
@@ -75,6 +80,13 @@ def generated_files(count):
     properties = _load(UNIT / 'module_utils' / 'test_exports_properties.py')
     texts = [text for _model, text in draw(properties.exports_files(), count * 3) if text.strip()]
     return [(f'generated-{i:03d}', text) for i, text in enumerate(texts[:count])]
+
+
+def option_list_files():
+    """The shared option-list corpus as one exports file, as [(name, text)]."""
+    lines = [f'/srv/optionlists/{index:03d} {corpus_host(index)}({",".join(options)})'
+             for index, options in enumerate(draw_option_lists())]
+    return [('optionlists', '\n'.join(lines) + '\n')]
 
 
 def run_nfs_export(args):

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 from conftest import exportfs_entries
-from exports_corpus import fixture_files, generated_files, module_written_files
+from exports_corpus import fixture_files, generated_files, module_written_files, option_list_files
 
 from ansible_collections.stateful.nfs.plugins.module_utils.export_meaning import exportfs_options
 from ansible_collections.stateful.nfs.plugins.module_utils.exports import (
@@ -173,7 +173,7 @@ def _hosts_file(texts):
 
 @pytest.fixture(scope='module')
 def corpus(tmp_path_factory):
-    files = fixture_files() + generated_files(GENERATED_FILES)
+    files = fixture_files() + generated_files(GENERATED_FILES) + option_list_files()
     written, count, refused = module_written_files(tmp_path_factory.mktemp('module'), MODULE_EXPORTS,
                                                    MODULE_EXPORTS_PER_FILE)
     return {'files': files + written, 'module_exports_written': count, 'module_refusals': refused}
@@ -203,10 +203,11 @@ def test_real_exportfs_agrees_with_the_parser(server, corpus):
     assert server.check_output('exportfs -v') == real_before
 
     results = json.loads(server.check_output('python3 -c ' + shlex.quote(FETCH_SCRIPT) + ' ' + VM_CORPUS))
-    disagreements, entries, duplicates, stderr = [], 0, 0, {}
+    disagreements, entries, duplicates, stderr, real_keys = [], 0, 0, {}, set()
     for name, text in files:
         out = {ext: results[f'{name}.exports.{ext}'] for ext in ('v', 's', 'err', 'rc')}
         real = exportfs_table(out['v'], out['s'])
+        real_keys.update(real)
         ours, duplicated = parser_table(text)
         entries += len(real)
         for key in sorted(set(real) | set(ours)):
@@ -225,7 +226,7 @@ def test_real_exportfs_agrees_with_the_parser(server, corpus):
             stderr[name] = errors
     report = {
         'files': len(files),
-        'files_by_kind': {kind: sum(1 for n, _ in files if n.startswith(kind)) for kind in ('fixture', 'generated', 'module')},
+        'files_by_kind': {kind: sum(1 for n, _ in files if n.startswith(kind)) for kind in ('fixture', 'generated', 'optionlists', 'module')},
         'module_exports_written': corpus['module_exports_written'],
         'module_exports_refused': len(corpus['module_refusals']),
         'resolved_host_names': host_count,
@@ -241,5 +242,7 @@ def test_real_exportfs_agrees_with_the_parser(server, corpus):
     REPORT.write_text(json.dumps(report, indent=2) + '\n')
     print(json.dumps(report, indent=2))
     assert entries > 0
+    # Every list of the shared corpus reached the kernel and was compared.
+    assert sum(1 for key in real_keys if key[0].startswith('/srv/optionlists/')) == len(option_list_files()[0][1].splitlines())
     assert not disagreements, json.dumps(disagreements[:10], indent=2)
     assert not stderr, stderr

@@ -3,7 +3,8 @@
 module_utils/export_meaning.py gives each exports(5) option list one meaning, the kernel's
 as exportfs gives it (proven against the real exportfs by the nfs_kernel_vm scenario,
 test_50), and the role writes Ganesha's CLIENT blocks from it. Here a generated corpus of
-option lists (fixed seed) goes through the role into the real NFS-Ganesha of both servers,
+option lists (fixed seed, tests/support/export_corpus.py: the nfs_kernel_vm scenario loads the
+same lists into the real exportfs) goes through the role into the real NFS-Ganesha of both servers,
 and what Ganesha parsed is read back over its DBus interface (org.ganesha.nfsd.exportmgr
 DisplayExport: per client, the permission bits, the bits its CLIENT block set, the anonymous
 ids) and compared with the model. Lists Ganesha cannot express must be refused by the role
@@ -15,21 +16,20 @@ tried. The last test restores the scenario's configuration.
 """
 
 import json
-import random
 import uuid
 from pathlib import Path
 
 import pytest
 from conftest import CLIENT, SERVERS, container_ip, docker_host, run_role
 
+from tests.support.export_corpus import corpus_host, draw_option_lists
+
 from ansible_collections.stateful.nfs.plugins.module_utils.export_meaning import ganesha_client
-from ansible_collections.stateful.nfs.plugins.module_utils.exports import ExportsError, validate_options
+from ansible_collections.stateful.nfs.plugins.module_utils.exports import ExportsError
 
 # These tests drive ansible-playbook themselves; run them once, not per host.
 testinfra_hosts = ["docker://" + SERVERS[0]]
 
-SEED = 2026
-CORPUS_SIZE = 150
 DIFF_PATH = "/srv/nfs/differential"
 ACCESS_PATH = "/srv/nfs/access"
 # The scenario's own exports (molecule.yml), kept while the corpus is loaded.
@@ -38,19 +38,6 @@ SCENARIO_EXPORTS = [
     {"path": "/srv/nfs/squashed", "clients": [{"host": "172.16.0.0/12", "options": "rw,sync,no_subtree_check,root_squash"}],
      "owner": "nobody", "group": "nogroup", "mode": "0770"},
 ]
-# Choices per option family; a list draws one element of each family.
-FAMILIES = [
-    [[], ["rw"], ["ro"]],
-    [[], ["root_squash"], ["no_root_squash"], ["all_squash"], ["no_all_squash"], ["root_squash", "all_squash"],
-     ["no_all_squash", "no_root_squash"]],
-    [[], ["secure"], ["insecure"]],
-    [[], ["anonuid=1000"], ["anongid=2000"], ["anonuid=0", "anongid=0"], ["anonuid=70000", "anongid=70001"]],
-    [[], ["sync"], ["async"]],
-    [[], ["no_subtree_check"], ["subtree_check"]],
-    [[], ["wdelay"], ["no_wdelay"], ["hide"], ["nohide"], ["crossmnt"], ["insecure_locks"], ["no_acl"],
-     ["nordirplus"], ["pnfs"], ["fsid=7"], ["mountpoint"]],
-]
-FLAVORS = ["sys", "unix", "none", "null", "krb5", "krb5i", "krb5p"]
 REFUSED_EXAMPLES = [["sec=sys", "rw", "sec=krb5", "ro"], ["security_label", "rw"], ["xprtsec=tls", "rw"]]
 
 # Ganesha's export permission bits (src/include/nfs_exports.h, "Constants for export
@@ -66,27 +53,6 @@ FLAVOR_MASK = 0x1F000
 # The figures of the last run (corpus, agreements per server), outside the tracked tree.
 REPORT = Path(__file__).resolve().parents[3] / ".lab" / "nfs_server-ganesha-differential.json"
 COMPARED = ("Access_Type", "Squash", "PrivilegedPort", "SecType", "Anonymous_Uid", "Anonymous_Gid")
-
-
-def draw_option_lists(rng, count):
-    """``count`` option lists exportfs and the role accept, the same on every run."""
-    lists = []
-    while len(lists) < count:
-        options = [o for family in FAMILIES for o in rng.choice(family)]
-        rng.shuffle(options)
-        shape = rng.random()
-        if shape < 0.5:
-            options.insert(rng.randrange(len(options) + 1), "sec=" + ":".join(rng.sample(FLAVORS, rng.randint(1, 2))))
-        elif shape < 0.65:
-            # Two sec= sections: the second flavor starts from the settings as they are then.
-            first, second = rng.sample(["sys", "krb5", "krb5p", "none"], 2)
-            options = ["sec=" + first] + options + ["sec=" + second] + rng.choice(FAMILIES[0] + FAMILIES[1])
-        try:
-            validate_options(options, "corpus")
-        except ExportsError:
-            continue
-        lists.append(options)
-    return lists
 
 
 def reported_name(name):
@@ -127,10 +93,9 @@ def displayed_clients(host, path):
 
 @pytest.fixture(scope="module")
 def corpus():
-    option_lists = draw_option_lists(random.Random(SEED), CORPUS_SIZE)  # noqa: S311 (a fixed corpus, not secrets)
     accepted, refused = [], []
-    for index, options in enumerate(option_lists):
-        host = f"10.213.{index // 200}.{index % 200 + 1}"
+    for index, options in enumerate(draw_option_lists()):
+        host = corpus_host(index)
         try:
             expected = ganesha_client(host, options)
         except ExportsError as exc:
