@@ -108,7 +108,7 @@ def test_template_fields_set_by_another_field_manager_are_reported(lab, ns, run)
     assert not again.get("failed"), again.get("msg")
     assert again["changed"] is False
     assert again["foreign_fields"] == [{"manager": "kubectl-patch", "field": "spec.template.metadata.labels.tier"}]
-    warning = " ".join(again.get("warnings") or [])
+    warning = " ".join(str(w) for w in again.get("warnings") or [])
     assert f"StatefulSet {ns}/web: fields of the pod template or claim templates were set by another field manager" in warning
     assert "kubectl-patch: spec.template.metadata.labels.tier" in warning and "restartedAt" not in warning
 

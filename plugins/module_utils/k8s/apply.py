@@ -189,6 +189,8 @@ class Result:
         self.warnings = warnings or []
         # fields of the manifest that the server's answer lacks (see compare.dropped_fields)
         self.dropped = []
+        # the object as the server keeps it, bookkeeping included (managedFields), when known
+        self.stored = None
 
     def diff(self):
         return {
@@ -226,13 +228,16 @@ def apply_object(client, desired, check_mode=False, force=True, live=None, live_
     write, reason = needs_apply(desired, live)
     before = sanitize(live)
     if not write:
-        return Result(ref, "unchanged", False, before, before, reason)
+        result = Result(ref, "unchanged", False, before, before, reason)
+        result.stored = live
+        return result
     answer = client.apply(desired, FIELD_MANAGER, dry_run=check_mode, force=force)
     after = sanitize(answer)
     changed = live is None or before != after
     action = "create" if live is None else ("update" if changed else "unchanged")
     result = Result(ref, action, changed, before, after, reason)
     result.dropped = [format_path(path) for path in dropped_fields(desired, answer)]
+    result.stored = answer
     return result
 
 

@@ -436,7 +436,7 @@ def run_statefulset(client, p, check_mode, outcome, clock=None, sleep=None, inte
     spec = sts_manifest["spec"]
     start = (spec.get("ordinals") or {}).get("start") or 0
     outcome.extra["statefulset"] = outcome.results[-1].after
-    _report_foreign_fields(outcome, sts_ref, outcome.results[-1].after)
+    _report_foreign_fields(outcome, sts_ref, outcome.results[-1].stored)
     outcome.extra["pvc_names"] = [f"{claim}-{p['name']}-{start + i}"
                                   for claim in p["claim_templates"] for i in range(spec.get("replicas", 1))]
     if p["wait"] and not check_mode:

@@ -342,3 +342,17 @@ def test_definition_and_shorthand_options_exclude_each_other(fake_api, capsys):
     res = run_module(statefulset.main, definition_args(fake_api, image="redis:8"), capsys)
     assert res["failed"] and res["msg"] == "parameters are mutually exclusive: definition|image"
     assert fake_api.requests == []
+
+
+def test_fields_another_manager_set_are_reported_also_on_an_unchanged_run(fake_api, capsys):
+    res = run_module(statefulset.main, args(fake_api), capsys)
+    assert res["changed"] is True and res["foreign_fields"] == []
+    live = fake_api.get("StatefulSet", "web", "default")
+    live["metadata"]["managedFields"].append(
+        {"manager": "kubectl-patch", "operation": "Update", "apiVersion": "apps/v1", "fieldsType": "FieldsV1",
+         "fieldsV1": {"f:spec": {"f:template": {"f:metadata": {"f:labels": {"f:tier": {}}}}}}})
+    live["spec"]["template"]["metadata"]["labels"]["tier"] = "edge"
+    res = run_module(statefulset.main, args(fake_api), capsys)
+    assert res["changed"] is False
+    assert res["foreign_fields"] == [{"manager": "kubectl-patch", "field": "spec.template.metadata.labels.tier"}]
+    assert any("kubectl-patch: spec.template.metadata.labels.tier" in str(w) for w in res.get("warnings", [])), res.get("warnings")
