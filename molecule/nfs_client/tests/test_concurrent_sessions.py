@@ -22,14 +22,21 @@ testinfra_hosts = [SERVER]
 
 DOCKER = shutil.which('docker') or '/usr/bin/docker'
 HERE = os.path.dirname(os.path.abspath(__file__))
-MODULE_UTILS = os.path.join(HERE, '..', '..', '..', 'plugins', 'module_utils', 'nfs_probe.py')
+MODULE_UTILS = os.path.join(HERE, '..', '..', '..', 'plugins', 'module_utils')
+# The probe's module_utils files, laid out on each node as the collection's package (nfs_probe
+# imports its libnfs session program from nfs_libnfs_session).
+NODE_ROOT = '/tmp/snfs-probe'
+NODE_PACKAGE = NODE_ROOT + '/ansible_collections/stateful/nfs/plugins/module_utils'
+FILES = ('nfs_probe.py', 'nfs_libnfs_session.py')
 SHARE = '/srv/nfs/share'
 ROUNDS = 10
 ROUND_TIMEOUT = 60
 
-# Appended to module_utils/nfs_probe.py (importable without Ansible) and run by python3 on the node.
+# Run by python3 on the node, with the probe's module_utils from NODE_ROOT (no Ansible there).
 DRIVER = '''
 import json as _json, sys as _sys
+_sys.path.insert(0, %(root)r)
+from ansible_collections.stateful.nfs.plugins.module_utils.nfs_probe import ProbeFailure, userspace_round_trip
 _steps = []
 try:
     userspace_round_trip(%(server)r, %(export)r, _sys.argv[1], 4, 10, True, "python3", _steps)
@@ -60,9 +67,18 @@ def _collect(procs):
     return out
 
 
+def _install_probe(node):
+    """The probe's module_utils files into NODE_PACKAGE on ``node``."""
+    for name in FILES:
+        with open(os.path.join(MODULE_UTILS, name), 'rb') as handle:
+            subprocess.run([DOCKER, 'exec', '-i', node, 'sh', '-c', f'mkdir -p {NODE_PACKAGE} && cat > {NODE_PACKAGE}/{name}'],
+                           stdin=handle, check=True, timeout=30, capture_output=True)
+
+
 def test_userspace_proofs_at_once_with_equal_pids_all_pass():
-    with open(MODULE_UTILS) as handle:
-        program = handle.read() + DRIVER % {'server': SERVER, 'export': SHARE}
+    for node in NODES:
+        _install_probe(node)
+    program = DRIVER % {'server': SERVER, 'export': SHARE, 'root': NODE_ROOT}
     failed = []
     for round_no in range(ROUNDS):
         # The program in argv, not on stdin: feeding stdin one node after the other staggered them.
