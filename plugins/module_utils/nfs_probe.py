@@ -409,6 +409,17 @@ def telling_line(text):
     return lines[-1] if lines else ''
 
 
+def _run_session(request, python, bound, runner):
+    """Run the libnfs session program (``nfs_libnfs_session``) for ``request`` in a child
+    ``python``, bounded by ``bound`` seconds: ``(rc, out, err)``. Raises ProbeFailure
+    ``tool_missing`` when the node has no libnfs shared library."""
+    rc, out, err = runner([python, '-c', program_source(), json.dumps(request)], bound)
+    if rc == NO_LIBNFS:
+        raise ProbeFailure('tool_missing', 'the libnfs shared library (libnfs-utils depends on it) is not '
+                           f'installed: {telling_line(err)}', 'tools')
+    return rc, out, err
+
+
 def userspace_round_trip(server, export, node, version, timeout, write, python, steps, runner=run, local_path=None):
     """One libnfs session from this node: mount, write the probe file, read it back, remove it.
 
@@ -425,7 +436,7 @@ def userspace_round_trip(server, export, node, version, timeout, write, python, 
                'client_name': nfs4_client_name(node), 'mode': 'round_trip' if write else 'list',
                'content': content, 'local_path': local_path}
     # Each libnfs call is bounded by timeout; a round trip is a mount and three file operations.
-    rc, out, err = runner([python, '-c', program_source(), json.dumps(request)], timeout * 4 + 5)
+    rc, out, err = _run_session(request, python, timeout * 4 + 5, runner)
     on_disk = os.path.join(local_path or '', name)
     labels = {'mount': f'mount {source}', 'list': 'list (check mode, no write)', 'write': f'write {name}',
               'read': f'read {name}', 'disk': f'read {on_disk} on the disk', 'remove': f'remove {name}'}
@@ -437,9 +448,6 @@ def userspace_round_trip(server, export, node, version, timeout, write, python, 
     if failed is not None:
         step, text = failed
         _fail_from(step, 1, '', text, whats.get(step, step))
-    if rc == NO_LIBNFS:
-        raise ProbeFailure('tool_missing', 'the libnfs shared library (libnfs-utils depends on it) is not '
-                           f'installed: {telling_line(err)}', 'tools')
     if rc != 0:
         _fail_from('session', rc, '', err, f'the libnfs session with {source}')
 
@@ -457,10 +465,7 @@ def read_through_nfs(server, export, paths, node, timeout, python, runner=run):
     request = {'server': server, 'export': '/' + export.strip('/'), 'version': 0,
                'timeout_ms': int(timeout * 1000), 'client_name': nfs4_client_name(node), 'mode': 'read',
                'paths': list(paths)}
-    rc, out, err = runner([python, '-c', program_source(), json.dumps(request)], timeout * (len(paths) + 2) + 5)
-    if rc == NO_LIBNFS:
-        raise ProbeFailure('tool_missing', 'the libnfs shared library (libnfs-utils depends on it) is not '
-                           f'installed: {telling_line(err)}', 'tools')
+    rc, out, err = _run_session(request, python, timeout * (len(paths) + 2) + 5, runner)
     found = {}
     for line in out.splitlines():
         try:
