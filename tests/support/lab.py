@@ -7,6 +7,7 @@ not up.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -182,12 +183,14 @@ def node_images(node: str) -> set[str]:
     return {line for line in out.stdout.split() if not line.startswith("sha256:")}
 
 
-def archive_images(archive: Path) -> set[str]:
-    """The image names in the lab's pod image archive (docker save's manifest.json)."""
+@functools.lru_cache(maxsize=None)
+def archive_images(archive: Path) -> frozenset[str]:
+    """The image names in the lab's pod image archive (docker save's manifest.json), read once
+    per archive (the check runs before every lab test module)."""
     import tarfile
     with tarfile.open(archive) as tar:
         manifest = json.load(tar.extractfile("manifest.json"))
-    return {tag for image in manifest for tag in image.get("RepoTags") or ()}
+    return frozenset(tag for image in manifest for tag in image.get("RepoTags") or ())
 
 
 def restore_lost_images(nodes=NODES) -> list[str]:
