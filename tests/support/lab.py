@@ -183,7 +183,7 @@ def node_images(node: str) -> set[str]:
     return {line for line in out.stdout.split() if not line.startswith("sha256:")}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def archive_images(archive: Path) -> frozenset[str]:
     """The image names in the lab's pod image archive (docker save's manifest.json), read once
     per archive (the check runs before every lab test module)."""
