@@ -40,7 +40,8 @@ description:
   - "Question order, one rule for every survey: first the B(target) questions, where the job acts
     and on what: the variables whose name, without its prefix (O(prefixes)), is C(context) (the
     kubeconfig context), C(namespace) or C(name) (the object's C(metadata.namespace) and
-    C(metadata.name)); then every other question in the order of O(sources) and their C(include)
+    C(metadata.name)), or C(app) (an application of C(statefulset_applications), by name);
+    then every other question in the order of O(sources) and their C(include)
     lists (else the spec's own order); B(tuning) knobs last. A tuning knob is an C(int) or C(float)
     option whose name ends in C(_retries), C(_delay), C(_timeout) or C(_interval) (the words of
     Ansible's C(retries)/C(delay) keywords and of kubernetes.core's C(wait_timeout))."
@@ -134,7 +135,7 @@ BOOL_NOTE = "Answer true or false (AWX passes it as a string; the role reads it 
 TARGET = 0
 OTHER = 1
 TUNING = 2
-TARGET_NAMES = ("context", "namespace", "name")
+TARGET_NAMES = ("context", "namespace", "name", "app")
 TUNING_SUFFIXES = ("_retries", "_delay", "_timeout", "_interval")
 
 

@@ -21,7 +21,9 @@ description:
   - Each claim template gives every pod its own PersistentVolumeClaim C(<template>-<statefulset>-<ordinal>).
   - "Before the first write the definition is judged twice - by the module's own rules (a volume mount naming
     no volume and no claim template, a selector that does not match the pod template's labels, a claim
-    template of a class that does not exist, or of no class on a cluster without a default class), and by the
+    template of a class that does not exist, or of no class on a cluster without a default class, a
+    StatefulSet that would mix with another of its namespace - a selector matching the other's pod labels or
+    the other's selector matching its own, or the other's governing Service), and by the
     API server itself through a dry-run apply (C(dryRun=All), C(fieldValidation=Strict)) - and a refusal names
     the JSON path of the field, for example C(definition.spec.template.spec.containers[0].volumeMounts[1].name)."
   - After applying, a field of the definition that the API server did not keep (a field of a feature gate that
@@ -38,8 +40,9 @@ description:
   - Kubernetes does not allow changing C(spec.volumeClaimTemplates), C(spec.selector), C(spec.serviceName) or
     C(spec.podManagementPolicy) of an existing StatefulSet. Such a change fails before anything is written,
     naming the field, unless O(recreate_on_immutable_change=true).
-  - O(state=absent) deletes the StatefulSet with the chosen O(cascade) and the headless Service. The PVCs, and
-    so the data, are kept unless O(delete_pvcs=true).
+  - O(state=absent) deletes the StatefulSet with the chosen O(cascade) and the headless Service, unless that
+    Service was not created by this collection or governs another StatefulSet too (left in place, with a
+    warning). The PVCs, and so the data, are kept unless O(delete_pvcs=true).
 author:
   - stateful.nfs contributors (!UNKNOWN)
 extends_documentation_fragment:

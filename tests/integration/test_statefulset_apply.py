@@ -1,6 +1,8 @@
 """stateful.nfs.statefulset against the lab cluster: apply, re-apply, check mode, diff, waits, timeouts."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from .conftest import (
@@ -253,3 +255,66 @@ def test_bad_input_fails_naming_it_and_sends_no_write(lab, ns, run, bad, field):
     assert field in res["msg"], res["msg"]
     assert lab.stats()["writes"] == 0 and lab.write_requests() == {}
     assert lab.items(f"/apis/apps/v1/namespaces/{ns}/statefulsets") == []
+
+
+def test_a_second_statefulset_that_would_mix_with_the_first_is_refused_and_teardown_keeps_a_shared_service(
+        lab, ns, run):
+    """Failure mode (issue 24.4): a renamed walkthrough StatefulSet kept Service web and selector
+    app=nginx; the second one then shared both, DNS answered six addresses, and tearing it down
+    deleted the Service the first still used."""
+    first = run("statefulset", sts_args(lab, ns, name="web", replicas=1, labels={"app": "nginx"}, service_name="web"))
+    assert not first.get("failed"), first.get("msg")
+    lab.reset_stats()
+    same_labels = run("statefulset", sts_args(lab, ns, name="shop", replicas=1, labels={"app": "nginx"},
+                                              service_name="shop"))
+    assert same_labels.get("failed") and "would select the pods of StatefulSet " + ns + "/web" in same_labels["msg"]
+    same_service = run("statefulset", sts_args(lab, ns, name="shop", replicas=1, labels={"app": "shop"},
+                                               service_name="web"))
+    assert same_service.get("failed") and f"Service {ns}/web already governs StatefulSet {ns}/web" in same_service["msg"]
+    assert lab.write_requests() == {}, "a refused run writes nothing, not even a dry run"
+    assert lab.http("GET", f"/apis/apps/v1/namespaces/{ns}/statefulsets/shop")[0] == 404
+
+    # one made by hand before (kubectl), governed by the first one's Service: teardown keeps the Service
+    legacy = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "legacy", "namespace": ns},
+              "spec": {"serviceName": "web", "replicas": 0, "selector": {"matchLabels": {"app": "legacy"}},
+                       "template": {"metadata": {"labels": {"app": "legacy"}},
+                                    "spec": {"containers": [{"name": "c", "image": lab.nginx}]}}}}
+    lab.lab.kubectl("apply", "-f", "-", stdin=json.dumps(legacy))
+    down = run("statefulset", {"name": "web", "namespace": ns, "state": "absent"})
+    assert not down.get("failed"), down.get("msg")
+    assert lab.http("GET", f"/apis/apps/v1/namespaces/{ns}/statefulsets/web")[0] == 404
+    assert _svc(lab, ns)["metadata"]["name"] == "web"
+    assert any("also governs StatefulSet(s) legacy" in str(w) for w in down.get("warnings", [])), down.get("warnings")
+
+
+def test_a_rollout_that_needs_a_forced_rollback_fails_early_and_force_rollback_finishes_it(lab, ns, run):
+    """Issue 24.5: a broken template, then the good one again: the pod of the broken revision is
+    never replaced by the controller (OrderedReady, Kubernetes docs "Forced rollback"). The wait
+    says so once it is known (a short grace, not the whole timeout); force_rollback deletes
+    exactly that pod and the rollout finishes."""
+    import time
+
+    assert not run("statefulset", sts_args(lab, ns, replicas=2, wait=True, wait_timeout=ROLLOUT),
+                   via="inproc").get("failed")
+    broken = run("statefulset", sts_args(lab, ns, replicas=2, image=lab.image("busybox"), wait=True, wait_timeout=30),
+                 via="inproc")
+    assert broken.get("failed") and "Timed out after 30s" in broken["msg"], broken.get("msg")
+    start = time.monotonic()
+    # the broken pods: web-1, and web-0 too when web-1 was Ready for a moment between its crashes
+    stuck = sorted(n for n, p in {p["metadata"]["name"]: p for p in pods_of(lab, ns)}.items()
+                   if image_of(p) == lab.image("busybox"))
+    assert "web-1" in stuck
+    back = run("statefulset", sts_args(lab, ns, replicas=2, wait=True, wait_timeout=600), via="inproc")
+    took = time.monotonic() - start
+    assert back.get("failed") and back["forced_rollback"] == stuck, back.get("msg")
+    assert all(f"kubectl delete pod -n {ns} {pod}" in back["msg"] for pod in stuck), back["msg"]
+    assert took < 90, f"known after {took:.0f} s of a 600 s timeout"
+    uids = {p["metadata"]["name"]: p["metadata"]["uid"] for p in pods_of(lab, ns)}
+    done = run("statefulset", sts_args(lab, ns, replicas=2, wait=True, wait_timeout=ROLLOUT, force_rollback=True),
+               via="inproc")
+    assert not done.get("failed"), done.get("msg")
+    assert done["forced_rollback"] == stuck and done["rollout"]["ready"] is True
+    pods = {p["metadata"]["name"]: p for p in pods_of(lab, ns)}
+    assert all(pods[pod]["metadata"]["uid"] != uids[pod] for pod in stuck)
+    assert all(is_ready(p) for p in pods.values())
+    assert {n: image_of(p) for n, p in pods.items()} == {"web-0": lab.nginx, "web-1": lab.nginx}

@@ -334,6 +334,40 @@ def check_claim_classes(client, p, sts):
                              " would stay Pending. Name a class, mark one as default, or set check_storage_class: false")
 
 
+def _statefulset_param(p, path, option):
+    """How a message names a field of the StatefulSet: the shorthand ``option``, or the JSON path."""
+    return option if p["where"] is None else validation.at(p["where"], path)
+
+
+def check_neighbours(client, p, sts):
+    """Refuse a StatefulSet that would mix with another one of its namespace (reads StatefulSets only).
+
+    A StatefulSet's selector that matches another's pod template labels (or the other way round)
+    makes the two controllers, the headless Service and the proof count each other's pods; two
+    StatefulSets governed by one Service share its DNS subdomain and its records. Kubernetes docs,
+    StatefulSets ("Pod Selector") and Labels and Selectors."""
+    spec = sts["spec"]
+    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    for other in client.list("StatefulSet", p["namespace"]):
+        meta, other_spec = other.get("metadata") or {}, other.get("spec") or {}
+        if meta.get("name") == p["name"]:
+            continue
+        ref = "StatefulSet {}/{}".format(p["namespace"], meta.get("name"))
+        other_labels = ((other_spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+        if validation.selector_matches(spec.get("selector"), other_labels) or \
+                validation.selector_matches(other_spec.get("selector"), labels):
+            raise InputError(_statefulset_param(p, "spec.selector", "selector"),
+                             "{sel} would select the pods of {ref} (its selector {other}, its pod labels {labels}), or"
+                             " {ref} yours: two StatefulSets whose selectors match each other's pods fight over them."
+                             " Give this one labels and a selector of its own".format(
+                                 sel=spec.get("selector"), ref=ref, other=other_spec.get("selector"), labels=other_labels))
+        if other_spec.get("serviceName") and other_spec.get("serviceName") == spec.get("serviceName"):
+            raise InputError(_statefulset_param(p, "spec.serviceName", "service_name"),
+                             "Service {}/{} already governs {}: its pods' DNS records would mix with this one's."
+                             " Give this StatefulSet a headless Service of its own".format(
+                                 p["namespace"], spec["serviceName"], ref))
+
+
 def server_validate(client, p, manifests_and_lives, force):
     """Refuse, before the first write, what the API server would refuse: a dry-run apply
     (``dryRun=All``, ``fieldValidation=Strict``) of each object that needs a write, so the
@@ -384,6 +418,8 @@ def run_statefulset(client, p, check_mode, outcome, clock=None, sleep=None, inte
     new_namespace = namespace_to_create(client, p["namespace"], p["create_namespace"])
     if p["check_storage_class"]:
         check_claim_classes(client, p, sts_manifest)
+    if not new_namespace:
+        check_neighbours(client, p, sts_manifest)
 
     live_svc = None
     if p["create_service"]:
@@ -481,8 +517,14 @@ def _statefulset_absent(client, p, check_mode, outcome, clock, sleep):
     if p["create_service"]:
         svc_ref = Ref("Service", service_name, p["namespace"])
         svc = client.get(svc_ref)
+        # another StatefulSet governed by the same Service still needs it (its pods' DNS records)
+        users = [] if svc is None else sorted(
+            o["metadata"]["name"] for o in client.list("StatefulSet", p["namespace"])
+            if o["metadata"]["name"] != p["name"] and (o.get("spec") or {}).get("serviceName") == service_name)
         if svc is not None and not is_ours(svc):
             outcome.warn(f"{svc_ref} was not created by stateful.nfs: left in place")
+        elif users:
+            outcome.warn(f"{svc_ref} also governs StatefulSet(s) {', '.join(users)}: left in place")
         else:
             outcome.add(delete_object(client, svc_ref, check_mode, "Background", live=svc, live_known=True))
 

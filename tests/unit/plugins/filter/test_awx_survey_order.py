@@ -22,7 +22,7 @@ from ansible_collections.stateful.nfs.plugins.filter.argspec_to_survey import (
 from tests.unit.plugins.filter.test_awx_survey_spec import REPO, _missing_required_specs, _spec_docs, _templates, awx_survey_errors, load_yaml
 
 K8S = "k8s_statefulset_nginx_"
-PREFIXES = {K8S: "StatefulSet", "nfs_server_": "NFS server", "nfs_client_": "NFS client"}
+PREFIXES = {K8S: "StatefulSet", "nfs_server_": "NFS server", "nfs_client_": "NFS client", "statefulset_": "Applications"}
 
 
 @pytest.mark.parametrize("variable, option, expected", [
@@ -30,6 +30,8 @@ PREFIXES = {K8S: "StatefulSet", "nfs_server_": "NFS server", "nfs_client_": "NFS
     (K8S + "namespace", {"type": "str"}, TARGET),
     (K8S + "name", {"type": "str"}, TARGET),
     ("namespace", {}, TARGET),                              # unprefixed, untyped (str)
+    ("app", {"type": "str"}, TARGET),                       # the application, by name
+    ("statefulset_app", {"type": "str"}, TARGET),
     (K8S + "service_name", {"type": "str"}, OTHER),         # another object's name, not the target
     (K8S + "provisioner_name", {"type": "str"}, OTHER),
     (K8S + "replicas", {"type": "int"}, OTHER),
@@ -132,17 +134,22 @@ def test_every_listed_tuning_knob_is_named_in_the_description():
 
 def test_site_survey_leads_with_what_to_deploy_and_where():
     survey = _surveys()["site.yml"][0]
-    assert [q["variable"] for q in survey["spec"]][:7] == [
+    assert [q["variable"] for q in survey["spec"]][:8] == [
         K8S + "context", K8S + "namespace", K8S + "name",               # where
+        "statefulset_app",                                              # which application of the inventory's list
         K8S + "replicas", K8S + "image", K8S + "storage_class", K8S + "storage_size",  # what
     ]
 
 
 def test_day2_surveys_start_with_the_statefulset_they_act_on():
-    for playbook, (survey, _options, _prefixes) in _surveys().items():
+    """The application by name where the playbook takes one (-e app), then the walkthrough's StatefulSet."""
+    for playbook, (survey, options, _prefixes) in _surveys().items():
         if playbook in ("site.yml", "playbooks/archive_prune.yml"):
             continue
-        assert [q["variable"] for q in survey["spec"]][:3] == [K8S + "context", K8S + "namespace", K8S + "name"], playbook
+        by_app = ["app"] if "app" in options else []
+        assert [q["variable"] for q in survey["spec"]][:len(by_app) + 3] == by_app + [
+            K8S + "context", K8S + "namespace", K8S + "name"], playbook
+    assert "app" in _surveys()["playbooks/verify.yml"][1] and "app" in _surveys()["playbooks/teardown.yml"][1]
 
 
 def test_no_survey_sets_what_the_playbook_refuses_as_an_extra_var():

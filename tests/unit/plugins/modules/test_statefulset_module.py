@@ -356,3 +356,49 @@ def test_fields_another_manager_set_are_reported_also_on_an_unchanged_run(fake_a
     assert res["changed"] is False
     assert res["foreign_fields"] == [{"manager": "kubectl-patch", "field": "spec.template.metadata.labels.tier"}]
     assert any("kubectl-patch: spec.template.metadata.labels.tier" in str(w) for w in res.get("warnings", [])), res.get("warnings")
+
+
+@pytest.mark.parametrize("over, needle", [
+    # the walkthrough's labels under another name: the two selectors match each other's pods
+    ({"name": "shop"}, "selector: {'matchLabels': {'app': 'nginx'}} would select the pods of StatefulSet default/web"),
+    # labels of its own, but the other one's governing Service
+    ({"name": "shop", "labels": {"app": "shop"}, "service_name": "web"},
+     "service_name: Service default/web already governs StatefulSet default/web"),
+])
+def test_a_statefulset_that_would_mix_with_another_is_refused_before_any_write(fake_api, capsys, over, needle):
+    """Failure mode (issue 24.4): a second StatefulSet in one namespace shared the first one's
+    Service and selector; DNS then answered six addresses."""
+    assert not run_module(statefulset.main, args(fake_api), capsys).get("failed")
+    fake_api.clear_log()
+    res = run_module(statefulset.main, args(fake_api, **over), capsys)
+    assert res["failed"] is True and needle in res["msg"], res["msg"]
+    assert fake_api.writes() == []
+    # with labels and a Service of its own it is accepted
+    res = run_module(statefulset.main, args(fake_api, name="shop", labels={"app": "shop"}), capsys)
+    assert not res.get("failed"), res.get("msg")
+
+
+def test_a_definitions_selector_is_named_by_its_json_path(fake_api, capsys):
+    assert not run_module(statefulset.main, args(fake_api), capsys).get("failed")
+    sts = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "other", "namespace": "default"},
+           "spec": {"serviceName": "other", "replicas": 1, "selector": {"matchExpressions": [
+               {"key": "app", "operator": "In", "values": ["nginx", "other"]}]},
+               "template": {"metadata": {"labels": {"app": "other"}},
+                            "spec": {"containers": [{"name": "c", "image": "busybox"}]}}}}
+    res = run_module(statefulset.main, {"host": fake_api.url, "definition": sts}, capsys)
+    assert res["failed"] is True and res["msg"].startswith("definition.spec.selector: "), res["msg"]
+
+
+def test_teardown_leaves_a_service_another_statefulset_uses(fake_api, capsys):
+    fake_api.hooks.append(sts_controller)
+    run_module(statefulset.main, args(fake_api), capsys)
+    fake_api.hooks.clear()
+    # made before this collection refused it: a second StatefulSet governed by Service web
+    fake_api.put({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "legacy", "namespace": "default"},
+                  "spec": {"serviceName": "web", "replicas": 0, "selector": {"matchLabels": {"app": "legacy"}},
+                           "template": {"metadata": {"labels": {"app": "legacy"}}, "spec": {"containers": []}}}})
+    res = run_module(statefulset.main, {"host": fake_api.url, "name": "web", "state": "absent"}, capsys)
+    assert res["changed"] is True
+    assert fake_api.get("StatefulSet", "web", "default") is None
+    assert fake_api.get("Service", "web", "default") is not None
+    assert any("also governs StatefulSet(s) legacy: left in place" in str(w) for w in res.get("warnings", [])), res
