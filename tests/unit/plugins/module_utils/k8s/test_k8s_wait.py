@@ -407,6 +407,37 @@ def test_a_known_forced_rollback_ends_the_wait_after_the_grace_not_the_timeout()
     assert "Became ready meanwhile: web-0, web-1" in msg
 
 
+def test_a_crash_loop_reported_as_terminated_between_restarts_is_known_after_the_grace():
+    """Measured on the lab (v1.35): between two restarts the kubelet reports the exited container
+    as terminated, not waiting CrashLoopBackOff; that is a crash loop all the same."""
+    s = make_sts(update="rev-1", current="rev-1")
+    looping = _broken(s, 2, "rev-2")
+    looping["status"]["containerStatuses"][0]["state"] = {"terminated": {"exitCode": 0, "reason": "Completed"}}
+    c = ScriptedClient([(s, [make_pod(s, 0, revision="rev-1"), make_pod(s, 1, revision="rev-1"), looping])])
+    with pytest.raises(WaitTimeoutError) as exc:
+        wait.wait_statefulset(c, "default", "web", timeout=600, interval=2, clock=c.clock, sleep=c.sleep)
+    assert exc.value.details["forced_rollback"] == ["web-2"] and c.t == wait.FORCED_ROLLBACK_GRACE
+    assert "web-2 CrashLoopBackOff (exit code 0, 7 restarts)" in str(exc.value)
+
+
+@pytest.mark.parametrize("statuses, expected", [
+    ({"containerStatuses": [{"restartCount": 0, "state": {"terminated": {"exitCode": 1}}}]}, None),  # not restarted yet
+    ({"containerStatuses": [{"restartCount": 2, "state": {"running": {}}}]}, None),
+    ({"initContainerStatuses": [{"restartCount": 1, "state": {"terminated": {"exitCode": 0}}}]}, None),  # init done
+    ({"initContainerStatuses": [{"restartCount": 3, "state": {"terminated": {"exitCode": 2}}}]},
+     "CrashLoopBackOff (exit code 2, 3 restarts)"),
+    ({"containerStatuses": [{"restartCount": 0, "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}, "ImagePullBackOff"),
+])
+def test_stuck_reason(statuses, expected):
+    assert wait.stuck_reason({"spec": {"restartPolicy": "Always"}, "status": statuses}) == expected
+
+
+def test_a_terminated_container_of_a_pod_that_is_not_restarted_is_not_a_crash_loop():
+    pod = {"spec": {"restartPolicy": "Never"},
+           "status": {"containerStatuses": [{"restartCount": 1, "state": {"terminated": {"exitCode": 1}}}]}}
+    assert wait.stuck_reason(pod) is None
+
+
 def test_a_stuck_pod_the_controller_will_replace_is_waited_for():
     s = make_sts(update="rev-1", current="rev-1")
     c = ScriptedClient([(s, [make_pod(s, 0, revision="rev-1"), make_pod(s, 1, revision="rev-1"), _broken(s, 2, "rev-1")])])
