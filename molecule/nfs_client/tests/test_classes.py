@@ -73,7 +73,7 @@ def test_an_export_that_does_not_admit_a_node_fails_the_role_once_naming_node_an
     bad = msg.partition('): ')[2]   # after the header that lists the exports
     assert bad.startswith(NODES[2] + ' (1 of 2 exports failed: '), msg
     assert ':/srv/nfs/restricted (class nfs-restricted): export_not_allowed: ' in bad, msg
-    assert '/srv/nfs/share' not in bad and NODES[0] not in bad and NODES[1] not in bad, msg
+    assert '(class nfs-share)' not in bad and NODES[0] not in bad and NODES[1] not in bad, msg
     lines = next(iter(task_results(data, SUMMARY).values()))['msg']
     assert [line.split(':')[0] for line in lines] == NODES
     assert all(line.startswith(node + ': ok, ') for line, node in zip(lines, NODES[:2])), lines
@@ -99,30 +99,42 @@ def test_the_gate_closes_naming_the_node_and_the_export_it_could_not_use(host):
         # every node: the export that is not there, before any traffic (the server's configured exports)
         assert ":/srv/nfs/not-exported (class nfs-missing): export_not_found: export '/srv/nfs/not-exported'" \
             in per_node[node], per_node[node]
-        assert '/srv/nfs/share' not in per_node[node], per_node[node]
+        assert '(class nfs-share)' not in per_node[node], per_node[node]
     assert ':/srv/nfs/restricted (class nfs-restricted): export_not_allowed' in per_node[NODES[2]], per_node
     for node in NODES[:2]:
-        assert '/srv/nfs/restricted' not in per_node[node], per_node[node]
+        assert '(class nfs-restricted)' not in per_node[node], per_node[node]
     _empty(host, '/srv/nfs/share', '/srv/nfs/restricted')
 
 
-def test_the_role_alone_takes_the_classes_as_a_variable(run_role):
-    """Outside site.yml: nfs_client_storage_classes given as nfs_provisioner_classes are written."""
-    rc, data, text = run_role(dict(QUICK, nfs_client_storage_classes=[SECOND_CLASS, RESTRICTED_CLASS]))
+def _address(host):
+    return host.check_output('hostname -I').split()[0]
+
+
+def test_the_role_alone_takes_the_classes_as_a_variable(host, run_role):
+    """Outside site.yml: nfs_client_storage_classes given as nfs_provisioner_classes are written.
+
+    The classes name the server by its address: outside site.yml this play has no facts of the
+    server host, so the role's default server is its inventory name, which has an underscore and
+    is no host name the provisioner (or Kubernetes) would take."""
+    address = _address(host)
+    classes = [dict(SECOND_CLASS, nfs_server=address), dict(RESTRICTED_CLASS, nfs_server=address)]
+    rc, data, text = run_role(dict(QUICK, nfs_client_storage_classes=classes))
     assert rc != 0, text[-3000:]
     failed = failures(data)
     assert len(failed) == 1 and FAIL_ONCE in failed[0][0], failed
     msg = failed[0][2]
-    assert 'exports ' in msg and ':/srv/nfs/second (class nfs-second), ' in msg, msg
-    assert NODES[2] + ' (1 of 2 exports failed: ' in msg and ':/srv/nfs/restricted (class nfs-restricted)' in msg
+    assert f'exports {address}:/srv/nfs/second (class nfs-second), {address}:/srv/nfs/restricted' in msg, msg
+    assert f'{NODES[2]} (1 of 2 exports failed: {address}:/srv/nfs/restricted (class nfs-restricted): ' in msg, msg
+    assert NODES[0] + ' (' not in msg and NODES[1] + ' (' not in msg, msg
 
 
-def test_a_bad_class_is_refused_before_anything_is_proved(run_role):
-    rc, data, text = run_role(dict(QUICK, nfs_client_storage_classes=[{'storage_class_name': 'x', 'nfs_path': 'rel'}]))
+def test_a_bad_class_is_refused_before_anything_is_proved(host, run_role):
+    bad = {'storage_class_name': 'x', 'nfs_server': _address(host), 'nfs_path': 'rel'}
+    rc, data, text = run_role(dict(QUICK, nfs_client_storage_classes=[bad]))
     assert rc != 0, text[-3000:]
     failed = failures(data)
     assert {h for _, h, _ in failed} == set(NODES), failed
     for task, _, msg in failed:
         assert 'Check the StorageClasses whose exports are proved' in task, task
-        assert 'nfs_provisioner_classes[0]: nfs_provisioner: nfs_path' in msg, msg
+        assert "nfs_provisioner_classes[0]: nfs_provisioner: nfs_path: 'rel' must be an absolute path" in msg, msg
     assert task_results(data, SUMMARY) == {}
