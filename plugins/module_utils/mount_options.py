@@ -94,3 +94,32 @@ def nfs_mount_options(options):
     if problems:
         raise MountOptionError("; ".join(problems))
     return tuple(options.split(",") if isinstance(options, str) else options)
+
+
+# The options that decide whether and how a client can make the mount at all: the protocol
+# version, the transport and its ports, the MOUNT protocol's own settings, the security flavour,
+# transport security, locking (NFSv3 locking needs rpc.statd on the client) and the source port.
+# The others (hard/soft, timeouts, caching, sizes, atime, ...) change how a working mount
+# behaves, not whether a node can make it, so a proof need not be repeated for them.
+MOUNT_ACCESS_OPTIONS = frozenset({
+    "vers", "nfsvers", "minorversion", "proto", "udp", "tcp", "rdma", "port",
+    "mountport", "mountproto", "mountvers", "mounthost", "clientaddr",
+    "sec", "xprtsec", "lock", "nolock", "resvport", "noresvport",
+})
+
+
+def mount_access_options(options):
+    """The options of ``options`` (a list, or a comma-separated string) in MOUNT_ACCESS_OPTIONS, in order."""
+    tokens = options.split(",") if isinstance(options, str) else list(options or ())
+    return tuple(tok for tok in tokens if tok.partition("=")[0] in MOUNT_ACCESS_OPTIONS)
+
+
+def nfs_major_version(options):
+    """The NFS major version ``options`` ask for (the last ``vers``/``nfsvers`` given), an int; None without one."""
+    major = None
+    tokens = options.split(",") if isinstance(options, str) else list(options or ())
+    for tok in tokens:
+        name, _eq, value = tok.partition("=")
+        if name in ("vers", "nfsvers") and value:
+            major = int(value.partition(".")[0]) if value.partition(".")[0].isdigit() else major
+    return major

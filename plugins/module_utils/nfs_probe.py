@@ -40,6 +40,7 @@ import struct
 import subprocess
 import tempfile
 
+from ansible_collections.stateful.nfs.plugins.module_utils.mount_options import nfs_major_version
 from ansible_collections.stateful.nfs.plugins.module_utils.nfs_libnfs_session import (
     NO_LIBNFS,
     nfs_source,
@@ -522,7 +523,9 @@ def kernel_round_trip(server, export, node, version, timeout, write, options, st
     opts = ['soft', f'timeo={max(10, int(timeout * 10))}', 'retrans=1']
     if not write:
         opts.append('ro')
-    if version in (3, 4):
+    # The caller's options may name the version themselves (a StorageClass's nfsvers=4.1):
+    # then they say it, not a second, conflicting vers=.
+    if version in (3, 4) and nfs_major_version(options or '') is None:
         opts.append(f'vers={version}')
     if options:
         opts.append(options)

@@ -154,19 +154,25 @@ class Player:
             print(f"  {seconds:7.1f} s  {name}")
 
 
-def run_play_json(inventory: str, playbook: str, extra_vars: dict, check: bool = False,
-                  collections: str | None = None, timeout: float = PLAYBOOK_TIMEOUT) -> tuple[int, dict | None, str]:
+def run_play_json(inventory: str | list[str], playbook: str, extra_vars: dict, check: bool = False,
+                  collections: str | None = None, timeout: float = PLAYBOOK_TIMEOUT,
+                  tags: str | None = None) -> tuple[int, dict | None, str]:
     """One ansible-playbook run of ``playbook`` (a path) with ``extra_vars`` (passed as a file),
     the JSON callback on stdout: ``(rc, parsed JSON or None, the output's tails)``. For the
-    molecule suites that run a role's play on the scenario's inventory (``check``: --check --diff)."""
+    molecule suites that run a role's play on the scenario's inventory (``check``: --check --diff;
+    ``inventory`` may be several sources; ``tags``: --tags)."""
     env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_CALLBACKS_ENABLED="ansible.posix.json",
                ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_PIPELINING="True",
                ANSIBLE_COLLECTIONS_PATH=collections or str(REPO / ".collections"))
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(extra_vars, handle)
-    argv = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, "-e", "@" + handle.name, playbook]
+    sources = [inventory] if isinstance(inventory, str) else list(inventory)
+    argv = [str(Path(sys.executable).parent / "ansible-playbook"), *[a for src in sources for a in ("-i", src)],
+            "-e", "@" + handle.name, playbook]
     if check:
         argv += ["--check", "--diff"]
+    if tags:
+        argv += ["--tags", tags]
     try:
         proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     finally:
@@ -178,12 +184,12 @@ def run_play_json(inventory: str, playbook: str, extra_vars: dict, check: bool =
     return proc.returncode, data, proc.stdout + proc.stderr
 
 
-def molecule_play(playbook: str, extra_vars: dict, check: bool = False, inventory: str | None = None,
-                  timeout: float = PLAYBOOK_TIMEOUT) -> tuple[int, dict | None, str]:
+def molecule_play(playbook: str, extra_vars: dict, check: bool = False, inventory: str | list[str] | None = None,
+                  timeout: float = PLAYBOOK_TIMEOUT, tags: str | None = None) -> tuple[int, dict | None, str]:
     """:func:`run_play_json` on the inventory molecule made (``MOLECULE_INVENTORY_FILE``, or
     ``inventory``); the test is skipped, naming the way to run it, outside ``molecule verify``."""
     inventory = inventory or os.environ.get("MOLECULE_INVENTORY_FILE")
     if not inventory:
         import pytest
         pytest.skip("needs MOLECULE_INVENTORY_FILE: run through `molecule verify`")
-    return run_play_json(inventory, playbook, extra_vars, check=check, timeout=timeout)
+    return run_play_json(inventory, playbook, extra_vars, check=check, timeout=timeout, tags=tags)

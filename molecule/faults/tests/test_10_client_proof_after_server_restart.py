@@ -11,8 +11,8 @@ import subprocess
 
 from conftest import DOCKER, dexec, ganesha
 
-PROOF = "Prove the export by the strongest method this node allows"
-GATE = "Stop unless every node in k8s_nodes passed its NFS client proof"
+PROOF = "Publish this node's proof of every export (nfs_client_proof_result)"
+GATE = "Stop unless every node in k8s_nodes proved every NFS export it must use"
 
 
 def test_client_proof_converges_after_server_stop_and_start(play, nfs_name, node_name, k8s_nodes):
@@ -31,7 +31,7 @@ def test_client_proof_converges_after_server_stop_and_start(play, nfs_name, node
     assert run.rc == 0, run.failure()
     proof = run.results(PROOF)
     assert set(proof) == k8s_nodes, proof
-    assert all(result.get("ok") is True for result in proof.values()), proof
+    assert all(result["ansible_facts"]["nfs_client_proof_result"]["ok"] is True for result in proof.values()), proof
     gate = run.results(GATE)
     assert gate and not any(r.get("failed") or r.get("skipped") for r in gate.values()), gate
     assert set(run.changed().values()) == {0}, run.changed_tasks()

@@ -27,7 +27,7 @@ MODULE_UTILS = os.path.join(HERE, '..', '..', '..', 'plugins', 'module_utils')
 # imports its libnfs session program from nfs_libnfs_session).
 NODE_ROOT = '/tmp/snfs-probe'
 NODE_PACKAGE = NODE_ROOT + '/ansible_collections/stateful/nfs/plugins/module_utils'
-FILES = ('nfs_probe.py', 'nfs_libnfs_session.py')
+FILES = ('nfs_probe.py', 'nfs_libnfs_session.py', 'mount_options.py')
 SHARE = '/srv/nfs/share'
 ROUNDS = 10
 ROUND_TIMEOUT = 60

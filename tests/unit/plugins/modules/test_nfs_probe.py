@@ -722,3 +722,21 @@ def test_read_through_nfs_without_libnfs_is_a_probe_failure():
     with pytest.raises(np.ProbeFailure) as exc:
         np.read_through_nfs('h', '/srv/nfs', ['/a/f'], 'nfs1', 5, 'python3', runner)
     assert exc.value.reason == 'tool_missing'
+
+
+@pytest.mark.parametrize(('options', 'versions'), [
+    ('', ['vers=4']),                                   # the probe's version
+    ('nfsvers=4.1,proto=tcp', ['nfsvers=4.1']),         # a class's own version, not a second vers=
+    ('hard', ['vers=4']),
+])
+def test_the_kernel_mount_names_the_nfs_version_once(tmp_path, monkeypatch, options, versions):
+    monkeypatch.setattr(np.tempfile, 'mkdtemp', lambda prefix: str(tmp_path))
+    calls = []
+
+    def refuse(cmd, timeout):
+        calls.append(cmd)
+        return 32, '', 'mount.nfs: access denied by server while mounting srv:/srv/nfs\n'
+    with pytest.raises(np.ProbeFailure):
+        np.kernel_round_trip('srv', '/srv/nfs', 'node1', 4, 5, True, options, [], refuse, FACTS_CAPABLE)
+    opts = calls[0][calls[0].index('-o') + 1].split(',')
+    assert [o for o in opts if o.partition('=')[0] in ('vers', 'nfsvers')] == versions
