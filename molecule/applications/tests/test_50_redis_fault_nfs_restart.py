@@ -9,12 +9,13 @@ After the restart each acknowledged key is in redis-0's AOF as the NFS server's 
 from its AOF. Bounded: at most 200 + 1500 writes, the second batch at most 20 s, one restart.
 
 Lab note (examples/redis/README.md says more): the pods' NFS volumes go through the lab's FUSE
-mount helper (tests/lab/mount-nfs/), not the kernel client. Each write and fsync of redis goes
-through it to the server before it returns (no client write-back cache), and it retries an
-operation over a new connection when the server goes away. So this shows that what redis
-acknowledged was on the NFS server and stays there across a server process restart; it does not
-show the kernel client's behaviour (its page cache, COMMIT and resend of unstable writes after
-a server reboot, a "hard" mount blocking rather than failing), nor a crash of the server host.
+mount helper (tests/lab/mount-nfs/), not the kernel client. It keeps no write-back cache: each
+write of redis is sent and made durable on the server (WRITE, then COMMIT unless FILE_SYNC)
+before it returns, and an operation the server did not answer is tried again on a new
+connection. So this shows that what redis acknowledged was on the NFS server and stays there
+across a server process restart; it does not show the kernel client's own path (its page cache
+until fsync, COMMIT then, the resend of unstable writes after a server reboot, a "hard" mount
+blocking rather than failing), nor a crash of the server host.
 """
 from __future__ import annotations
 
