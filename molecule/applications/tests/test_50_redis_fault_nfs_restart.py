@@ -78,6 +78,7 @@ def test_writes_acknowledged_before_an_nfs_server_restart_are_all_kept(lab, nfs_
         try:
             time.sleep(2)
             took = ganesha_restart(nfs_host)
+            assert during.poll() is None, "the writer ended before NFS-Ganesha was back: raise DURING or DURING_SECONDS"
             out, err = during.communicate(timeout=DURING_SECONDS + 120)
         finally:
             if during.poll() is None:
