@@ -86,9 +86,11 @@ def test_writes_acknowledged_before_an_nfs_server_restart_are_all_kept(lab, nfs_
                 during.wait(timeout=30)
         acked_during, failed_during = outcome(out)
         acked = acked_before | acked_during
+        restarted = pod(CACHE, "redis-0")["status"]["containerStatuses"][0]["restartCount"] - restarts
         print(f"\nNFS-Ganesha restart took {took:.1f} s; during it {len(acked_during)} writes acknowledged, "
-              f"{len(failed_during)} not; redis-0 restarts {restarts} -> "
-              f"{pod(CACHE, 'redis-0')['status']['containerStatuses'][0]['restartCount']}")
+              f"{len(failed_during)} not; redis-0's container restarted {restarted} time(s)")
+        if restarted:  # what redis said before it exited (shown with -rP)
+            print(lab.kubectl("logs", "-n", CACHE, "redis-0", "--previous", "--tail=6", check=False).stdout)
         assert acked_during, f"no write acknowledged while the server restarted: {out[-1000:]} {err[-1000:]}"
 
         # On the NFS server: every acknowledged SET in redis-0's AOF (RESP: the key as a bulk string).
