@@ -12,7 +12,9 @@ Lab note (examples/redis/README.md says more): the pods' NFS volumes go through 
 mount helper (tests/lab/mount-nfs/), not the kernel client. It keeps no write-back cache: each
 write of redis is sent and made durable on the server (WRITE, then COMMIT unless FILE_SYNC)
 before it returns, and an operation the server did not answer is tried again on a new
-connection. So this shows that what redis acknowledged was on the NFS server and stays there
+connection, three times in a row, then fails with EIO: even a sub-second restart fails a write,
+redis exits (it cannot go on with appendfsync always) and its container restarts; the writes
+sent meanwhile are refused, never acknowledged. So this shows that what redis acknowledged was on the NFS server and stays there
 across a server process restart; it does not show the kernel client's own path (its page cache
 until fsync, COMMIT then, the resend of unstable writes after a server reboot, a "hard" mount
 blocking rather than failing), nor a crash of the server host.
