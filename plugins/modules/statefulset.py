@@ -68,7 +68,12 @@ attributes:
     details: One before/after pair per object that changes.
 options:
   state:
-    description: V(present) creates or updates; V(absent) deletes.
+    description:
+      - V(present) creates or updates; V(absent) deletes.
+      - With V(absent), when no other StatefulSet is left in the namespace, the namespace's DNS client pod of
+        M(stateful.nfs.statefulset_verify) (labels C(app.kubernetes.io/managed-by=stateful.nfs),
+        C(app.kubernetes.io/component=dns-client); see its O(stateful.nfs.statefulset_verify#module:dns_client)) is
+        deleted too. It holds no data.
     type: str
     choices: [present, absent]
     default: present
@@ -424,7 +429,7 @@ changed:
   returned: always
   type: bool
 objects:
-  description: One entry per object handled (Service, StatefulSet, PVCs on deletion).
+  description: One entry per object handled (Service, StatefulSet, PVCs on deletion, the DNS client pod with the namespace's last StatefulSet).
   returned: always
   type: list
   elements: dict

@@ -18,7 +18,9 @@ description:
     exec."
   - "C(dns): C(<pod>.<service>.<namespace>.svc.<cluster_domain>) answers the pod's IP and the Service's name the
     ready members' IPs, asked from inside the cluster by the first ready member (C(getent ahosts), else
-    C(nslookup)); asked again each second up to O(dns_timeout) while the DNS server catches up."
+    C(nslookup)); asked again each second up to O(dns_timeout) while the DNS server catches up. With
+    O(method=api), or when that member cannot resolve (no shell, neither C(getent) nor C(nslookup) in its image),
+    asked from the namespace's DNS client pod instead (O(dns_client))."
   - "C(claims): each claim template's PVC exists and is Bound, to a PV of its own, with an NFS directory of its
     own (in-tree C(nfs) volumes and the C(nfs.csi.k8s.io) driver)."
   - "C(storage): a marker file (O(storage_marker)) at the mount path of each claim template mounted in the
@@ -32,8 +34,8 @@ description:
     GET runs at once, from this one module process.
   - Each check ends as C(pass), C(fail), C(not_proved) or C(skipped). An image without a shell cannot prove its
     hostname or storage by exec - C(not_proved), which fails the run unless O(identity_by_exec=false). With
-    O(method=api) (clusters that forbid C(pods/exec)) no exec session is started and the result lists what was
-    then not proved.
+    O(method=api) (clusters that forbid C(pods/exec)) no exec session is started; DNS is proved from the DNS client
+    pod and the result lists what was then not proved (hostname, storage).
 author:
   - stateful.nfs contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -45,7 +47,10 @@ attributes:
     platforms: all
   check_mode:
     support: full
-    details: Markers are read, never written; a marker that would be written is reported as a change.
+    details:
+      - Markers are read, never written; a marker that would be written is reported as a change.
+      - The DNS client pod is never created or recreated; when it is absent, the C(dns) check is C(not_proved) and
+        says what a run would ask and expect.
   diff_mode:
     support: none
 options:
@@ -55,8 +60,9 @@ options:
   method:
     description:
       - V(exec) proves hostname, DNS and storage from inside the pods (needs the RBAC right C(create) on C(pods/exec)).
-      - V(api) starts no exec session, for clusters that forbid it; C(hostname), C(dns) and C(storage) are then
-        C(not_proved) and the result's C(not_proved) says so.
+      - V(api) starts no exec session, for clusters that forbid it; C(hostname) and C(storage) are then
+        C(not_proved) and the result's C(not_proved) says so; C(dns) is asked from the DNS client pod
+        (O(dns_client)), or C(not_proved) with O(dns_client.enabled=false).
     type: str
     choices: [exec, api]
     default: exec
@@ -74,6 +80,49 @@ options:
     description: Seconds to ask the DNS names again until they answer the expected addresses.
     type: int
     default: 60
+  dns_client:
+    description:
+      - The DNS client pod, which asks the DNS names when no member can (O(method=api), or a member image without a
+        shell or a resolver). Its C(httpd) runs a CGI program that calls C(nslookup) for each name; the module reads
+        the answer through the API server's pod proxy (RBAC C(get) on C(pods/proxy), as O(app_check.http_get); no
+        exec).
+      - One per namespace, labelled C(app.kubernetes.io/managed-by=stateful.nfs) and
+        C(app.kubernetes.io/component=dns-client). Created on first need (RBAC C(create) on C(pods)) and kept, so a
+        re-run that finds it matching and Ready writes nothing; recreated (C(delete), then C(create)) only when its
+        spec differs from what these options make, or it has ended. Never created in check mode.
+      - It runs as uid 65534 (non-root) with no service account token, no capabilities, a read-only root file system,
+        requests of 5m CPU and 8Mi memory and limits of 100m CPU and 32Mi memory, and listens on port 8053.
+      - M(stateful.nfs.statefulset) with O(stateful.nfs.statefulset#module:state=absent) deletes it with the
+        namespace's last StatefulSet (so does the C(teardown) entry point of role C(stateful.nfs.statefulset));
+        elsewhere remove it with C(kubectl delete pod -l app.kubernetes.io/component=dns-client,app.kubernetes.io/managed-by=stateful.nfs).
+    type: dict
+    default: {}
+    suboptions:
+      enabled:
+        description: Use the pod when no member can ask. V(false) leaves C(dns) C(not_proved) with O(method=api).
+        type: bool
+        default: true
+      name:
+        description: The pod's name.
+        type: str
+        default: stateful-nfs-dns-client
+      image:
+        description:
+          - The pod's image; it needs C(sh), C(httpd) with CGI and C(nslookup), as busybox has them. The default is
+            the walkthrough's busybox; give a copy in a registry the nodes can reach where they cannot pull it.
+        type: str
+        default: busybox:1.28
+      image_pull_policy:
+        description: The pod's C(imagePullPolicy).
+        type: str
+        choices: [Always, IfNotPresent, Never]
+        default: IfNotPresent
+      start_timeout:
+        description:
+          - Seconds to wait for the pod, once created, to be Ready (also for an old one to be gone when it is
+            recreated). An image that cannot be pulled or started fails the C(dns) check at once, naming the pod.
+        type: int
+        default: 60
   exec_timeout:
     description: Seconds one exec session may take.
     type: int
@@ -176,15 +225,17 @@ EXAMPLES = r"""
     app_check:
       http_get: {port: 80, path: /index.html, body: "^{line}$"}
 
-- name: A cluster that forbids exec
+- name: A cluster that forbids exec - DNS asked from a busybox pod kept in the namespace, read through the pod proxy
   stateful.nfs.statefulset_verify:
     name: web
     method: api
+    dns_client:
+      image: registry.example.com/library/busybox:1.36.1
 """
 
 RETURN = r"""
 changed:
-  description: Whether a marker was written (or would be, in check mode).
+  description: Whether a marker was written or the DNS client pod created or recreated (or would be, in check mode).
   returned: always
   type: bool
 exists:
@@ -235,9 +286,28 @@ failures:
   elements: str
 dns_answers:
   description: The addresses each DNS name answered inside the cluster, sorted.
-  returned: with method=exec and dns=true
+  returned: when the DNS names were asked
   type: dict
   sample: {redis-0.redis.cache.svc.cluster.local: [10.244.1.7], redis.cache.svc.cluster.local: [10.244.1.7, 10.244.2.4]}
+dns_client:
+  description: The DNS client pod, when it was needed (see O(dns_client)).
+  returned: when the DNS client pod was needed
+  type: dict
+  contains:
+    name: {description: The pod., type: str, sample: stateful-nfs-dns-client}
+    namespace: {description: Its namespace., type: str}
+    image: {description: Its image., type: str}
+    action:
+      description: What was done with it.
+      type: str
+      choices: [use, created, recreated, would_create, would_recreate]
+    reason:
+      description: Why, for example C(field spec.containers[0].image differs).
+      type: str
+    uid: {description: Its uid., type: str}
+    ready: {description: Whether it was Ready and asked., type: bool}
+    used_because: {description: Why it was needed., type: str, sample: "method api: no exec session"}
+    problem: {description: Why it could not be asked (only when it could not)., type: str}
 markers:
   description: Each marker, with its claim, PV and place in the PV's NFS directory (C(nfs_server), C(nfs_path)).
   returned: always

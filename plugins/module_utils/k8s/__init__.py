@@ -23,6 +23,8 @@ Layout (one concern per file; each imports only the ones listed before it):
 * ``apply``      - apply policy (field manager, force), server-side apply with a
                    no-write idempotency check, diff, delete.
 * ``wait``       - Deployment availability and StatefulSet rollout waiters.
+* ``dns_client`` - the DNS client pod of a namespace (kept between runs): names resolved
+                   inside the cluster, read through the pod proxy, without exec.
 * ``identity``   - the read-only StatefulSet identity table.
 * ``verify``     - the per-pod proof of any StatefulSet (exec sessions on threads).
 * ``runners``    - what each module does, given validated parameters and a client.

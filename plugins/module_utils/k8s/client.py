@@ -372,12 +372,13 @@ class K8sClient:
                                       f" (propagationPolicy={propagation_policy})" if propagation_policy else "")
         return self.request("DELETE", object_path(ref), what, query=query, body=body, allow_404=True)
 
-    def proxy_get(self, namespace, pod, port, path):
-        """GET ``path`` on a pod's ``port`` through the API server's pod proxy (the pods/proxy
-        subresource; Kubernetes docs: "Accessing services running on the cluster"). Returns the
-        body's bytes; raises ApiError with the pod's (or the API server's) status."""
+    def proxy_get(self, namespace, pod, port, path, query=None):
+        """GET ``path`` (with ``query``, ``[(key, value)]``) on a pod's ``port`` through the API
+        server's pod proxy (the pods/proxy subresource; Kubernetes docs: "Accessing services running
+        on the cluster"), which passes the query on to the pod. Returns the body's bytes; raises
+        ApiError with the pod's (or the API server's) status."""
         return self.request("GET", pod_proxy_path(namespace, pod, port, path),
-                            f"GET {path} on pod {namespace}/{pod} port {port} (pod proxy)", raw=True)
+                            f"GET {path} on pod {namespace}/{pod} port {port} (pod proxy)", query=query, raw=True)
 
     def previous_log(self, namespace, pod, container, tail_lines):
         """The last ``tail_lines`` lines of the previous run of a container (``pods/log``), as text."""

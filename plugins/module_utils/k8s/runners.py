@@ -27,6 +27,7 @@ from ansible_collections.stateful.nfs.plugins.module_utils.k8s.apply import (
     sanitize,
 )
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.compare import foreign_template_fields, immutable_changes
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.dns_client import remove_dns_clients
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import (
     ApiError,
     ImmutableFieldError,
@@ -502,6 +503,18 @@ def _wait_rollout(client, p, outcome, clock, sleep, interval):
         return rollout
 
 
+def _remove_dns_client_after_last(client, p, check_mode, outcome):
+    """The namespace's DNS client pod (``statefulset_verify``'s, kept between runs) goes with the
+    namespace's last StatefulSet: none left but this one, or ones being deleted."""
+    left = [s["metadata"]["name"] for s in client.list("StatefulSet", p["namespace"])
+            if s["metadata"]["name"] != p["name"] and not s["metadata"].get("deletionTimestamp")]
+    if left:
+        return
+    for ref, live in remove_dns_clients(client, p["namespace"], check_mode):
+        outcome.add(Result(ref, "delete", True, sanitize(live), None,
+                           "the DNS client pod of statefulset_verify; no StatefulSet is left in the namespace"))
+
+
 def _statefulset_absent(client, p, check_mode, outcome, clock, sleep):
     sts_ref = Ref("StatefulSet", p["name"], p["namespace"])
     live = client.get(sts_ref)
@@ -527,6 +540,8 @@ def _statefulset_absent(client, p, check_mode, outcome, clock, sleep):
             outcome.warn(f"{svc_ref} also governs StatefulSet(s) {', '.join(users)}: left in place")
         else:
             outcome.add(delete_object(client, svc_ref, check_mode, "Background", live=svc, live_known=True))
+
+    _remove_dns_client_after_last(client, p, check_mode, outcome)
 
     pattern = re.compile(r"^({})-{}-\d+$".format("|".join(re.escape(n) for n in vct_names), re.escape(p["name"])))
     pvcs = sorted(c["metadata"]["name"] for c in client.list("PersistentVolumeClaim", p["namespace"])

@@ -195,6 +195,13 @@ VERIFY_OPTIONS = {
         "file": {"type": "str", "default": ".stateful-nfs-verify"},
         "line": {"type": "str", "default": "stateful.nfs {namespace}/{pod} {claim}"},
     }},
+    "dns_client": {"type": "dict", "default": {}, "options": {
+        "enabled": {"type": "bool", "default": True},
+        "name": {"type": "str", "default": "stateful-nfs-dns-client"},
+        "image": {"type": "str", "default": "busybox:1.28"},
+        "image_pull_policy": {"type": "str", "choices": ["Always", "IfNotPresent", "Never"], "default": "IfNotPresent"},
+        "start_timeout": {"type": "int", "default": 60},
+    }},
     "app_check": {"type": "dict", "options": {
         "http_get": {"type": "dict", "options": {
             **HTTP_GET_OPTIONS,
@@ -831,6 +838,11 @@ def validate_verify_params(params):
     if "\n" in marker["line"] or "\0" in marker["line"]:
         raise InputError("storage_marker.line", "must be one line")
     p["storage_marker"] = marker
+    client = with_defaults(VERIFY_OPTIONS["dns_client"]["options"], p.get("dns_client") or {})
+    check_dns1123_label("dns_client.name", client["name"])
+    check_image("dns_client.image", client["image"])
+    check_int("dns_client.start_timeout", client["start_timeout"], 1)
+    p["dns_client"] = client
     app = p.get("app_check")
     if app:
         app = dict(app)

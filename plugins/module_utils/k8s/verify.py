@@ -9,7 +9,8 @@ Per pod (Kubernetes docs, StatefulSets, "Pod Identity" and "Stable Storage"):
 * ``hostname``: the hostname the container sees is the pod's name (one exec session);
 * ``dns``: ``<pod>.<service>.<namespace>.svc.<domain>`` answers the pod's IP from inside the
   cluster, asked from a member (``getent ahosts``, else ``nslookup``), and the Service's name
-  answers the ready members' IPs;
+  answers the ready members' IPs; without exec (``method: api``), or when the member cannot
+  resolve, asked from the namespace's DNS client pod through the pod proxy (``dns_client``);
 * ``claims``: each claim template's PVC exists, is Bound, to a PV of its own with an NFS
   directory of its own (API);
 * ``storage``: a marker file written at each claim's mount path inside the pod (in the same
@@ -35,6 +36,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import wait as waiters
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.dns_client import DnsClient
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import (
     ApiError,
     K8sError,
@@ -143,6 +145,7 @@ class Proof:
         self.changed = False
         # what the pods said: {pod: {hostname, app}}, and the DNS answers {name: [address]}
         self.observed, self.dns_answers, self.lines = {}, {}, {}
+        self.dns_client = None  # the DNS client pod's state, when it was needed
 
     # -- reading --------------------------------------------------------------------------
     def run(self):
@@ -173,11 +176,19 @@ class Proof:
         if by_exec and ready:
             self.prove_by_exec(table, ready, container, markers, results)
         elif not by_exec:
+            why = "method api: no exec session"
             for row in rows:
-                why = "method api: no exec session"
                 results[row["name"]]["hostname"] = check(NOT_PROVED, why + "; the hostname was read from the pod spec")
-                results[row["name"]]["dns"] = check(NOT_PROVED, why)
                 results[row["name"]]["storage"] = check(NOT_PROVED, why + "; see markers for the NFS side")
+            if not self.p["dns"]:
+                for row in ready:
+                    results[row["name"]]["dns"] = check(SKIPPED, "dns: false")
+            elif not self.p["dns_client"]["enabled"]:
+                for row in ready:
+                    results[row["name"]]["dns"] = check(NOT_PROVED, why + " and dns_client.enabled: false")
+            elif ready:
+                want_dns, domain = self.dns_wanted(table, ready)
+                self.dns_from_client(ready, want_dns, domain, results)
         if p.get("app_check"):
             self.app_checks(ready, pods, results)
         return self.report(table, results, markers, container)
@@ -272,12 +283,17 @@ class Proof:
         with ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(rows))) as pool:
             return dict(pool.map(one, rows))
 
-    def prove_by_exec(self, table, ready, container, markers, results):
+    def dns_wanted(self, table, ready):
+        """``({name: [the addresses it must answer]}, the Service's name)``: each ready member's
+        name its own IP, the Service's name the ready members' IPs."""
         info = table["statefulset"]
         domain = f"{info['service_name']}.{self.p['namespace']}.svc.{self.p['cluster_domain']}"
-        want_dns = {row["dns_name"]: [row["pod_ip"]] for row in ready}
-        if self.p["dns"]:
-            want_dns[domain] = sorted(row["pod_ip"] for row in ready)
+        want = {row["dns_name"]: [row["pod_ip"]] for row in ready}
+        want[domain] = sorted(row["pod_ip"] for row in ready)
+        return want, domain
+
+    def prove_by_exec(self, table, ready, container, markers, results):
+        want_dns, domain = self.dns_wanted(table, ready)
         asker = ready[0]["name"]
         mode = "check" if self.check_mode else "write"
         try:
@@ -303,8 +319,13 @@ class Proof:
                 got["hostname"] == name) else check(FAIL, f"the container sees hostname {got['hostname']!r}, not {name!r}")
         self.storage(ready, container, markers, said, parsed, no_shell, results)
         if self.p["dns"]:
-            self.dns(ready, asker, container, want_dns, parsed.get(asker, {}).get("dns", {}), asker in no_shell,
-                     domain, results)
+            answers = parsed.get(asker, {}).get("dns", {})
+            cannot = "no shell" if asker in no_shell else "neither getent nor nslookup in its image" if any(
+                "!no-resolver" in (answers.get(n) or "") for n in want_dns) else None
+            if cannot and self.p["dns_client"]["enabled"]:
+                self.dns_from_client(ready, want_dns, domain, results, because=f"{asker} cannot resolve ({cannot})")
+            else:
+                self.dns(ready, asker, container, want_dns, answers, asker in no_shell, domain, results)
         else:
             for row in ready:
                 results[row["name"]]["dns"] = check(SKIPPED, "dns: false")
@@ -347,33 +368,71 @@ class Proof:
     def dns(self, ready, asker, container, want, answers, no_shell, domain, results):
         if no_shell:
             for row in ready:
-                results[row["name"]]["dns"] = check(FAIL, f"not provable: {asker} cannot run the resolver (no shell)")
+                results[row["name"]]["dns"] = check(FAIL, f"not provable: {asker} cannot run the resolver (no shell;"
+                                                          " dns_client.enabled: false)")
             return
+
+        def ask(names):
+            again = self.exec_all([r for r in ready if r["name"] == asker], container,
+                                  lambda _row: self.program(names, [], "read"))[asker]
+            return parse_program_output(again["stdout"])["dns"]
+        self.resolve(ready, want, domain, answers, ask, asker, asker, results)
+
+    def dns_from_client(self, ready, want, domain, results, because=None):
+        """Ask ``want``'s names from the namespace's DNS client pod (created once and kept; never in
+        check mode, where an absent pod leaves the check ``not_proved``, saying what it would ask)."""
+        client = DnsClient(self.client, self.p["namespace"], self.p["dns_client"], self.check_mode,
+                           self.clock, self.sleep)
+        try:
+            problem = client.prepare()
+        except K8sError as exc:
+            problem = (f"{client.what}: {exc} (the module's identity needs the RBAC rights get, create and delete"
+                       " on pods and get on pods/proxy; dns_client.enabled: false leaves DNS not proved)")
+        self.changed = self.changed or client.changed
+        self.dns_client = dict(client.state, used_because=because or "method api: no exec session")
+        if problem:
+            self.dns_client["problem"] = problem
+            for row in ready:
+                name = row["dns_name"]
+                if self.check_mode and not client.usable:
+                    results[row["name"]]["dns"] = check(NOT_PROVED, f"{problem}: a run would ask it for {name} and"
+                                                                    f" expect {want[name]}")
+                else:
+                    results[row["name"]]["dns"] = check(FAIL, f"{name} not asked: {problem}")
+            return
+        self.resolve(ready, want, domain, client.ask(list(want)), client.ask, ready[0]["name"], client.what,
+                     results)
+
+    def resolve(self, ready, want, domain, answers, ask, blamed, where, results):
+        """Judge ``answers`` (``{name: the resolver's output}``) against ``want``, asking
+        ``ask(names)`` again each second up to ``dns_timeout`` for the names that answer otherwise;
+        a wrong answer for the Service's name is ``blamed``'s failure."""
         deadline = self.clock() + self.p["dns_timeout"]
         got = {name: addresses_in(answers.get(name)) for name in want}
         wrong = [name for name in want if got[name] != want[name]]
-        while wrong and self.clock() < deadline and not any("!no-resolver" in (answers.get(n) or "") for n in want):
+        final = ("!no-resolver", "!bad-name")
+        while wrong and self.clock() < deadline and not any(
+                mark in (answers.get(n) or "") for n in want for mark in final):
             # a new pod's record follows its readiness through the EndpointSlice to the DNS server
             self.sleep(DNS_RETRY_INTERVAL)
-            again = self.exec_all([r for r in ready if r["name"] == asker], container,
-                                  lambda _row, names=wrong: self.program(names, [], "read"))[asker]
-            answers.update(parse_program_output(again["stdout"])["dns"])
+            answers.update(ask(wrong))
             got.update({name: addresses_in(answers.get(name)) for name in wrong})
             wrong = [name for name in want if got[name] != want[name]]
         self.dns_answers = got
         for row in ready:
             name = row["dns_name"]
             if "!no-resolver" in (answers.get(name) or ""):
-                results[row["name"]]["dns"] = check(FAIL, f"not provable from {asker}: its image has neither getent"
+                results[row["name"]]["dns"] = check(FAIL, f"not provable from {where}: its image has neither getent"
                                                           " nor nslookup (dns: false skips this check)")
             elif got[name] == want[name]:
-                results[row["name"]]["dns"] = check(PASS, f"{name} -> {got[name][0]} (asked from {asker})")
+                results[row["name"]]["dns"] = check(PASS, f"{name} -> {got[name][0]} (asked from {where})")
             else:
-                results[row["name"]]["dns"] = check(FAIL, f"{name} answers {got[name] or 'nothing'} from {asker},"
+                results[row["name"]]["dns"] = check(FAIL, f"{name} answers {got[name] or 'nothing'} from {where},"
                                                           f" expected {want[name]}: {answers.get(name, '')[:200]}")
         if domain in want and got[domain] != want[domain]:
-            results[asker]["dns"] = check(FAIL, f"the Service's name {domain} answers {got[domain] or 'nothing'},"
-                                                f" expected the ready members {want[domain]}")
+            results[blamed]["dns"] = check(FAIL, f"the Service's name {domain} answers {got[domain] or 'nothing'}"
+                                                 f" from {where}, expected the ready members {want[domain]}:"
+                                                 f" {answers.get(domain, '')[:200]}")
 
     # -- the application's own check ---------------------------------------------------------
     def app_checks(self, ready, pods, results):
@@ -457,6 +516,8 @@ class Proof:
                   "pods": pods, "checks": checks, "proved": proved, "not_proved": not_proved,
                   "markers": [m for name in markers for m in markers[name]], "failures": failures,
                   "dns_answers": self.dns_answers}
+        if self.dns_client is not None:
+            result["dns_client"] = self.dns_client
         if failures:
             raise VerificationError(stale_handle_advice(checks) + "Verification of StatefulSet {}/{} failed: {}".format(
                 self.p["namespace"], self.p["name"], "; ".join(failures)), **result)
