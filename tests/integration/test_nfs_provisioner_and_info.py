@@ -185,17 +185,17 @@ def test_two_namespaces_with_one_deployment_name_both_keep_provisioning(lab, ns,
         for a in (first, second):
             res = run("nfs_provisioner", a, via="inproc")
             assert not res.get("failed"), res.get("msg")
-        bindings = {a["namespace"]: lab.get(f"/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/{a['namespace']}:run-{name}")
-                    for a in (first, second)}
-        for namespace, crb in bindings.items():
-            assert crb["subjects"] == [{"kind": "ServiceAccount", "name": name, "namespace": namespace}], crb
-        roots = {a["namespace"]: run("nfs_provisioner", a, via="inproc") for a in (first, second)}
-        # alternating runs converge: nothing left to change for either
-        assert [r["changed"] for r in roots.values()] == [False, False], roots
-        assert roots[ns]["names"]["root_volume"] != roots[other]["names"]["root_volume"]
+        # both provision (0.3.0: the first one lost its binding to the second and its claims stayed Pending)
         for a in (first, second):
             volume = _bound_then_deleted(lab, _claim(lab, a["namespace"], a["storage_class_name"]))
             assert volume.startswith("pvc-")
+        for a in (first, second):
+            crb = lab.get(f"/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/{a['namespace']}:run-{name}")
+            assert crb["subjects"] == [{"kind": "ServiceAccount", "name": name, "namespace": a["namespace"]}], crb
+        again = {a["namespace"]: run("nfs_provisioner", a, via="inproc") for a in (first, second)}
+        # alternating runs converge: nothing left to change for either
+        assert [r["changed"] for r in again.values()] == [False, False], again
+        assert again[ns]["names"]["root_volume"] != again[other]["names"]["root_volume"]
     finally:
         lab.drop_namespace(other)
 
