@@ -14,8 +14,9 @@ lists it (``mode: list``, check mode), reads the files ``paths`` names (``mode: 
 reads it back, optionally reads it from this host's disk too (``local_path``: the probe runs on
 the NFS server itself) and removes it; ``mode: mkdir`` creates the directory ``path`` as uid 0 and
 gid 0 (AUTH_SYS, whoever runs the session) and removes it: what the NFS provisioner does for
-each claim, so a server that squashes root answers it as it will answer the provisioner. It prints one JSON line per step (``record()``); exit status ``NO_LIBNFS`` when
-the library is missing, ``BAD_REQUEST`` when the request is not one.
+each claim, so a server that squashes root answers it as it will answer the provisioner. It
+prints one JSON line per step (``record()``); exit status ``NO_LIBNFS`` when the library is
+missing, ``BAD_REQUEST`` when the request is not one.
 
 libnfs 4 and 5 (sonames 13, 14) take (count, buf) in nfs_read/nfs_write; libnfs 6 and 7
 (16, 17: "API v2") take (buf, count). Both are a uint64 and a pointer: only the order differs.

@@ -103,7 +103,7 @@ options:
   create_directory:
     description:
       - Instead of the file round trip, create the directory C(.nfs-probe-dir-<node>) at the top of
-        O(export) as uid 0 and gid 0 (AUTH_SYS, whatever user runs the probe) and remove it again:
+        O(export) as uid 0 and gid 0 (AUTH_SYS, whatever user runs the probe) and remove it again -
         what the NFS provisioner does for every claim, from its container running as root.
       - A server that squashes root (C(root_squash), C(all_squash)) maps uid 0 to its anonymous user;
         when that user may not create the directory (for example a root-owned directory of mode 0755),
