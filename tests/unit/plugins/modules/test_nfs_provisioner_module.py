@@ -463,3 +463,44 @@ def test_upgrade_from_the_shared_rbac_names(fake_api, capsys, subjects, labelled
     else:
         assert ("DELETE", "run-nfs-client-provisioner") not in writes
         assert any("0.3.0's shared name) is left in place" in w for w in warnings_of(res)), warnings_of(res)
+
+
+def test_absent_leaves_the_root_volume_of_the_same_name_in_another_namespace(fake_api, capsys):
+    """The root volumes' label selector is cluster-wide: a PV bound to another namespace's claim is
+    another provisioner's, and 0.3.0's shared binding of this provisioner goes with it."""
+    labels = {"app": "nfs-client-provisioner", "app.kubernetes.io/component": "provisioner-root",
+              "app.kubernetes.io/managed-by": "stateful.nfs"}
+    for ns in ("default", "team-b"):
+        fake_api.put({"apiVersion": "v1", "kind": "PersistentVolume",
+                      "metadata": {"name": f"nfs-client-provisioner-root-{ns}", "labels": labels},
+                      "spec": {"capacity": {"storage": "10Mi"}, "accessModes": ["ReadWriteMany"],
+                               "nfs": {"server": "192.0.2.20", "path": "/home/nfs"},
+                               "claimRef": {"namespace": ns, "name": f"nfs-client-provisioner-root-{ns}"}}})
+    fake_api.put(_legacy("ClusterRoleBinding", "run-nfs-client-provisioner", MINE))
+    res = run_module(nfs_provisioner.main, args(fake_api, state="absent"), capsys)
+    assert not res.get("failed"), res
+    assert fake_api.get("PersistentVolume", "nfs-client-provisioner-root-default") is None
+    assert fake_api.get("PersistentVolume", "nfs-client-provisioner-root-team-b") is not None
+    assert fake_api.get("ClusterRoleBinding", "run-nfs-client-provisioner") is None
+
+
+def test_a_0_3_0_root_volume_mounted_by_the_deployment_is_kept(fake_api, capsys):
+    """Upgrade without a restart: the Deployment keeps mounting 0.3.0's root pair (bound to this namespace)."""
+    from ansible_collections.stateful.nfs.plugins.module_utils.k8s import manifests as mf
+    from ansible_collections.stateful.nfs.plugins.module_utils.k8s import validation
+    opts = ["nfsvers=3"]
+    first = run_module(nfs_provisioner.main, args(fake_api, mount_options=opts), capsys)
+    assert not first.get("failed"), first
+    p = validation.validate_provisioner_params({"name": "nfs-client-provisioner", "namespace": "default",
+                                                "nfs_server": "192.0.2.20", "nfs_path": "/home/nfs",
+                                                "mount_options": opts})
+    legacy = mf.legacy_root_volume_name(p)
+    assert first["names"]["root_volume"] != legacy
+    # make the stored state 0.3.0's: the Deployment mounts the legacy pair, bound to this namespace
+    dep = fake_api.get("Deployment", "nfs-client-provisioner", "default")
+    dep["spec"]["template"]["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"] = legacy
+    fake_api.put(dict(mf.root_volume_manifests(dict(p, root_volume=legacy))[0]))
+    again = run_module(nfs_provisioner.main, args(fake_api, mount_options=opts), capsys)
+    assert not again.get("failed"), again
+    assert again["names"]["root_volume"] == legacy
+    assert fake_api.get("PersistentVolume", legacy) is not None
