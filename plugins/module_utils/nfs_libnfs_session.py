@@ -12,8 +12,11 @@ The session mounts the export with the libnfs shared library (through ctypes), t
 lists it (``mode: list``, check mode), reads the files ``paths`` names (``mode: read``, at most
 ``READ_LIMIT`` bytes each: the volume check of ``nfs_volume_check``) or writes the probe file,
 reads it back, optionally reads it from this host's disk too (``local_path``: the probe runs on
-the NFS server itself) and removes it. It prints one JSON line per step (``record()``); exit status ``NO_LIBNFS`` when
-the library is missing, ``BAD_REQUEST`` when the request is not one.
+the NFS server itself) and removes it; ``mode: mkdir`` creates the directory ``path`` as uid 0 and
+gid 0 (AUTH_SYS, whoever runs the session) and removes it: what the NFS provisioner does for
+each claim, so a server that squashes root answers it as it will answer the provisioner. It
+prints one JSON line per step (``record()``); exit status ``NO_LIBNFS`` when the library is
+missing, ``BAD_REQUEST`` when the request is not one.
 
 libnfs 4 and 5 (sonames 13, 14) take (count, buf) in nfs_read/nfs_write; libnfs 6 and 7
 (16, 17: "API v2") take (buf, count). Both are a uint64 and a pointer: only the order differs.
@@ -40,7 +43,7 @@ REQUEST_FIELDS = {
     'timeout_ms': (int, True), 'client_name': (str, True), 'mode': (str, True),
     'content': (str, False), 'local_path': (str, False), 'paths': (list, False),
 }
-MODES = ('round_trip', 'list', 'read')
+MODES = ('round_trip', 'list', 'read', 'mkdir')
 _KINDS = {str: 'a string', int: 'an integer', list: 'a list'}
 #: Bytes read of each file in ``mode: read``.
 READ_LIMIT = 1 << 20
@@ -90,6 +93,8 @@ def parse_request(argv):
         raise BadRequest(f"mode must be one of {list(MODES)}, got {request['mode']!r}")
     if request['mode'] == 'round_trip' and (request.get('path') is None or request.get('content') is None):
         raise BadRequest('a round trip needs path and content')
+    if request['mode'] == 'mkdir' and not (request.get('path') or '').startswith('/'):
+        raise BadRequest('mode mkdir needs path, an absolute path in the export')
     if request['mode'] == 'read' and not all(isinstance(p, str) and p.startswith('/') for p in request.get('paths') or [None]):
         raise BadRequest('mode read needs paths, a list of absolute paths in the export')
     return request
@@ -153,7 +158,9 @@ def _bind(lib, first):
             ('nfs4_set_client_name', [v, s], None), ('nfs_mount', [v, s, s], i),
             ('nfs_opendir', [v, s, p], i), ('nfs_closedir', [v, v], None),
             ('nfs_open2', [v, s, i, i, p], i), ('nfs_open', [v, s, i, p], i), ('nfs_close', [v, v], i),
-            ('nfs_write', io_args, i), ('nfs_read', io_args, i), ('nfs_unlink', [v, s], i)]:
+            ('nfs_write', io_args, i), ('nfs_read', io_args, i), ('nfs_unlink', [v, s], i),
+            ('nfs_mkdir', [v, s], i), ('nfs_rmdir', [v, s], i), ('nfs_set_uid', [v, i], None),
+            ('nfs_set_gid', [v, i], None)]:
         function = getattr(lib, fn, None)
         if function is not None:
             function.argtypes, function.restype = argtypes, restype
@@ -179,6 +186,10 @@ class Session:
     def mount(self, req):
         lib = self.lib
         lib.nfs_set_timeout(self.ctx, req['timeout_ms'])
+        if req['mode'] == 'mkdir':
+            # the provisioner's credentials: root, as its container runs (not this process's uid)
+            lib.nfs_set_uid(self.ctx, 0)
+            lib.nfs_set_gid(self.ctx, 0)
         if req['version'] in (3, 4):
             lib.nfs_set_version(self.ctx, req['version'])
         if hasattr(lib, 'nfs4_set_client_name'):
@@ -241,6 +252,18 @@ class Session:
         rc = self.lib.nfs_unlink(self.ctx, path)
         return self.emit('remove', rc == 0, '' if rc == 0 else self.error(rc))
 
+    def make_directory(self, path):
+        """Mode ``mkdir``: create ``path`` (bytes) and remove it again (``mkdir``, ``rmdir`` records).
+
+        A directory left by an interrupted run (EEXIST) is removed and made once more."""
+        rc = self.lib.nfs_mkdir(self.ctx, path)
+        if rc == -errno.EEXIST and self.lib.nfs_rmdir(self.ctx, path) == 0:
+            rc = self.lib.nfs_mkdir(self.ctx, path)
+        if not self.emit('mkdir', rc == 0, '' if rc == 0 else self.error(rc)):
+            return
+        rc = self.lib.nfs_rmdir(self.ctx, path)
+        self.emit('rmdir', rc == 0, '' if rc == 0 else self.error(rc))
+
     def round_trip(self, req):
         """Write, read back, (read from the disk), remove: a file once created is removed."""
         path, data = req['path'].encode(), req['content'].encode()
@@ -279,6 +302,8 @@ def main(argv=None, out=sys.stdout, err=sys.stderr):
                 session.list_root()
             elif req['mode'] == 'read':
                 session.read_files(req['paths'])
+            elif req['mode'] == 'mkdir':
+                session.make_directory(req['path'].encode())
             else:
                 session.round_trip(req)
     finally:

@@ -60,6 +60,9 @@ REASONS = {
     'export_not_found': 'the server does not export this path',
     'export_not_allowed': 'the server does not export this path to this client',
     'permission_denied': 'the export is mounted but this client may not write to it',
+    'root_squashed': ('the server maps root to its anonymous user on this export (root_squash or all_squash) '
+                      'and that user may not create a directory there, so the NFS provisioner cannot make '
+                      "claims' directories"),
     'read_mismatch': 'the probe file read back differs from what was written',
     'tool_missing': 'a client tool needed for the probe is not installed',
     'mount_helper_missing': ('the node has no NFS mount helper (/sbin/mount.nfs), so mount -t nfs, '
@@ -453,6 +456,38 @@ def userspace_round_trip(server, export, node, version, timeout, write, python, 
         _fail_from('session', rc, '', err, f'the libnfs session with {source}')
 
 
+def probe_directory_name(node):
+    return probe_file_name(node).replace('.nfs-probe-', '.nfs-probe-dir-', 1)
+
+
+ROOT_SQUASH_FIX = ('Make the directory writable by the anonymous user the server maps root to (anonuid/Anonymous_Uid, '
+                   '65534 by default): on the NFS server, chown 65534:65534 {path} (or chmod 1777 {path}); or '
+                   'export it to the nodes with no_root_squash, as the nfs_server role does by default')
+
+
+def userspace_directory(server, export, node, version, timeout, python, steps, runner=run):
+    """One libnfs session from this node, as uid 0 and gid 0: create the directory
+    ``.nfs-probe-dir-<node>`` at the top of ``export`` and remove it, as the NFS provisioner makes
+    each claim's directory. Appends to ``steps``; raises ProbeFailure (``root_squashed`` when the
+    server refuses the directory to root, with the fix)."""
+    name = probe_directory_name(node)
+    source = nfs_source(server, '/' + export.strip('/'))
+    request = {'server': server, 'export': '/' + export.strip('/'), 'path': '/' + name,
+               'version': version if version in (3, 4) else 0,
+               'timeout_ms': int(timeout * 1000), 'client_name': nfs4_client_name(node), 'mode': 'mkdir'}
+    rc, out, err = _run_session(request, python, timeout * 3 + 5, runner)
+    labels = {'mount': f'mount {source}', 'mkdir': f'mkdir {name} as uid 0', 'rmdir': f'rmdir {name}'}
+    failed = _session_steps(out, '', labels, '', steps)
+    if failed is not None:
+        step, text = failed
+        if step == 'mkdir' and classify(text) == 'permission_denied':
+            raise ProbeFailure('root_squashed', f'creating {name} in {source} as uid 0 failed: {text}. '
+                               + ROOT_SQUASH_FIX.format(path=export), step)
+        _fail_from(step, 1, '', text, f"{labels.get(step, step)} in {source}")
+    if rc != 0 or not any(s['step'] == labels['rmdir'] for s in steps):
+        _fail_from('session', rc if rc != 0 else 1, '', err, f'the libnfs session with {source}')
+
+
 def read_through_nfs(server, export, paths, node, timeout, python, runner=run):
     """The files ``paths`` (absolute within ``export``) as one libnfs session reads them.
 
@@ -671,7 +706,7 @@ def _failure(exc, exports, export, known_exports):
 
 def probe(server, export, node, method='auto', version='auto', timeout=10, write=True,
           known_exports=None, mount_options='', python='python3', capability=None, runner=run,
-          facts=None, local_path=None):
+          facts=None, local_path=None, create_directory=False):
     """Run the whole probe. Returns a result dict (never raises ProbeFailure or OSError).
 
     ``method``: ``kernel`` proves what kubelet needs (``mount -t nfs``); ``userspace`` proves
@@ -680,6 +715,8 @@ def probe(server, export, node, method='auto', version='auto', timeout=10, write
     ``userspace`` round trip that tells whether the server side works from this node.
     ``facts`` and ``capability`` default to this node's (``node_facts()``). ``local_path``
     (``userspace`` only): the export's directory on this host, read back from the disk too.
+    ``create_directory`` (``userspace`` only, with ``write``): instead of the file round trip, a
+    directory made and removed as uid 0 (:func:`userspace_directory`).
     """
     steps = []
     result = {'ok': False, 'server': server, 'export': export, 'node': node,
@@ -692,6 +729,8 @@ def probe(server, export, node, method='auto', version='auto', timeout=10, write
     try:
         if local_path and result['method'] != 'userspace':
             raise ProbeFailure('error', 'local_path is read by the userspace method only', 'configuration')
+        if create_directory and result['method'] != 'userspace':
+            raise ProbeFailure('error', 'create_directory is done by the userspace method only', 'configuration')
         chosen = _reach(server, export, version, timeout, known_exports, runner, result)
         if result['method'] == 'kernel':
             try:
@@ -702,6 +741,8 @@ def probe(server, export, node, method='auto', version='auto', timeout=10, write
                     exc.message += ' ' + _userspace_diagnosis(server, export, node, chosen, timeout, write,
                                                               python, runner, result['details'])
                 raise
+        elif create_directory and write:
+            userspace_directory(server, export, node, chosen, timeout, python, steps, runner)
         else:
             userspace_round_trip(server, export, node, chosen, timeout, write, python, steps, runner, local_path)
     except (ProbeFailure, OSError) as exc:
@@ -717,6 +758,8 @@ def probe(server, export, node, method='auto', version='auto', timeout=10, write
         result['method_reason'] += (f"; mounted through the node's mount helper "
                                     f"({facts.get('mount_helper') or 'mount.nfs'}), which does not need it")
     what = 'round trip (write, read back, remove)' if write else 'read-only check (check mode)'
+    if create_directory and write:
+        what = 'directory made and removed as uid 0'
     result['message'] = f"NFSv{result['version']} {what} via {result['method']}"
     return result
 

@@ -25,6 +25,7 @@ NFS_PROBE_OPTIONS = {
     'mount_options': {'type': 'str', 'default': ''},
     'fail_on_error': {'type': 'bool', 'default': True},
     'local_path': {'type': 'path'},
+    'create_directory': {'type': 'bool', 'default': False},
 }
 
 
@@ -54,6 +55,7 @@ def run_probe(module, result):
         mount_options=params['mount_options'],
         python=sys.executable,
         local_path=params['local_path'],
+        create_directory=params['create_directory'],
     ))
     result['changed'] = False
     if not result['ok'] and params['fail_on_error']:

@@ -31,7 +31,7 @@ description:
     port 2049 (this is the export probe for NFSv4-only servers) and lists the exports with
     C(showmount -e) where the server offers the MOUNT protocol.
   - A failure is classified in RV(reason) as C(dns), C(connection_refused), C(unreachable),
-    C(timeout), C(export_not_found), C(export_not_allowed), C(permission_denied),
+    C(timeout), C(export_not_found), C(export_not_allowed), C(permission_denied), C(root_squashed) (O(create_directory)),
     C(read_mismatch), C(tool_missing), C(mount_helper_missing) (no C(/sbin/mount.nfs), mount says
     "you might need a /sbin/mount.<type> helper program"), C(kernel_client_missing) (the
     kernel has no NFS client, mount.nfs says "No such device"), C(mount_not_permitted) (not root
@@ -100,6 +100,19 @@ options:
         Not read in check mode, which writes nothing.
     type: path
     version_added: 0.4.0
+  create_directory:
+    description:
+      - Instead of the file round trip, create the directory C(.nfs-probe-dir-<node>) at the top of
+        O(export) as uid 0 and gid 0 (AUTH_SYS, whatever user runs the probe) and remove it again -
+        what the NFS provisioner does for every claim, from its container running as root.
+      - A server that squashes root (C(root_squash), C(all_squash)) maps uid 0 to its anonymous user;
+        when that user may not create the directory (for example a root-owned directory of mode 0755),
+        the probe fails with RV(reason) C(root_squashed) and the message names the fix.
+      - O(method=userspace) only (with another method the probe fails, C(failed_step) C(configuration)).
+        In check mode the export is listed instead (nothing is created).
+    type: bool
+    default: false
+    version_added: 0.4.0
   fail_on_error:
     description:
       - Fail the task when the probe fails. Set to V(false) to collect the result (RV(ok),
@@ -155,6 +168,15 @@ EXAMPLES = r'''
     server: nfs1.example.org
     export: /home/nfs
     method: userspace
+
+# What the NFS provisioner will do: make a directory as root. A root-squashed export whose
+# directory the anonymous user may not write fails here with reason root_squashed.
+- name: Prove that the provisioner can make claims' directories in the export
+  stateful.nfs.nfs_probe:
+    server: nfs1.example.org
+    export: /home/nfs
+    method: userspace
+    create_directory: true
 '''
 
 RETURN = r'''

@@ -11,22 +11,35 @@ version_added: 0.1.0
 description:
   - Creates, updates or removes everything the NFS dynamic provisioner needs in a Kubernetes cluster, so that
     PersistentVolumeClaims of a StorageClass get PersistentVolumes carved out of one NFS export.
-  - "Objects, with the names derived from O(name) (the defaults are the walkthrough's names):
-    ServiceAccount O(name); ClusterRole C(<name>-runner) with exactly the rules the provisioner needs
+  - "Objects, with the names derived from O(name) and O(namespace) (the defaults are the walkthrough's names):
+    ServiceAccount O(name); ClusterRole C(<namespace>:<name>-runner) with exactly the rules the provisioner needs
     (persistentvolumes get/list/watch/create/delete; persistentvolumeclaims get/list/watch/update;
     storageclasses get/list/watch; events create/update/patch; nodes get/list/watch; no wildcards);
-    ClusterRoleBinding C(run-<name>); Role and RoleBinding C(leader-locking-<name>) for leader election
+    ClusterRoleBinding C(<namespace>:run-<name>); Role and RoleBinding C(leader-locking-<name>) for leader election
     (endpoints get/list/watch/create/update/patch); Deployment O(name) (strategy Recreate, the NFS export
     mounted at C(/persistentvolumes), environment C(PROVISIONER_NAME), C(NFS_SERVER), C(NFS_PATH));
     StorageClass O(storage_class_name); with O(mount_options), the PersistentVolume and PersistentVolumeClaim
-    C(<name>-root-<hash>) of the provisioner's own mount."
-  - The cluster-scoped objects (ClusterRole, ClusterRoleBinding, StorageClass, root PersistentVolume) are named after O(name) and
-    O(storage_class_name), not the namespace; give each provisioner its own O(name).
+    C(<name>-root-<hash>) of the provisioner's own mount, the hash over namespace, server, path and options."
+  - The cluster-scoped RBAC objects and the root PersistentVolume carry the namespace (in the name or the hash), so
+    two provisioners of one O(name) in two namespaces never share one. The StorageClass is named by
+    O(storage_class_name).
+  - "Upgrade from 0.3.0, which named the ClusterRole C(<name>-runner) and the ClusterRoleBinding C(run-<name>) in
+    every namespace: the new binding is applied first, then the old binding and role are deleted, only when they
+    carry the label C(app.kubernetes.io/managed-by=stateful.nfs) and the old binding names this provisioner's
+    ServiceAccount alone (a binding another namespace's provisioner took over stays, with a warning, for that
+    provisioner's own run). A 0.3.0 root volume is kept while the Deployment mounts it and its PV is bound to
+    this namespace (a new name would restart the provisioner)."
+  - A O(provisioner_name) already served by another Deployment (the C(PROVISIONER_NAME) of its containers, in
+    another namespace or under another name) is refused before any change, naming that Deployment - two
+    provisioners of one name take the same claims and race for them. The check lists Deployments in all
+    namespaces (C(list deployments.apps) at cluster scope); when RBAC forbids that read, the check is not
+    made and a warning says so.
   - With O(wait=true) the module returns once the Deployment is Available; on timeout the error lists the
     provisioner pods that are not ready with their phase, conditions and latest events (an image that
     cannot be pulled, an NFS mount that fails).
   - O(state=absent) removes exactly these objects, and only those that carry the label
     C(app.kubernetes.io/managed-by=stateful.nfs) or are owned by the C(stateful.nfs) field manager.
+    0.3.0's shared ClusterRole and ClusterRoleBinding go under the conditions of an upgrade (above).
     It never touches the PersistentVolumes and PersistentVolumeClaims of the class, nor anything on
     the NFS server; it removes the provisioner's own root claim and volume (see O(mount_options)),
     which only describe its mount.
@@ -314,8 +327,8 @@ names:
   type: dict
   sample:
     service_account: nfs-client-provisioner
-    cluster_role: nfs-client-provisioner-runner
-    cluster_role_binding: run-nfs-client-provisioner
+    cluster_role: default:nfs-client-provisioner-runner
+    cluster_role_binding: default:run-nfs-client-provisioner
     role: leader-locking-nfs-client-provisioner
     role_binding: leader-locking-nfs-client-provisioner
     deployment: nfs-client-provisioner

@@ -153,3 +153,66 @@ def test_timeout_with_failing_nfs_mount_names_failedmount_and_the_nfs_error(lab,
     assert "web-0" in msg and "FailedMount" in msg, msg
     assert "127.0.0.1:/srv/nfs/nowhere" in msg, msg
     assert "ContainerCreating" in msg or "Pending" in msg, msg
+
+
+# ------------------------------------------------------------ issue 24: one provisioner per name
+def _claim(lab, namespace, sc, name="data"):
+    lab.create(f"/api/v1/namespaces/{namespace}/persistentvolumeclaims", {
+        "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": name},
+        "spec": {"storageClassName": sc, "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Mi"}}}})
+    return f"/api/v1/namespaces/{namespace}/persistentvolumeclaims/{name}"
+
+
+def _bound_then_deleted(lab, path):
+    """The claim at ``path`` is Bound (its PV's name), then deleted with its PV (bounded waits)."""
+    claim = wait_for(f"{path} Bound", lambda: (c := lab.get(path)) and c["status"].get("phase") == "Bound" and c,
+                     timeout=ROLLOUT, interval=1)
+    volume = claim["spec"]["volumeName"]
+    lab.http("DELETE", path)
+    wait_for(f"PV {volume} deleted", lambda: lab.get(f"/api/v1/persistentvolumes/{volume}") is None,
+             timeout=ROLLOUT, interval=1)
+    return volume
+
+
+def test_two_namespaces_with_one_deployment_name_both_keep_provisioning(lab, ns, run):
+    """0.3.0 named the ClusterRoleBinding after the Deployment only: the second namespace's run took it
+    over and the first provisioner lost its rights (``persistentvolumes is forbidden``)."""
+    other = lab.new_namespace()
+    try:
+        name = f"prov-{ns}"  # one Deployment name in both namespaces, two provisioner names, two classes
+        first = _prov_args(lab, ns, name=name, mount_options=["nfsvers=3"])
+        second = _prov_args(lab, other, name=name, mount_options=["nfsvers=3"], nfs_path=lab.nfs_dir(other))
+        for a in (first, second):
+            res = run("nfs_provisioner", a, via="inproc")
+            assert not res.get("failed"), res.get("msg")
+        # both provision (0.3.0: the first one lost its binding to the second and its claims stayed Pending)
+        for a in (first, second):
+            volume = _bound_then_deleted(lab, _claim(lab, a["namespace"], a["storage_class_name"]))
+            assert volume.startswith("pvc-")
+        for a in (first, second):
+            crb = lab.get(f"/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/{a['namespace']}:run-{name}")
+            assert crb["subjects"] == [{"kind": "ServiceAccount", "name": name, "namespace": a["namespace"]}], crb
+        again = {a["namespace"]: run("nfs_provisioner", a, via="inproc") for a in (first, second)}
+        # alternating runs converge: nothing left to change for either
+        assert [r["changed"] for r in again.values()] == [False, False], again
+        assert again[ns]["names"]["root_volume"] != again[other]["names"]["root_volume"]
+    finally:
+        lab.drop_namespace(other)
+
+
+def test_the_same_provisioner_name_in_a_second_namespace_is_refused_with_nothing_changed(lab, ns, run):
+    first = _prov_args(lab, ns)
+    assert not run("nfs_provisioner", first, via="inproc").get("failed")
+    other = lab.new_namespace()
+    try:
+        lab.reset_stats()
+        res = run("nfs_provisioner", {**first, "namespace": other, "nfs_path": lab.nfs_dir(other)})
+        assert res.get("failed") is True, res
+        assert res["msg"].startswith("provisioner_name: "), res["msg"]
+        assert f"already served by Deployment {ns}/{first['name']}" in res["msg"], res["msg"]
+        assert lab.write_requests() == {}, lab.stats()
+        assert lab.get(f"/apis/apps/v1/namespaces/{other}/deployments/{first['name']}") is None
+        # the first provisioner still serves its class
+        _bound_then_deleted(lab, _claim(lab, ns, first["storage_class_name"]))
+    finally:
+        lab.drop_namespace(other)

@@ -42,28 +42,56 @@ def _prune(obj):
 
 
 # --------------------------------------------------------------------------- provisioner
-def provisioner_names(name):
-    """Object names derived from ``name`` (the seed's names for ``nfs-client-provisioner``)."""
+def provisioner_names(name, namespace):
+    """Object names derived from ``name`` (the seed's names for ``nfs-client-provisioner``) and
+    ``namespace``.
+
+    The cluster-scoped RBAC objects carry the namespace (``<namespace>:<name>-runner``,
+    ``<namespace>:run-<name>``; ``:`` is in neither a namespace nor a Deployment name, so two
+    provisioners never share one): a second provisioner of the same name in another namespace
+    cannot take over the first one's binding. 0.3.0 named them after ``name`` alone
+    (:func:`legacy_rbac_names`).
+    """
     return {
         "service_account": name,
-        "cluster_role": f"{name}-runner",
-        "cluster_role_binding": f"run-{name}",
+        "cluster_role": f"{namespace}:{name}-runner",
+        "cluster_role_binding": f"{namespace}:run-{name}",
         "role": f"leader-locking-{name}",
         "role_binding": f"leader-locking-{name}",
         "deployment": name,
     }
 
 
+def legacy_rbac_names(name):
+    """The ClusterRole and ClusterRoleBinding names of 0.3.0, shared by every namespace."""
+    return {"cluster_role": f"{name}-runner", "cluster_role_binding": f"run-{name}"}
+
+
+def _root_hash(key):
+    return hashlib.sha256(json.dumps(key).encode("utf-8")).hexdigest()[:10]
+
+
 def root_volume_name(p):
     """Name of the PV and PVC that carry the provisioner's own mount, or None without mount options.
 
-    ``<name>-root-<hash>``, the hash over server, path and options: a PV's NFS source cannot
-    change, so a change of any of them is a new pair (and a new pod for the Deployment).
+    ``<name>-root-<hash>``, the hash over namespace, server, path and options: a PV's NFS source
+    cannot change, so a change of any of them is a new pair (and a new pod for the Deployment),
+    and two provisioners of one name in two namespaces never share the (cluster-scoped) PV.
+    ``p["root_volume"]``, when set, is the name of a pair kept from 0.3.0 (:func:`legacy_root_volume_name`).
     """
     if not p.get("mount_options"):
         return None
-    key = json.dumps([p["nfs_server"], p["nfs_path"], list(p["mount_options"])])
-    return "{}-root-{}".format(p["name"], hashlib.sha256(key.encode("utf-8")).hexdigest()[:10])
+    if p.get("root_volume"):
+        return p["root_volume"]
+    key = [p["namespace"], p["nfs_server"], p["nfs_path"], list(p["mount_options"])]
+    return "{}-root-{}".format(p["name"], _root_hash(key))
+
+
+def legacy_root_volume_name(p):
+    """0.3.0's name of the root pair (the hash without the namespace), or None without mount options."""
+    if not p.get("mount_options"):
+        return None
+    return "{}-root-{}".format(p["name"], _root_hash([p["nfs_server"], p["nfs_path"], list(p["mount_options"])]))
 
 
 def root_selector(name):
@@ -129,7 +157,7 @@ def provisioner_manifests(p):
     The root PV and PVC (see :func:`root_volume_manifests`) are there only with ``mount_options``;
     without, the Deployment mounts the export as an inline ``nfs`` volume.
     """
-    names = provisioner_names(p["name"])
+    names = provisioner_names(p["name"], p["namespace"])
     out = _provisioner_rbac(p, names)
     out.extend(root_volume_manifests(p))
     out.append(_provisioner_deployment(p, names))
@@ -267,7 +295,7 @@ def storage_class_manifest(p):
 
 def provisioner_refs(p):
     """(kind, name, namespaced) of every object the provisioner owns, in apply order."""
-    names = provisioner_names(p["name"])
+    names = provisioner_names(p["name"], p["namespace"])
     return [
         ("ServiceAccount", names["service_account"], True),
         ("ClusterRole", names["cluster_role"], False),

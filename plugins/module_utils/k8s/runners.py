@@ -117,18 +117,17 @@ def is_ours(obj):
 def run_provisioner(client, p, check_mode, outcome, clock=None, sleep=None):
     """Converge the provisioner's objects to ``p`` (``validation.validate_provisioner_params``' result)."""
     state = p["state"]
-    names = mf.provisioner_names(p["name"])
-    outcome.extra["names"] = dict(names, storage_class=p["storage_class_name"],
-                                  root_volume=mf.root_volume_name(p) if state == "present" else None)
+    names = mf.provisioner_names(p["name"], p["namespace"])
     if state == "absent":
+        outcome.extra["names"] = dict(names, storage_class=p["storage_class_name"], root_volume=None)
         _provisioner_absent(client, p, check_mode, outcome, clock, sleep)
         return
 
-    desired = mf.provisioner_manifests(p)
     # Reads and refusals first: nothing is written before every check has passed.
     for text in validation.provisioner_warnings(p):
         outcome.warn(text)
     check_provisioner_image(client, p["image"], outcome)
+    check_provisioner_name_unique(client, p, outcome)
     new_namespace = namespace_to_create(client, p["namespace"], p["create_namespace"])
     sc_ref = Ref("StorageClass", p["storage_class_name"])
     live_sc = client.get(sc_ref)
@@ -147,6 +146,10 @@ def run_provisioner(client, p, check_mode, outcome, clock=None, sleep=None):
     dep_ref = Ref("Deployment", names["deployment"], p["namespace"])
     live_dep = client.get(dep_ref)
     old_root = mf.root_claim_of(live_dep)
+    p = _keep_legacy_root(client, p, old_root)
+    outcome.extra["names"] = dict(names, storage_class=p["storage_class_name"], root_volume=mf.root_volume_name(p))
+    desired = mf.provisioner_manifests(p)
+    legacy = _legacy_rbac(client, p, names)
 
     pending = create_namespace(client, p["namespace"], check_mode, outcome) if new_namespace else False
     for manifest in desired:
@@ -172,6 +175,8 @@ def run_provisioner(client, p, check_mode, outcome, clock=None, sleep=None):
     if old_root and old_root != mf.root_volume_name(p) and old_root.startswith(p["name"] + "-root-"):
         for ref in (Ref("PersistentVolumeClaim", old_root, p["namespace"]), Ref("PersistentVolume", old_root)):
             _delete_if_ours(client, ref, client.get(ref), check_mode, outcome)
+    # the account is bound by the new names now: 0.3.0's shared ones go (see _legacy_rbac)
+    _retire_legacy_rbac(client, legacy, check_mode, outcome)
 
     outcome.extra["provisioner_name"] = p["provisioner_name"]
     outcome.extra["storage_class"] = p["storage_class_name"]
@@ -253,6 +258,104 @@ def check_provisioner_image(client, image, outcome):
                  f" RemoveSelfLink=false (1.20 to 1.23 only): {why}. {way_out}")
 
 
+def serving_deployments(client, provisioner_name):
+    """``namespace/name`` of every Deployment whose containers set ``PROVISIONER_NAME`` to
+    ``provisioner_name`` (one cluster-wide list of Deployments)."""
+    found = []
+    for dep in client.list("Deployment"):
+        spec = (((dep.get("spec") or {}).get("template") or {}).get("spec") or {})
+        containers = (spec.get("containers") or []) + (spec.get("initContainers") or [])
+        if any(env.get("name") == "PROVISIONER_NAME" and env.get("value") == provisioner_name
+               for c in containers for env in c.get("env") or []):
+            meta = dep.get("metadata") or {}
+            found.append("{}/{}".format(meta.get("namespace"), meta.get("name")))
+    return found
+
+
+def check_provisioner_name_unique(client, p, outcome):
+    """Refuse a second Deployment for a provisioner name another Deployment (in another namespace,
+    or under another name) already serves: both would take the same claims and race for them.
+
+    Needs ``list`` of Deployments in every namespace; when RBAC forbids that read, the check is
+    not made and a warning says so (never silently)."""
+    me = "{}/{}".format(p["namespace"], p["name"])
+    try:
+        others = [d for d in serving_deployments(client, p["provisioner_name"]) if d != me]
+    except ApiError as exc:
+        if exc.status != 403:
+            raise
+        outcome.warn(f"could not check that no other Deployment serves provisioner name {p['provisioner_name']!r}:"
+                     f" listing Deployments in all namespaces is forbidden ({exc.api_message}). Two provisioners of"
+                     " one name race for the same claims; grant list on deployments (apps) cluster-wide to the"
+                     " account that runs this module to have it checked")
+        return
+    if others:
+        where = others[0].split("/", 1)
+        raise InputError("provisioner_name", "provisioner name {!r} is already served by Deployment {}: a second"
+                         " provisioner of that name ({}) would take the same claims and race with it. Manage that"
+                         " provisioner under its own name and namespace (name: {}, namespace: {}), choose another"
+                         " provisioner_name (with its own storage_class_name), or remove that Deployment"
+                         " first".format(p["provisioner_name"], ", ".join(others), me, where[1], where[0]))
+
+
+def _keep_legacy_root(client, p, old_root):
+    """``p``, keeping 0.3.0's root pair (named without the namespace) while the Deployment mounts it
+    and its PV is bound to this namespace's claim: a new name would restart the provisioner for
+    nothing. Any change of server, path or options moves it to the new name."""
+    if not old_root or old_root != mf.legacy_root_volume_name(p):
+        return p
+    pv = client.get(Ref("PersistentVolume", old_root)) or {}
+    if (((pv.get("spec") or {}).get("claimRef") or {}).get("namespace")) != p["namespace"]:
+        return p
+    return dict(p, root_volume=old_root)
+
+
+def _legacy_rbac(client, p, names):
+    """Read 0.3.0's shared ClusterRole and ClusterRoleBinding (named after the Deployment only),
+    before any write: ``[(ref, live, why_kept)]``, ``why_kept`` None for those this provisioner
+    may remove (:func:`_retire_legacy_rbac`): labelled ``app.kubernetes.io/managed-by=stateful.nfs``,
+    and a binding of exactly this provisioner's ServiceAccount (a binding another namespace's
+    provisioner took over in 0.3.0 stays for that provisioner's own run, and so does its role)."""
+    old = mf.legacy_rbac_names(p["name"])
+    crb_ref, cr_ref = Ref("ClusterRoleBinding", old["cluster_role_binding"]), Ref("ClusterRole", old["cluster_role"])
+    crb, cr = client.get(crb_ref), client.get(cr_ref)
+    account = {"kind": "ServiceAccount", "name": names["service_account"], "namespace": p["namespace"]}
+
+    def labelled(obj):
+        return ((obj.get("metadata") or {}).get("labels") or {}).get(mf.MANAGED_BY_LABEL) == mf.MANAGED_BY
+
+    out = []
+    crb_why = None
+    if crb is not None:
+        subjects = [{k: s.get(k) for k in ("kind", "name", "namespace")} for s in crb.get("subjects") or []]
+        if not labelled(crb):
+            crb_why = f"not labelled {mf.MANAGED_BY_LABEL}={mf.MANAGED_BY}"
+        elif subjects != [account]:
+            crb_why = "it binds {}, not only this provisioner's account".format(
+                ", ".join(f"{s.get('kind')} {s.get('namespace')}/{s.get('name')}" for s in subjects) or "nobody")
+        out.append((crb_ref, crb, crb_why))
+    if cr is not None:
+        if not labelled(cr):
+            why = f"not labelled {mf.MANAGED_BY_LABEL}={mf.MANAGED_BY}"
+        elif crb is not None and crb_why is not None:
+            why = f"{crb_ref}, which is kept, refers to it"
+        else:
+            why = None
+        out.append((cr_ref, cr, why))
+    return out
+
+
+def _retire_legacy_rbac(client, legacy, check_mode, outcome):
+    """Delete the 0.3.0 RBAC objects ``_legacy_rbac`` cleared; say why each other one stays."""
+    for ref, live, why in legacy:
+        if why is None:
+            res = delete_object(client, ref, check_mode, "Background", live=live, live_known=True)
+            res.reason = "0.3.0's shared name, replaced by a name of this namespace"
+            outcome.add(res)
+        else:
+            outcome.warn(f"{ref} (0.3.0's shared name) is left in place: {why}")
+
+
 def _timing(clock, sleep, interval=None):
     out = {}
     if clock is not None:
@@ -277,13 +380,20 @@ def _delete_if_ours(client, ref, live, check_mode, outcome):
 def _provisioner_absent(client, p, check_mode, outcome, clock, sleep):
     refs = [Ref(kind, name, p["namespace"] if namespaced else None)
             for kind, name, namespaced in mf.provisioner_refs(p)]
+    legacy = _legacy_rbac(client, p, mf.provisioner_names(p["name"], p["namespace"]))
     # reverse apply order: the class first (no new PVs), the Deployment, then RBAC and the account
-    for ref in [refs[-1], refs[5], refs[4], refs[3], refs[2], refs[1], refs[0]]:
+    for ref in [refs[-1], refs[5], refs[4], refs[3], refs[2], refs[1]]:
         _delete_if_ours(client, ref, client.get(ref), check_mode, outcome)
-    # the provisioner's own root claims and volumes (mount options): they describe its mount only
+    _retire_legacy_rbac(client, legacy, check_mode, outcome)
+    _delete_if_ours(client, refs[0], client.get(refs[0]), check_mode, outcome)
+    # the provisioner's own root claims and volumes (mount options): they describe its mount only;
+    # a PV of that label bound to a claim of another namespace is another provisioner's
     selector = mf.root_selector(p["name"])
     for kind, namespace in (("PersistentVolumeClaim", p["namespace"]), ("PersistentVolume", None)):
         for live in client.list(kind, namespace, label_selector=selector):
+            claim_ns = ((live.get("spec") or {}).get("claimRef") or {}).get("namespace")
+            if kind == "PersistentVolume" and claim_ns not in (None, p["namespace"]):
+                continue
             _delete_if_ours(client, Ref(kind, live["metadata"]["name"], namespace), live, check_mode, outcome)
     if p.get("wait") and not check_mode:
         waiters.wait_deleted(client, refs[5], timeout=p["wait_timeout"], **_timing(clock, sleep))

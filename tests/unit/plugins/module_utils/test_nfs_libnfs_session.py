@@ -38,7 +38,7 @@ def test_a_request_is_parsed():
     ([json.dumps({k: v for k, v in REQUEST.items() if k != 'server'})], 'the request lacks server'),
     ([json.dumps(dict(REQUEST, version='4'))], "version must be an integer, got '4'"),
     ([json.dumps(dict(REQUEST, timeout_ms=True))], 'timeout_ms must be an integer, got True'),
-    ([json.dumps(dict(REQUEST, mode='copy'))], "mode must be one of ['round_trip', 'list', 'read'], got 'copy'"),
+    ([json.dumps(dict(REQUEST, mode='copy'))], "mode must be one of ['round_trip', 'list', 'read', 'mkdir'], got 'copy'"),
     ([json.dumps(dict(REQUEST, content=None))], 'a round trip needs path and content'),
     ([json.dumps(dict(REQUEST, mode='read'))], 'mode read needs paths, a list of absolute paths in the export'),
     ([json.dumps(dict(REQUEST, mode='read', paths=['a']))], 'mode read needs paths'),
@@ -168,6 +168,27 @@ class FakeLibnfs:
     def nfs_close(self, ctx, fh):
         return self._call('nfs_close')
 
+    def nfs_set_uid(self, ctx, uid):
+        self.calls.append(f'nfs_set_uid {uid}')
+
+    def nfs_set_gid(self, ctx, gid):
+        self.calls.append(f'nfs_set_gid {gid}')
+
+    def nfs_mkdir(self, ctx, path):
+        if path in self.files:
+            self.calls.append('nfs_mkdir')
+            return -errno.EEXIST
+        rc = self._call('nfs_mkdir')
+        if rc == 0:
+            self.files[path] = None
+        return rc
+
+    def nfs_rmdir(self, ctx, path):
+        rc = self._call('nfs_rmdir')
+        if rc == 0:
+            self.files.pop(path, None)
+        return rc
+
     def nfs_unlink(self, ctx, path):
         rc = self._call('nfs_unlink')
         if rc == 0:
@@ -182,6 +203,8 @@ def _run(lib, request=None, tmp_path=None):
     if runner.mount(request):
         if request['mode'] == 'list':
             runner.list_root()
+        elif request['mode'] == 'mkdir':
+            runner.make_directory(request['path'].encode())
         else:
             runner.round_trip(request)
     return [json.loads(line) for line in out.getvalue().splitlines()]
@@ -300,3 +323,28 @@ def test_read_mode_reads_each_file_and_names_the_ones_it_cannot():
                           'data': {'path': '/ns-www-web-0/index.html', 'content': 'web-0 page\n'}}
     assert records[1]['ok'] is False and records[1]['data'] == {'path': '/ns-www-web-1/index.html', 'content': None}
     assert 'nfs_open2' not in lib.calls and 'nfs_unlink' not in lib.calls
+
+
+def test_mkdir_mode_makes_and_removes_the_directory_as_root():
+    lib = FakeLibnfs()
+    records = _run(lib, {'mode': 'mkdir', 'path': '/.nfs-probe-dir-n1'})
+    assert [(r['step'], r['ok']) for r in records] == [('mount', True), ('mkdir', True), ('rmdir', True)]
+    assert lib.files == {}
+    # uid and gid 0 are set before the mount, whoever runs the session
+    assert lib.calls.index('nfs_set_uid 0') < lib.calls.index('nfs_mount') and 'nfs_set_gid 0' in lib.calls
+
+
+def test_mkdir_mode_replaces_a_leftover_once_and_stops_on_a_refusal():
+    lib = FakeLibnfs()
+    lib.files[b'/.nfs-probe-dir-n1'] = None
+    records = _run(lib, {'mode': 'mkdir', 'path': '/.nfs-probe-dir-n1'})
+    assert [r['step'] for r in records] == ['mount', 'mkdir', 'rmdir'] and lib.files == {}
+    denied = FakeLibnfs(fail={'nfs_mkdir': -errno.EACCES})
+    records = _run(denied, {'mode': 'mkdir', 'path': '/.nfs-probe-dir-n1'})
+    assert [(r['step'], r['ok']) for r in records] == [('mount', True), ('mkdir', False)]
+    assert 'nfs_rmdir' not in denied.calls
+
+
+def test_mkdir_mode_needs_a_path():
+    with pytest.raises(session.BadRequest, match='mode mkdir needs path'):
+        session.parse_request([json.dumps(dict(REQUEST, mode='mkdir', path=None))])

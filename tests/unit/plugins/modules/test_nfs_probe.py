@@ -290,6 +290,9 @@ class FakeTools:
             return lines
         if request['mode'] == 'list':
             return lines + [step('list')]
+        if request['mode'] == 'mkdir':  # the directory's steps answer as the file's: write -> mkdir
+            lines.append(step('mkdir', self.write))
+            return lines + [step('rmdir', self.remove)] if self.write is None else lines
         lines.append(step('write', self.write))
         if self.write is None:
             lines.append(self._read_step('read', self.read, request))
@@ -740,3 +743,39 @@ def test_the_kernel_mount_names_the_nfs_version_once(tmp_path, monkeypatch, opti
         np.kernel_round_trip('srv', '/srv/nfs', 'node1', 4, 5, True, options, [], refuse, FACTS_CAPABLE)
     opts = calls[0][calls[0].index('-o') + 1].split(',')
     assert [o for o in opts if o.partition('=')[0] in ('vers', 'nfsvers')] == versions
+
+
+# ----------------------------------------------------------- create_directory (issue 24, root_squash)
+def test_create_directory_makes_and_removes_a_directory_as_root(network_ok):
+    tools = FakeTools()
+    result = _probe(tools, create_directory=True)
+    assert result['ok'], result
+    assert result['message'] == 'NFSv4 directory made and removed as uid 0 via userspace'
+    request = tools.requests[0]
+    assert (request['mode'], request['path'], request['version']) == ('mkdir', '/.nfs-probe-dir-node1', 4)
+    assert [s['step'] for s in result['details']['steps']] == [
+        'mount srv:/srv/nfs', 'mkdir .nfs-probe-dir-node1 as uid 0', 'rmdir .nfs-probe-dir-node1']
+
+
+def test_a_directory_refused_to_root_is_root_squashed_with_the_fix(network_ok):
+    tools = FakeTools(write='mkdir call failed with "NFS3ERR_ACCES(-13)"')
+    result = _probe(tools, create_directory=True, export='/srv/nfs/apps')
+    assert not result['ok'] and result['reason'] == 'root_squashed', result
+    assert 'NFS3ERR_ACCES' in result['message'] and 'chown 65534:65534 /srv/nfs/apps' in result['message']
+    assert 'no_root_squash' in result['message'] and result['details']['failed_step'] == 'mkdir'
+
+
+def test_a_directory_that_fails_otherwise_is_not_called_root_squashed(network_ok):
+    result = _probe(FakeTools(write='mkdir call failed with "NFS4ERR_NOSPC(-28)"'), create_directory=True)
+    assert result['reason'] == 'error' and 'mkdir .nfs-probe-dir-node1 as uid 0' in result['message'], result
+
+
+def test_create_directory_in_check_mode_only_lists(network_ok):
+    tools = FakeTools()
+    assert _probe(tools, create_directory=True, write=False)['ok']
+    assert tools.requests[0]['mode'] == 'list'
+
+
+def test_create_directory_is_refused_by_the_kernel_method(network_ok):
+    result = _probe(FakeTools(), create_directory=True, method='kernel')
+    assert result['details']['failed_step'] == 'configuration' and 'create_directory' in result['message']

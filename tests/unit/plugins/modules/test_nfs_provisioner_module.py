@@ -43,7 +43,7 @@ def test_create_wait_and_idempotent_rerun(fake_api, capsys):
     assert res["changed"] is True, res
     assert [o["action"] for o in res["objects"]] == ["create"] * 7
     assert res["deployment"]["ready"] is True
-    assert res["names"]["cluster_role_binding"] == "run-nfs-client-provisioner"
+    assert res["names"]["cluster_role_binding"] == "default:run-nfs-client-provisioner"
     assert len(res["diff"]) == 7
     sc = fake_api.get("StorageClass", "managed-nfs-storage")
     assert sc["provisioner"] == "fuseim.pri/ifs" and sc["parameters"] == {"archiveOnDelete": "true"}
@@ -395,3 +395,112 @@ def test_a_claim_left_pending_fails_the_proof_with_its_phase(fake_api, capsys):
     res = run_module(nfs_provisioner.main, args(fake_api, wait=True, wait_timeout=1, prove_with_claim=True), capsys)
     assert res["failed"] is True
     assert "claim default/nfs-client-provisioner-proof is " in res["msg"] and "is provisioner fuseim.pri/ifs running" in res["msg"]
+
+
+# ------------------------------------------------------------------ issue 24: one provisioner per name
+def _deployment(namespace, name, provisioner_name):
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": namespace},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [
+                         {"name": "p", "image": "x", "env": [{"name": "PROVISIONER_NAME", "value": provisioner_name}]}]}}}}
+
+
+@pytest.mark.parametrize("namespace, name", [("team-b", "nfs-client-provisioner"), ("default", "other")])
+def test_a_provisioner_name_served_elsewhere_is_refused_before_any_write(fake_api, capsys, namespace, name):
+    fake_api.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    fake_api.put(_deployment(namespace, name, "fuseim.pri/ifs"))
+    fake_api.clear_log()
+    res = run_module(nfs_provisioner.main, args(fake_api), capsys)
+    assert res.get("failed") is True, res
+    assert res["msg"].startswith("provisioner_name: ") and f"Deployment {namespace}/{name}" in res["msg"], res["msg"]
+    assert fake_api.writes() == []
+    # another provisioner name is served by nobody else: no refusal
+    ok = run_module(nfs_provisioner.main, args(fake_api, provisioner_name="example.com/a"), capsys)
+    assert not ok.get("failed"), ok
+
+
+def test_a_forbidden_cluster_wide_deployment_list_is_said_not_skipped(fake_api, capsys):
+    fake_api.faults.append(("GET", "/apis/apps/v1/deployments", 403))
+    res = run_module(nfs_provisioner.main, args(fake_api), capsys)
+    assert not res.get("failed"), res
+    assert any("listing Deployments in all namespaces is forbidden" in w for w in warnings_of(res)), warnings_of(res)
+
+
+def _legacy(kind, name, subjects=None, labelled=True):
+    obj = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind,
+           "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "stateful.nfs"} if labelled else {}}}
+    if kind == "ClusterRole":
+        obj["rules"] = [{"apiGroups": [""], "resources": ["persistentvolumes"], "verbs": ["get"]}]
+    else:
+        obj["subjects"] = subjects
+        obj["roleRef"] = {"kind": "ClusterRole", "name": "nfs-client-provisioner-runner",
+                          "apiGroup": "rbac.authorization.k8s.io"}
+    return obj
+
+
+MINE = [{"kind": "ServiceAccount", "name": "nfs-client-provisioner", "namespace": "default"}]
+THEIRS = [{"kind": "ServiceAccount", "name": "nfs-client-provisioner", "namespace": "team-b"}]
+
+
+@pytest.mark.parametrize("subjects, labelled, removed", [
+    (MINE, True, True),       # 0.3.0's binding of this provisioner: both go, after the new ones are applied
+    (THEIRS, True, False),    # taken over by another namespace's provisioner: both stay for its run
+    (MINE, False, False),     # not labelled by the collection: never removed
+])
+def test_upgrade_from_the_shared_rbac_names(fake_api, capsys, subjects, labelled, removed):
+    fake_api.put(_legacy("ClusterRole", "nfs-client-provisioner-runner", labelled=labelled))
+    fake_api.put(_legacy("ClusterRoleBinding", "run-nfs-client-provisioner", subjects, labelled=labelled))
+    res = run_module(nfs_provisioner.main, args(fake_api), capsys)
+    assert not res.get("failed"), res
+    gone = fake_api.get("ClusterRoleBinding", "run-nfs-client-provisioner") is None
+    assert gone is removed and (fake_api.get("ClusterRole", "nfs-client-provisioner-runner") is None) is removed
+    assert fake_api.get("ClusterRoleBinding", "default:run-nfs-client-provisioner")["subjects"] == MINE
+    writes = [(w["method"], w["path"].rsplit("/", 1)[1]) for w in fake_api.writes()]
+    if removed:
+        # no gap: the new binding exists before the old one is deleted
+        assert writes.index(("PATCH", "default%3Arun-nfs-client-provisioner")) < writes.index(
+            ("DELETE", "run-nfs-client-provisioner")), writes
+    else:
+        assert ("DELETE", "run-nfs-client-provisioner") not in writes
+        assert any("0.3.0's shared name) is left in place" in w for w in warnings_of(res)), warnings_of(res)
+
+
+def test_absent_leaves_the_root_volume_of_the_same_name_in_another_namespace(fake_api, capsys):
+    """The root volumes' label selector is cluster-wide: a PV bound to another namespace's claim is
+    another provisioner's, and 0.3.0's shared binding of this provisioner goes with it."""
+    labels = {"app": "nfs-client-provisioner", "app.kubernetes.io/component": "provisioner-root",
+              "app.kubernetes.io/managed-by": "stateful.nfs"}
+    for ns in ("default", "team-b"):
+        fake_api.put({"apiVersion": "v1", "kind": "PersistentVolume",
+                      "metadata": {"name": f"nfs-client-provisioner-root-{ns}", "labels": labels},
+                      "spec": {"capacity": {"storage": "10Mi"}, "accessModes": ["ReadWriteMany"],
+                               "nfs": {"server": "192.0.2.20", "path": "/home/nfs"},
+                               "claimRef": {"namespace": ns, "name": f"nfs-client-provisioner-root-{ns}"}}})
+    fake_api.put(_legacy("ClusterRoleBinding", "run-nfs-client-provisioner", MINE))
+    res = run_module(nfs_provisioner.main, args(fake_api, state="absent"), capsys)
+    assert not res.get("failed"), res
+    assert fake_api.get("PersistentVolume", "nfs-client-provisioner-root-default") is None
+    assert fake_api.get("PersistentVolume", "nfs-client-provisioner-root-team-b") is not None
+    assert fake_api.get("ClusterRoleBinding", "run-nfs-client-provisioner") is None
+
+
+def test_a_0_3_0_root_volume_mounted_by_the_deployment_is_kept(fake_api, capsys):
+    """Upgrade without a restart: the Deployment keeps mounting 0.3.0's root pair (bound to this namespace)."""
+    from ansible_collections.stateful.nfs.plugins.module_utils.k8s import manifests as mf
+    from ansible_collections.stateful.nfs.plugins.module_utils.k8s import validation
+    opts = ["nfsvers=3"]
+    first = run_module(nfs_provisioner.main, args(fake_api, mount_options=opts), capsys)
+    assert not first.get("failed"), first
+    p = validation.validate_provisioner_params({"name": "nfs-client-provisioner", "namespace": "default",
+                                                "nfs_server": "192.0.2.20", "nfs_path": "/home/nfs",
+                                                "mount_options": opts})
+    legacy = mf.legacy_root_volume_name(p)
+    assert first["names"]["root_volume"] != legacy
+    # make the stored state 0.3.0's: the Deployment mounts the legacy pair, bound to this namespace
+    dep = fake_api.get("Deployment", "nfs-client-provisioner", "default")
+    dep["spec"]["template"]["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"] = legacy
+    fake_api.put(dict(mf.root_volume_manifests(dict(p, root_volume=legacy))[0]))
+    again = run_module(nfs_provisioner.main, args(fake_api, mount_options=opts), capsys)
+    assert not again.get("failed"), again
+    assert again["names"]["root_volume"] == legacy
+    assert fake_api.get("PersistentVolume", legacy) is not None

@@ -20,7 +20,7 @@ import threading
 import uuid
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.resources import KINDS
 
@@ -200,7 +200,8 @@ class FakeApi:
                                               "fieldsType": "FieldsV1", "fieldsV1": fields_v1(applied)}]
 
     def _route(self, path):
-        parts = [p for p in path.split("/") if p]
+        # path segments are percent-encoded (an RBAC name may hold ':'), as the API server reads them
+        parts = [unquote(p) for p in path.split("/") if p]
         if parts[:1] == ["api"]:
             rest = parts[2:]
         elif parts[:1] == ["apis"]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import pytest
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import compare, validation
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import manifests as mf
@@ -43,8 +46,8 @@ def test_provisioner_seed_names_and_order():
     objs = provisioner()
     assert [(o["kind"], o["metadata"]["name"]) for o in objs] == [
         ("ServiceAccount", "nfs-client-provisioner"),
-        ("ClusterRole", "nfs-client-provisioner-runner"),
-        ("ClusterRoleBinding", "run-nfs-client-provisioner"),
+        ("ClusterRole", "default:nfs-client-provisioner-runner"),
+        ("ClusterRoleBinding", "default:run-nfs-client-provisioner"),
         ("Role", "leader-locking-nfs-client-provisioner"),
         ("RoleBinding", "leader-locking-nfs-client-provisioner"),
         ("Deployment", "nfs-client-provisioner"),
@@ -153,8 +156,8 @@ def test_other_names_derive_consistently():
     objs = provisioner(name="nfs-prod", namespace="storage", storage_class_name="nfs-prod",
                        provisioner_name="example.com/nfs")
     names = {(o["kind"], o["metadata"]["name"]) for o in objs}
-    assert ("ClusterRole", "nfs-prod-runner") in names
-    assert ("ClusterRoleBinding", "run-nfs-prod") in names
+    assert ("ClusterRole", "storage:nfs-prod-runner") in names
+    assert ("ClusterRoleBinding", "storage:run-nfs-prod") in names
     assert ("Role", "leader-locking-nfs-prod") in names
     assert by_kind(objs)["StorageClass"]["provisioner"] == "example.com/nfs"
     assert by_kind(objs)["Deployment"]["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"] == (
@@ -414,7 +417,7 @@ def test_mount_options_make_a_root_pair_the_deployment_mounts():
     assert mf.root_claim_of(dep) == name
 
 
-@pytest.mark.parametrize("over", [{"nfs_server": "192.0.2.21"}, {"nfs_path": "/home/nfs2"},
+@pytest.mark.parametrize("over", [{"nfs_server": "192.0.2.21"}, {"nfs_path": "/home/nfs2"}, {"namespace": "other"},
                                   {"mount_options": ["nfsvers=4.1", "hard"]}, {"mount_options": ["hard", "nfsvers=3"]}])
 def test_root_pair_name_follows_server_path_and_options(over):
     base = validation.validate_provisioner_params(dict(SEED_PROVISIONER, mount_options=["nfsvers=3", "hard"]))
@@ -446,3 +449,25 @@ def test_info_http_get_refused(get, param):
         validation.validate_info_params({"name": "web", "namespace": "default", "cluster_domain": "cluster.local",
                                          "http_get": get})
     assert exc.value.param == param
+
+
+def test_cluster_scoped_names_differ_per_namespace_and_never_meet_the_legacy_ones():
+    """Two provisioners of one name in two namespaces share no cluster-scoped object (issue 24)."""
+    a = provisioner(name="p", namespace="team-a", mount_options=["nfsvers=3"])
+    b = provisioner(name="p", namespace="team-b", mount_options=["nfsvers=3"])
+    cluster = {"ClusterRole", "ClusterRoleBinding", "PersistentVolume"}
+    names_a = {(o["kind"], o["metadata"]["name"]) for o in a if o["kind"] in cluster}
+    names_b = {(o["kind"], o["metadata"]["name"]) for o in b if o["kind"] in cluster}
+    assert len(names_a) == 3 and not names_a & names_b
+    # "a-b" + "c" and "a" + "b-c" cannot meet: ':' is in neither a namespace nor a Deployment name
+    assert mf.provisioner_names("c", "a-b")["cluster_role"] != mf.provisioner_names("b-c", "a")["cluster_role"]
+    legacy = set(mf.legacy_rbac_names("p").values())
+    assert legacy == {"p-runner", "run-p"} and not legacy & {n for _, n in names_a}
+
+
+def test_legacy_root_name_is_0_3_0s_and_kept_only_when_asked():
+    p = validation.validate_provisioner_params(dict(SEED_PROVISIONER, mount_options=["nfsvers=3", "hard"]))
+    key = json.dumps([p["nfs_server"], p["nfs_path"], ["nfsvers=3", "hard"]]).encode("utf-8")
+    assert mf.legacy_root_volume_name(p) == "nfs-client-provisioner-root-" + hashlib.sha256(key).hexdigest()[:10]
+    assert mf.root_volume_name(p) != mf.legacy_root_volume_name(p)
+    assert mf.root_volume_name(dict(p, root_volume="kept")) == "kept"
