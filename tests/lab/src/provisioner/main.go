@@ -42,11 +42,13 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/sig-storage-lib-external-provisioner/v13/controller"
 )
@@ -204,5 +206,12 @@ func main() {
 	}
 	provisioner := &nfsSubdirProvisioner{client: client, server: server, path: path}
 	klog.InfoS("starting", "provisioner", name, "nfsServer", server, "nfsPath", path)
-	controller.NewProvisionController(ctx, client, name, provisioner, controller.LeaderElection(false)).Run(ctx)
+	// A claim that failed (its export not writable yet, say root-squashed) is retried without end,
+	// at most a minute apart, so a fixed export is picked up without restarting this pod. The
+	// library's defaults wait 15 s doubling to 1000 s and give up after 15 failures until the
+	// 15-minute resync (measured on the lab: claims stayed Pending after the export was fixed).
+	controller.NewProvisionController(ctx, client, name, provisioner, controller.LeaderElection(false),
+		controller.FailedProvisionThreshold(0),
+		controller.RateLimiter(workqueue.NewTypedItemExponentialFailureRateLimiter[string](2*time.Second, time.Minute)),
+	).Run(ctx)
 }
