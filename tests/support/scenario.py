@@ -1,8 +1,8 @@
 """What the molecule scenarios' verify suites share (molecule/*/tests/conftest.py import it):
 the scenario's environment variables, the lab, the API client and the playbook player.
 
-A conftest imports the fixtures it uses (``from tests.support.scenario import api, lab``) and
-makes its own player with :func:`player_fixture`; :func:`scenario_env` fails the suite with the
+A conftest imports the fixtures it uses (``from tests.support.scenario import api, lab, play``) and
+makes its own player and NFS host with :func:`player_fixture` and :func:`nfs_host_fixture`; :func:`scenario_env` fails the suite with the
 command to run when molecule did not set a variable.
 """
 from __future__ import annotations
@@ -42,6 +42,24 @@ def api(lab: Lab):
     client = lab.api_client()
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def play(player):
+    """``play(playbook, tags=None, check=False, **extra_vars)`` -> Run (JSON output, bounded): the
+    conftest's ``player`` (:func:`player_fixture`) running one playbook."""
+    return player.play
+
+
+def nfs_host_fixture(host_env: str, scenario: str):
+    """A session fixture ``nfs_host``: the NFS server container that ``host_env`` names, as a
+    testinfra host (over docker exec)."""
+    @pytest.fixture(scope="session")
+    def nfs_host():
+        import testinfra  # only the scenarios' suites have it
+
+        return testinfra.get_host(f"docker://{scenario_env(host_env, scenario)}")
+    return nfs_host
 
 
 def player_fixture(inventory_env: str, scenario: str, timeout: float = PLAYBOOK_TIMEOUT):

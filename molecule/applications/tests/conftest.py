@@ -14,34 +14,22 @@ import sys
 from pathlib import Path
 
 import pytest
-import testinfra
 
 REPO = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO))
 
 from tests.support import scenario
 from tests.support.lab import Lab
-from tests.support.scenario import player_fixture, scenario_env
+from tests.support.scenario import nfs_host_fixture, player_fixture, scenario_env
 from tests.support.waiting import wait_for
 
 CACHE, SHOP = "apps-cache", "apps-shop"  # the namespaces of host_vars/localhost.yml
 TAGS = "provisioner,statefulset"  # the Kubernetes stages of site.yml (the NFS ones ran in converge)
 ROLLOUT = 180  # seconds a member may take to come back Ready (MariaDB recovers InnoDB first)
 
-lab, api = scenario.lab, scenario.api  # the shared fixtures
+lab, api, play = scenario.lab, scenario.api, scenario.play  # the shared fixtures
 player = player_fixture("APPLICATIONS_INVENTORY", "applications", timeout=600)
-
-
-@pytest.fixture(scope="session")
-def play(player):
-    """play('site.yml', tags=TAGS, **extra_vars) -> Run (JSON output, bounded)."""
-    return player.play
-
-
-@pytest.fixture(scope="session")
-def nfs_host():
-    """The NFS-Ganesha server container (testinfra over docker exec)."""
-    return testinfra.get_host(f"docker://{scenario_env('APPLICATIONS_NFS_HOST', 'applications')}")
+nfs_host = nfs_host_fixture("APPLICATIONS_NFS_HOST", "applications")
 
 
 @pytest.fixture(scope="session")

@@ -12,30 +12,18 @@ import sys
 from pathlib import Path
 
 import pytest
-import testinfra
 
 REPO = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO))
 
 from tests.support.lab import Lab
 from tests.support import scenario
-from tests.support.scenario import player_fixture, scenario_env
+from tests.support.scenario import nfs_host_fixture, player_fixture
 
 NAMESPACE = "default"
-lab, api = scenario.lab, scenario.api  # the shared fixtures
+lab, api, play = scenario.lab, scenario.api, scenario.play  # the shared fixtures
 player = player_fixture("DEFAULT_SCENARIO_INVENTORY", "default")
-
-
-@pytest.fixture(scope="session")
-def play(player):
-    """play('playbooks/scale.yml', replicas=5) -> Run (JSON output)."""
-    return player.play
-
-
-@pytest.fixture(scope="session")
-def nfs_host():
-    """The NFS-Ganesha server container (testinfra over docker exec)."""
-    return testinfra.get_host(f"docker://{scenario_env('DEFAULT_SCENARIO_NFS_HOST', 'default')}")
+nfs_host = nfs_host_fixture("DEFAULT_SCENARIO_NFS_HOST", "default")
 
 
 @pytest.fixture(scope="session")

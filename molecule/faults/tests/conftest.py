@@ -38,14 +38,8 @@ def names(sts: str, **more) -> dict:
             "k8s_statefulset_nginx_volume_claim_template": TEMPLATE, **more}
 
 
-lab, api = scenario.lab, scenario.api  # the shared fixtures
+lab, api, play = scenario.lab, scenario.api, scenario.play  # the shared fixtures
 player = player_fixture("FAULTS_INVENTORY", "faults", timeout=600)
-
-
-@pytest.fixture(scope="session")
-def play(player):
-    """play('site.yml', tags='statefulset', **extra_vars) -> Run (bounded)."""
-    return player.play
 
 
 @pytest.fixture(scope="session")
