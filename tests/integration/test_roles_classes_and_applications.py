@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support.lab import LAB_DIR
+from tests.support.lab import LAB_DIR, NFS_HOST, dexec
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "redis" / "redis.yaml"
 TAGS = "provisioner,statefulset"
@@ -147,10 +147,20 @@ def test_an_application_list_with_a_name_twice_is_refused_before_the_api(lab, ns
     assert lab.http("GET", f"/apis/storage.k8s.io/v1/storageclasses/{ns}-data")[0] == 404
 
 
+def nfs_server_state():
+    """What the nfs_server stage would change: the NFS server's configuration, its export list, and
+    the export directory's owner and mode (not the tree below it: other tests' provisioners may
+    still archive their claims' directories there)."""
+    return dexec(NFS_HOST, "sh", "-c", "cat /etc/ganesha/ganesha.conf /etc/exports 2>/dev/null;"
+                                       " stat -c '%n %U:%G %a' /srv/nfs").stdout
+
+
 @pytest.mark.parametrize("path", ["walkthrough", "applications"])
 def test_a_wrong_context_stops_site_yml_before_the_nfs_server(lab, ns, tmp_path, player, path):
     """Failure mode: a wrong kubeconfig context was found after the NFS stage had changed the server.
-    Now the Kubernetes side's preflight (the deploying role's input and one read of the API) runs first."""
+    Now the Kubernetes side's preflight (the deploying role's input and one read of the API) runs first,
+    and the NFS server's configuration and directories are byte-identical before and after."""
+    before = nfs_server_state()
     if path == "walkthrough":
         run = player.play("site.yml", k8s_statefulset_nginx_context="no-such-context")
     else:
@@ -161,6 +171,7 @@ def test_a_wrong_context_stops_site_yml_before_the_nfs_server(lab, ns, tmp_path,
     names = [t["task"]["name"] for t in run.tasks()]
     assert not [n for n in names if "nfs_server :" in n or "nfs_client :" in n], names
     assert run.changed_tasks() == []
+    assert nfs_server_state() == before
 
 
 @pytest.mark.parametrize("mistake", ["class_nowhere", "src_mount_names_nothing"])
