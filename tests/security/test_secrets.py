@@ -67,7 +67,9 @@ def _sts(lab, ns, **auth):
 
 
 def _provisioner(lab, ns):
-    return {"name": f"prov-{ns}", "namespace": ns, "nfs_server": lab.nfs_server, "nfs_path": lab.nfs_dir(ns),
+    # a provisioner name of its own: the walkthrough's fuseim.pri/ifs may be served already (refused)
+    return {"name": f"prov-{ns}", "namespace": ns, "provisioner_name": f"example.com/prov-{ns}",
+            "nfs_server": lab.nfs_server, "nfs_path": lab.nfs_dir(ns),
             "image": lab.image("provisioner"), "image_pull_policy": "IfNotPresent", "wait": False}
 
 
