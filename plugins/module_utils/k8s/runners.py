@@ -613,12 +613,11 @@ def _wait_rollout(client, p, outcome, clock, sleep, interval):
         return rollout
 
 
-def _remove_dns_client_after_last(client, p, check_mode, outcome):
+def _remove_dns_client_after_last(client, p, others, check_mode, outcome):
     """The namespace's DNS client pod (``statefulset_verify``'s, kept between runs) goes with the
-    namespace's last StatefulSet: none left but this one, or ones being deleted."""
-    left = [s["metadata"]["name"] for s in client.list("StatefulSet", p["namespace"])
-            if s["metadata"]["name"] != p["name"] and not s["metadata"].get("deletionTimestamp")]
-    if left:
+    namespace's last StatefulSet: none of ``others`` (the namespace's other StatefulSets) left but
+    ones being deleted."""
+    if any(not s["metadata"].get("deletionTimestamp") for s in others):
         return
     for ref, live in remove_dns_clients(client, p["namespace"], check_mode):
         outcome.add(Result(ref, "delete", True, sanitize(live), None,
@@ -637,13 +636,14 @@ def _statefulset_absent(client, p, check_mode, outcome, clock, sleep):
     if live is not None and p["wait"] and not check_mode:
         waiters.wait_deleted(client, sts_ref, timeout=p["wait_timeout"], **_timing(clock, sleep))
 
+    # the namespace's other StatefulSets, read once: the Service's users and the DNS client's
+    others = [o for o in client.list("StatefulSet", p["namespace"]) if o["metadata"]["name"] != p["name"]]
     if p["create_service"]:
         svc_ref = Ref("Service", service_name, p["namespace"])
         svc = client.get(svc_ref)
         # another StatefulSet governed by the same Service still needs it (its pods' DNS records)
         users = [] if svc is None else sorted(
-            o["metadata"]["name"] for o in client.list("StatefulSet", p["namespace"])
-            if o["metadata"]["name"] != p["name"] and (o.get("spec") or {}).get("serviceName") == service_name)
+            o["metadata"]["name"] for o in others if (o.get("spec") or {}).get("serviceName") == service_name)
         if svc is not None and not is_ours(svc):
             outcome.warn(f"{svc_ref} was not created by stateful.nfs: left in place")
         elif users:
@@ -651,7 +651,7 @@ def _statefulset_absent(client, p, check_mode, outcome, clock, sleep):
         else:
             outcome.add(delete_object(client, svc_ref, check_mode, "Background", live=svc, live_known=True))
 
-    _remove_dns_client_after_last(client, p, check_mode, outcome)
+    _remove_dns_client_after_last(client, p, others, check_mode, outcome)
 
     pattern = re.compile(r"^({})-{}-\d+$".format("|".join(re.escape(n) for n in vct_names), re.escape(p["name"])))
     pvcs = sorted(c["metadata"]["name"] for c in client.list("PersistentVolumeClaim", p["namespace"])

@@ -149,7 +149,8 @@ def test_the_client_pod_goes_with_the_namespace_s_last_statefulset(fake_api, cli
 
     def removed(check_mode):
         outcome = Outcome()
-        _remove_dns_client_after_last(client, {"namespace": "shop", "name": "web"}, check_mode, outcome)
+        others = [s for s in client.list("StatefulSet", "shop") if s["metadata"]["name"] != "web"]
+        _remove_dns_client_after_last(client, {"namespace": "shop", "name": "web"}, others, check_mode, outcome)
         return [(r.ref.kind, r.ref.name, r.action) for r in outcome.results]
 
     assert removed(False) == []  # db is left: the pod stays
