@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.cluster import IDENTITY_NAMESPACE
 from tests.support.lab import LAB_DIR, NFS_HOST, dexec
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "redis" / "redis.yaml"
@@ -198,3 +199,69 @@ def test_an_application_mistake_only_the_module_sees_stops_site_yml_before_the_n
     assert not [n for n in names if "nfs_server :" in n or "nfs_client :" in n or "nfs_provisioner : Apply" in n], names
     assert run.changed_tasks() == []
     assert lab.http("GET", f"/apis/storage.k8s.io/v1/storageclasses/{ns}-data")[0] == 404
+
+
+def namespace_only_identity(lab, ns, tmp_path) -> tuple[str, str]:
+    """A kubeconfig for a service account that may do everything the walkthrough does in ``ns``,
+    except exec into pods, and nothing cluster-wide (no namespaces, PVs or classes to read): a
+    namespace tenant as clusters commonly make them. The account lives in the namespace the lab's
+    audit policy records; returns (kubeconfig path, user name)."""
+    rbac = "/apis/rbac.authorization.k8s.io/v1"
+    account = f"{ns}-tenant"
+    lab.create(f"/api/v1/namespaces/{IDENTITY_NAMESPACE}/serviceaccounts",
+               {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": account}})
+    lab.create(f"{rbac}/namespaces/{ns}/roles", {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "tenant"},
+        "rules": [{"apiGroups": ["", "apps"], "verbs": ["*"],
+                   "resources": ["pods", "pods/log", "pods/proxy", "services", "statefulsets", "persistentvolumeclaims",
+                                 "events", "configmaps"]}]})
+    lab.create(f"{rbac}/namespaces/{ns}/rolebindings", {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "tenant"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "tenant"},
+        "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": IDENTITY_NAMESPACE}]})
+    token = lab.create(f"/api/v1/namespaces/{IDENTITY_NAMESPACE}/serviceaccounts/{account}/token", {
+        "apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {"expirationSeconds": 3600}})
+    path = tmp_path / "tenant.kubeconfig"
+    path.write_text(yaml.safe_dump(lab.kubeconfig_for(lab.url, token["status"]["token"])))
+    path.chmod(0o600)
+    return str(path), f"system:serviceaccount:{IDENTITY_NAMESPACE}:{account}"
+
+
+@pytest.mark.parametrize("path", ["walkthrough", "applications"])
+def test_verbs_rbac_denies_stop_site_yml_before_the_nfs_server(lab, ns, tmp_path, player, path):
+    """Issue 24.2: the preflight asks the API server (SelfSubjectAccessReview) whether the run's
+    credentials may send what the run needs, and stops in one line naming the server, the user
+    and each denied request before the NFS server is changed (byte-identical) or anything is written."""
+    kubeconfig, user = namespace_only_identity(lab, ns, tmp_path)
+    try:
+        before = nfs_server_state()
+        mark = lab.lab.audit_mark()
+        if path == "walkthrough":
+            run = player.play("site.yml", k8s_statefulset_nginx_kubeconfig=kubeconfig, k8s_statefulset_nginx_namespace=ns,
+                              k8s_statefulset_nginx_provisioner_enabled=False)
+            denied = [f"create pods/exec in namespace '{ns}' (verify_exec)"]
+        else:
+            auth = {"kubeconfig": kubeconfig}
+            run = player.play("site.yml", **extra(lab, ns, tmp_path, statefulset_k8s_auth=auth,
+                                                  nfs_provisioner_k8s_auth=auth))
+            denied = ["get,create,patch clusterroles.rbac.authorization.k8s.io (provisioner)",
+                      "list deployments.apps in all namespaces (provisioner)",
+                      f"get,create,patch serviceaccounts in namespace '{ns}' (provisioner)"]
+        assert run.rc != 0
+        failure = run.failure()
+        assert "may not do what this run needs" in failure, failure
+        assert f"The credentials for {lab.url} as '{user}'" in failure, failure
+        assert "get persistentvolumes (" in failure and "storageclasses.storage.k8s.io (" in failure, failure
+        for request in denied:
+            assert request in failure, failure
+        assert "get nodes" not in failure  # only enriches messages: a warning
+        names = [t["task"]["name"] for t in run.tasks()]
+        assert not [n for n in names if "nfs_server :" in n or "nfs_client :" in n], names
+        assert run.changed_tasks() == []
+        assert nfs_server_state() == before
+        events = [e for e in lab.lab.audit_events(mark) if e.get("user", {}).get("username") == user]
+        reviews = [e for e in events if (e.get("objectRef") or {}).get("resource") == "selfsubjectaccessreviews"]
+        assert len(reviews) >= 20, [e["requestURI"] for e in events]
+        assert lab.lab.api_writes(mark, user=user) == []  # reviews are counted apart
+    finally:
+        lab.http("DELETE", f"/api/v1/namespaces/{IDENTITY_NAMESPACE}/serviceaccounts/{ns}-tenant")

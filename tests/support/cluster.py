@@ -42,7 +42,7 @@ import requests
 import yaml
 
 from tests.support.faultproxy import FaultProxy
-from tests.support.lab import EXPORT_DIR, NFS_HOST, WRITE_VERBS, Lab, LabNotUp, dexec, ensure_nfs_server
+from tests.support.lab import EXPORT_DIR, NFS_HOST, REVIEW_RESOURCES, Lab, LabNotUp, dexec, ensure_nfs_server, is_write
 from tests.support.waiting import wait_for
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -298,7 +298,7 @@ class LabApi:
         for w in proxy["writes"]:
             sent.setdefault((w["method"], w["path"]), []).append(w["dry_run"])
         writes, dry = [], []
-        for e in (e for e in events if e["verb"] in WRITE_VERBS):
+        for e in (e for e in events if is_write(e)):
             flags = sent.get((VERB_METHOD[e["verb"]], e["requestURI"]))
             # not through the proxy: only the URL tells (a DELETE's body may say otherwise)
             is_dry = flags.pop(0) if flags else ("dryRun=All" in e["requestURI"] and e["verb"] in ("create", "update", "patch"))
@@ -307,13 +307,14 @@ class LabApi:
                 "unauthorized": proxy["by_status"].get("401", 0), "faults_fired": proxy["faults_fired"],
                 "audit_requests": len(events), "by_verb": dict(Counter(e["verb"] for e in events)),
                 "user_agents": sorted({e.get("userAgent", "") for e in events}),
-                "writes": len(writes), "dry_run_writes": len(dry), "write_events": writes}
+                "writes": len(writes), "dry_run_writes": len(dry), "write_events": writes,
+                "reviews": sum(1 for e in events if (e.get("objectRef") or {}).get("resource") in REVIEW_RESOURCES)}
 
     def write_requests(self) -> dict:
         """Write requests (by HTTP method, dry runs included) since ``reset_stats``: sent through the
         proxy (whatever the answer) or recorded for the test identity in the audit log."""
         proxy = self.proxy.stats()["by_method"]
-        recorded = Counter(VERB_METHOD[e["verb"]] for e in self.identity_events() if e["verb"] in WRITE_VERBS)
+        recorded = Counter(VERB_METHOD[e["verb"]] for e in self.identity_events() if is_write(e))
         both = {m: max(proxy.get(m, 0), recorded.get(m, 0)) for m in WRITE_METHODS}
         return {m: n for m, n in both.items() if n}
 

@@ -46,8 +46,10 @@ class Run:
         return next(iter(summaries.values()))["msg"]["day2_result"]
 
     def failure(self) -> str:
-        """Every failed task's message, else the raw tail of the output."""
-        out = [f"{task['task']['name']} on {host}: {res.get('msg')}"
+        """Every failed task's message (with each failed loop item's), else the raw tail of the output."""
+        out = [f"{task['task']['name']} on {host}: {res.get('msg')}" + "".join(
+                   f" | item {item.get('item')!r}: {item.get('msg')}" for item in res.get("results") or []
+                   if isinstance(item, dict) and item.get("failed"))
                for task in self.tasks() for host, res in task["hosts"].items()
                if res.get("failed") or res.get("unreachable")]
         return "\n".join(out) or (str(self.doc.get("raw", ""))[-2000:] + self.stderr[-2000:])

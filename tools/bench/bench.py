@@ -393,7 +393,7 @@ class Bench:
         stages: dict[str, dict] = {}
         def stage_entry(stage: str) -> dict:
             return stages.setdefault(stage, {"seconds": 0.0, "tasks": 0, "changed": 0, "requests": 0, "read": 0,
-                                             "write": 0, "dry-run": 0, "stream": 0})
+                                             "write": 0, "dry-run": 0, "review": 0, "stream": 0})
 
         for stage, begin, end, task in spans:
             entry = stage_entry(stage)
@@ -402,14 +402,14 @@ class Bench:
                 entry["tasks"] += 1
                 entry["changed"] += task.changed
         requests = audit_requests(lab.audit_log, offset, started, ended)
-        api = {"requests": len(requests), "read": 0, "write": 0, "dry-run": 0, "stream": 0, "writes": []}
+        api = {"requests": len(requests), "read": 0, "write": 0, "dry-run": 0, "review": 0, "stream": 0, "writes": []}
         for req in requests:
             stage = next((s for s, begin, end, _ in spans if begin <= req.time <= end), "tail")
             entry = stage_entry(stage)
             entry["requests"] += 1
             entry[req.kind] += 1
             api[req.kind] += 1
-            if req.kind != "read":
+            if req.kind not in ("read", "review"):
                 api["writes"].append(f"{stage}: {req.kind} {req.verb} {req.uri.split('?')[0]}")
         durations = playlog.durations(ended)
         tasks = sorted(((t.name, t.stage, secs) for t, secs in durations), key=lambda t: -t[2])
@@ -488,12 +488,12 @@ class Bench:
             rc = 1
         logfile.write_text("\n".join(steps) + "\n")
         requests = audit_requests(lab.audit_log, offset, started, ended)
-        kinds = {k: sum(1 for r in requests if r.kind == k) for k in ("read", "write", "dry-run", "stream")}
+        kinds = {k: sum(1 for r in requests if r.kind == k) for k in ("read", "write", "dry-run", "review", "stream")}
         rec = {
             "run": run, "row": "floor", "nodes": lab.nodes, "started": started.isoformat(), "rc": rc,
             "seconds": round((ended - started).total_seconds(), 2), "changed": None,
             "api": {"requests": len(requests), **kinds, "writes": [f"{r.kind} {r.verb} {r.uri.split('?')[0]}"
-                                                                   for r in requests if r.kind != "read"]},
+                                                                   for r in requests if r.kind not in ("read", "review")]},
             "serving": serving_record(poller, started, started),
             "steps": steps, "log": rel(logfile),
             "failures": [] if rc == 0 else [(f"not every pod served its line within {SERVING_TIMEOUT} s: "

@@ -26,7 +26,7 @@ from pathlib import Path
 from kubernetes import config
 from kubernetes.client import CoreV1Api
 
-from tests.support.lab import WRITE_VERBS
+from tests.support.lab import REVIEW_RESOURCES, WRITE_VERBS
 
 # The stages of a run, in the order they run, with the report's titles. The collection's
 # site.yml and the usual way map to the same names (STAGE_BY_PATH / STAGE_BY_PLAY), so their
@@ -188,10 +188,13 @@ class ApiRequest:
 
     @property
     def kind(self) -> str:
-        """read, write, dry-run (a write the server validated and dropped) or stream (exec,
-        attach, port-forward, proxy into a pod)."""
+        """read, write, dry-run (a write the server validated and dropped), review (an access or
+        identity question, answered and never stored) or stream (exec, attach, port-forward,
+        proxy into a pod)."""
         if self.subresource in STREAM_SUBRESOURCES:
             return "stream"
+        if self.resource in REVIEW_RESOURCES:
+            return "review"
         if self.verb in WRITE_VERBS:
             return "dry-run" if re.search(r"[?&]dryRun=", self.uri) else "write"
         return "read"

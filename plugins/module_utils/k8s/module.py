@@ -18,6 +18,9 @@ from ansible_collections.stateful.nfs.plugins.module_utils import module_entry a
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import (
     client as k8s_client,
 )
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.access import (
+    run_access_review,
+)
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import K8sError
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.identity import (
     read_identity,
@@ -34,7 +37,7 @@ from ansible_collections.stateful.nfs.plugins.module_utils.k8s.verify import run
 
 # module -> runner(client, validated params, check_mode, outcome) -> result or None
 RUNNERS = {"statefulset": run_statefulset, "nfs_provisioner": run_provisioner, "statefulset_info": read_identity,
-           "statefulset_verify": run_verify}
+           "statefulset_verify": run_verify, "access_review": run_access_review}
 
 
 def argument_spec(**module_options):

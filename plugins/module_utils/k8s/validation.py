@@ -816,6 +816,36 @@ def validate_info_params(params):
     return p
 
 
+ACCESS_REVIEW_OPTIONS = {
+    "namespace": {"type": "str", "default": "default"},
+    "needs": {"type": "list", "elements": "str", "default": [],
+              "choices": ["provisioner", "statefulset", "verify", "teardown", "purge"]},
+    "verify_method": VERIFY_OPTIONS["method"],
+    "resource_attributes": {"type": "list", "elements": "dict", "default": [], "options": {
+        "verb": {"type": "str", "required": True},
+        "group": {"type": "str", "default": ""},
+        "resource": {"type": "str", "required": True},
+        "subresource": {"type": "str", "default": ""},
+        "namespace": {"type": "str", "default": ""},
+        "name": {"type": "str", "default": ""},
+    }},
+}
+
+
+def validate_access_review_params(params):
+    """Validated copy of the ``access_review`` parameters. Raises InputError."""
+    p = dict(params)
+    check_dns1123_label("namespace", p.get("namespace"))
+    if not p.get("needs") and not p.get("resource_attributes"):
+        raise InputError("needs", "name at least one stage (provisioner, statefulset, verify, teardown, purge)")
+    for i, attrs in enumerate(p.get("resource_attributes") or []):
+        for key in ("verb", "resource"):
+            if not attrs.get(key) or not re.fullmatch(r"[a-z*][a-z0-9.*-]*", attrs[key]):
+                raise InputError(f"resource_attributes[{i}].{key}", f"{attrs.get(key)!r} is not a verb or resource"
+                                 " as the API names it (lower case, e.g. create, statefulsets)")
+    return p
+
+
 def check_pattern(param, pattern):
     """A regular expression (Python ``re``) in which ``{pod}`` stands for the pod's name."""
     try:
@@ -875,6 +905,7 @@ MODULE_RULES = {
                         lambda p: validate_provisioner_params(p, p["state"])),
     "statefulset_info": (INFO_OPTIONS, {}, validate_info_params),
     "statefulset_verify": (VERIFY_OPTIONS, {}, validate_verify_params),
+    "access_review": (ACCESS_REVIEW_OPTIONS, {}, validate_access_review_params),
 }
 
 

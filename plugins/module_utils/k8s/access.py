@@ -1,0 +1,240 @@
+# Copyright: stateful.nfs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the collection's Kubernetes stages need to be allowed to do, and whether the credentials are.
+
+``NEEDS`` is the one table of the requests each stage sends (read from the modules' own code
+paths: ``runners``, ``wait``, ``verify``, ``dns_client``), as the attributes of a
+``SelfSubjectAccessReview`` (Kubernetes docs, "Authorization", "Checking API access"): verb, API
+group, resource, subresource and scope. :func:`review` asks the API server one review per
+distinct need - the server's own authorizers answer (RBAC, Node, webhook), so nothing here
+re-implements RBAC - and :func:`review` plus :func:`denied_message` make the one-line refusal.
+
+A review is a ``create`` of a ``SelfSubjectAccessReview``: the API server answers it and stores
+nothing (it is not a write of an object; ``kubectl auth can-i`` sends the same request).
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import ApiError, K8sError
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.resources import Ref
+
+SSAR_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+SSR_PATH = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
+
+# scope: "namespace" (the namespace given), "cluster" (a cluster-scoped resource) or
+# "all" (a namespaced resource listed across all namespaces).
+# required: False for what only enriches a failure message (events, the previous log, nodes);
+# a denied one is a warning, not a refusal.
+Need = namedtuple("Need", "verb group resource subresource scope required")
+
+
+def _needs(spec, scope="namespace", required=True):
+    """``"get,list pods"`` / ``"create pods/exec"`` / ``"get deployments.apps"`` -> Need tuples."""
+    verbs, target = spec.split(" ")
+    resource, subresource = (target.split("/", 1) + [""])[:2]
+    resource, group = (resource.split(".", 1) + [""])[:2]
+    return [Need(v, group, resource, subresource, scope, required) for v in verbs.split(",")]
+
+
+def _table(*groups):
+    return [need for group in groups for need in group]
+
+
+# Server-side apply creates with PATCH: the API server then checks both patch and create.
+NEEDS = {
+    # nfs_provisioner, state present: RBAC, Deployment, StorageClass, the wait and the proof claim.
+    "provisioner": _table(
+        _needs("get namespaces", "cluster"),
+        _needs("get,create,patch serviceaccounts"),
+        _needs("get,create,patch roles.rbac.authorization.k8s.io"),
+        _needs("get,create,patch rolebindings.rbac.authorization.k8s.io"),
+        _needs("get,create,patch clusterroles.rbac.authorization.k8s.io", "cluster"),
+        _needs("get,create,patch clusterrolebindings.rbac.authorization.k8s.io", "cluster"),
+        _needs("get,create,patch deployments.apps"),
+        _needs("list deployments.apps", "all"),  # one provisioner name, one Deployment cluster-wide
+        _needs("get,create,patch storageclasses.storage.k8s.io", "cluster"),
+        _needs("list,watch pods"),
+        _needs("get,create,delete persistentvolumeclaims"),  # the claim that proves a changed class
+        _needs("get persistentvolumes", "cluster"),
+        _needs("list events", required=False),
+    ),
+    # statefulset, state present: Service, StatefulSet, the ordered wait, the claim checks.
+    "statefulset": _table(
+        _needs("get namespaces", "cluster"),
+        _needs("get,list,create,patch statefulsets.apps"),
+        _needs("get,create,patch services"),
+        _needs("get,list,watch pods"),
+        _needs("get,list persistentvolumeclaims"),
+        _needs("get persistentvolumes", "cluster"),
+        _needs("get,list storageclasses.storage.k8s.io", "cluster"),
+        _needs("list events", required=False),
+        _needs("get pods/log", required=False),
+        _needs("get nodes", "cluster", required=False),
+    ),
+    # statefulset_verify, method exec: every check runs in the members.
+    "verify_exec": _table(
+        _needs("get,list pods"),
+        _needs("get persistentvolumeclaims"),
+        _needs("get persistentvolumes", "cluster"),
+        _needs("create pods/exec"),
+    ),
+    # statefulset_verify, method api: pages through the pod proxy, DNS through the kept client pod.
+    "verify_api": _table(
+        _needs("get,list pods"),
+        _needs("get persistentvolumeclaims"),
+        _needs("get persistentvolumes", "cluster"),
+        _needs("get pods/proxy"),
+        _needs("create,patch,delete pods"),
+    ),
+    # statefulset, state absent (claims kept): the StatefulSet, its Service, the DNS client pod.
+    "teardown": _table(
+        _needs("get,list,delete statefulsets.apps"),
+        _needs("get,delete services"),
+        _needs("list,delete pods"),
+        _needs("list persistentvolumeclaims"),
+    ),
+    # statefulset, state absent with delete_pvcs: the claims too.
+    "purge": _table(_needs("list,delete persistentvolumeclaims")),
+}
+
+
+def needs_for(stages, verify_method="exec"):
+    """The distinct needs of ``stages`` (keys of ``NEEDS``; ``verify`` means ``verify_<verify_method>``),
+    in table order, each with the stages that need it: a list of ``(Need, [stage, ...])``.
+    Raises KeyError for an unknown stage."""
+    out = {}
+    for stage in stages:
+        key = f"verify_{verify_method}" if stage == "verify" else stage
+        for need in NEEDS[key]:
+            plain = need._replace(required=True)
+            known = out.get(plain)
+            if known is None:
+                out[plain] = [need, [key]]
+            else:
+                if key not in known[1]:
+                    known[1].append(key)
+                if need.required:
+                    known[0] = need
+    return [tuple(pair) for pair in out.values()]
+
+
+def review_body(need, namespace):
+    """The ``SelfSubjectAccessReview`` that asks for ``need`` in ``namespace``."""
+    attrs = {"verb": need.verb, "resource": need.resource}
+    if need.group:
+        attrs["group"] = need.group
+    if need.subresource:
+        attrs["subresource"] = need.subresource
+    if need.scope == "namespace":
+        attrs["namespace"] = namespace
+    return {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": attrs}}
+
+
+def who_am_i(client):
+    """The user the credentials authenticate as (``SelfSubjectReview``, ``kubectl auth whoami``):
+    ``{username, groups}``, or None when the server does not offer the API (before v1.28) or forbids it."""
+    body = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+    try:
+        answer = client.request("POST", SSR_PATH, "SelfSubjectReview (who the credentials are)", body=body,
+                                allow_404=True)
+    except ApiError as exc:
+        if exc.status == 403:
+            return None
+        raise
+    user = ((answer or {}).get("status") or {}).get("userInfo") or {}
+    return {"username": user.get("username"), "groups": user.get("groups") or []} if user else None
+
+
+def review(client, namespace, stages, verify_method="exec", extra=()):
+    """Ask the API server whether the credentials may do what ``stages`` need in ``namespace``.
+
+    ``extra``: more resource attributes (dicts with verb, resource and optionally group,
+    subresource, namespace, name), asked as given. Returns one row per review, in order:
+    ``{verb, group, resource, subresource, namespace, name, scope, allowed, required, needed_by, reason}``
+    (scope: ``namespace``, ``cluster`` or ``all`` namespaces).
+    A 401 (credentials not accepted) raises ``ApiError`` (its message says so).
+    """
+    rows = []
+    asked = [(review_body(need, namespace), need.scope, need.required, stages_)
+             for need, stages_ in needs_for(stages, verify_method)]
+    for attrs in extra:
+        body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+                "spec": {"resourceAttributes": {k: v for k, v in attrs.items() if v not in (None, "")}}}
+        asked.append((body, "namespace" if attrs.get("namespace") else "cluster", True, ["resource_attributes"]))
+    for body, scope, required, stages_ in asked:
+        attrs = body["spec"]["resourceAttributes"]
+        answer = client.request("POST", SSAR_PATH, "SelfSubjectAccessReview", body=body)
+        status = answer.get("status") or {}
+        rows.append({"verb": attrs["verb"], "group": attrs.get("group", ""), "resource": attrs["resource"],
+                     "subresource": attrs.get("subresource", ""), "namespace": attrs.get("namespace", ""),
+                     "name": attrs.get("name", ""), "scope": scope, "allowed": bool(status.get("allowed")),
+                     "required": required, "needed_by": list(stages_),
+                     "reason": status.get("reason") or status.get("evaluationError") or ""})
+    return rows
+
+
+def row_text(row, verbs=None):
+    """How a message names one reviewed request (``verbs``: several verbs on the same target)."""
+    what = row["resource"] + (f"/{row['subresource']}" if row["subresource"] else "") + (
+        f".{row['group']}" if row["group"] else "") + (f" {row['name']!r}" if row.get("name") else "")
+    where = f" in namespace {row['namespace']!r}" if row["namespace"] else (
+        " in all namespaces" if row.get("scope") == "all" else "")
+    return f"{verbs or row['verb']} {what}{where} ({', '.join(row['needed_by'])})"
+
+
+def denied_texts(rows):
+    """The required requests denied, verbs on the same target and stages joined:
+    ``get,create,patch serviceaccounts in namespace 'shop' (provisioner)``."""
+    targets = {}
+    for row in rows:
+        if row["required"] and not row["allowed"]:
+            key = row_text(dict(row, verb=""))
+            targets.setdefault(key, (row, []))[1].append(row["verb"])
+    return [row_text(row, ",".join(verbs)) for row, verbs in targets.values()]
+
+
+def denied_message(rows, target, user=None):
+    """One line naming the API server (and context), the user and every required request denied;
+    None when none was."""
+    denied = denied_texts(rows)
+    if not denied:
+        return None
+    as_user = f" as {user['username']!r}" if user and user.get("username") else ""
+    return (f"The credentials for {target}{as_user} may not do what this run needs: {'; '.join(denied)}."
+            " Nothing was changed. Grant these verbs (a Role or ClusterRole bound to that user) or use other"
+            " credentials (kubeconfig, context)")
+
+
+def run_access_review(client, p, check_mode, outcome):
+    """Runner of the ``access_review`` module (read only; the same in check mode)."""
+    del check_mode  # a review stores nothing: check mode asks the same questions
+    stages = list(p["needs"])
+    user = who_am_i(client)
+    namespace = p["namespace"]
+    if any(s in ("provisioner", "statefulset") for s in stages) and _namespace_missing(client, namespace):
+        p = dict(p, resource_attributes=list(p.get("resource_attributes") or [])
+                 + [{"verb": "create", "resource": "namespaces"}])
+    rows = review(client, namespace, stages, p["verify_method"], p.get("resource_attributes") or ())
+    target = client.host + (f" (context {p['context']})" if p.get("context") else "")
+    for row in rows:
+        if not row["required"] and not row["allowed"]:
+            outcome.warn(f"may not {row_text(row)}: failure messages will lack what it would have shown")
+    message = denied_message(rows, target, user)
+    result = {"changed": False, "allowed": message is None, "user": user, "reviews": rows,
+              "denied": denied_texts(rows)}
+    if message:
+        raise K8sError(message, **{k: v for k, v in result.items() if k != "changed"})
+    return result
+
+
+def _namespace_missing(client, namespace):
+    """True when ``namespace`` does not exist (then creating it is a need); False when unknown (403)."""
+    try:
+        return client.get(Ref("Namespace", namespace)) is None
+    except ApiError as exc:
+        if exc.status == 403:
+            return False
+        raise
