@@ -1,8 +1,8 @@
 """What converge deployed: each application proved and reported by the role, the members see
 each other (redis' primary lists both replicas, MariaDB's replica replicates from the
-primary's stable DNS name), the claims' directories on the NFS server belong to root with
-mode 0777 and the members' files to the pods' non-root user; then the data the later tests
-look for is written."""
+primary's stable DNS name), MariaDB's claims' directories on the NFS server belong to root
+with mode 0777 and its files to its non-root user (redis' export squashes root:
+test_15_root_squash.py); then the data the later tests look for is written."""
 from __future__ import annotations
 
 import json
@@ -38,16 +38,14 @@ def test_mariadb_replica_replicates_from_the_primary():
     assert status["Master_Host"] == "mariadb-0.mariadb" and status["Using_Gtid"] == "Slave_Pos", status
 
 
-def test_claims_belong_to_root_and_the_members_files_to_their_non_root_user(nfs_host):
-    """The provisioner makes each claim's directory root's with mode 0777; redis (uid 100, gid
-    101) writes its files in it as itself, on the lab's export, which squashes root."""
-    for member in REDIS:
-        directory = nfs_host.file(claim_dir(CACHE, f"data-{member}"))
-        assert (directory.uid, directory.gid, directory.mode) == (0, 0, 0o777), (member, directory.path)
-        aof = nfs_host.file(f"{directory.path}/appendonlydir")
-        assert (aof.uid, aof.gid) == (100, 101), (member, aof.path)
+def test_mariadb_claims_belong_to_root_and_its_files_to_its_non_root_user(nfs_host):
+    """On the lab's export (no_root_squash) the provisioner, root in its container, makes each
+    claim's directory root's with mode 0777; MariaDB (uid 100, gid 101) writes its files in it
+    as itself."""
     for member in MARIADB:
-        data = nfs_host.file(f"{claim_dir(SHOP, f'data-{member}')}/data/mysql")
+        directory = nfs_host.file(claim_dir(SHOP, f"data-{member}"))
+        assert (directory.uid, directory.gid, directory.mode) == (0, 0, 0o777), (member, directory.path)
+        data = nfs_host.file(f"{directory.path}/data/mysql")
         assert data.is_directory and (data.uid, data.gid) == (100, 101), (member, data.path)
 
 
