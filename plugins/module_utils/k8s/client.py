@@ -365,7 +365,7 @@ class K8sClient:
             query.append(("dryRun", "All"))
         path = object_path(ref) + (f"/{subresource}" if subresource else "")
         what = "{}patch {}{}".format("dry-run " if dry_run else "", ref, f" ({subresource})" if subresource else "")
-        return self.request("PATCH", path, what, query=query, body=json.dumps(body, sort_keys=True),
+        return self.request("PATCH", path, what, query=query, body=body,
                             content_type=f"application/{patch_type}+json")
 
     def delete(self, ref, propagation_policy=None, dry_run=False, preconditions=None):

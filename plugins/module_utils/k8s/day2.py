@@ -280,7 +280,7 @@ def judge_upgrade(before, after, patch, forced=()):
     runs the update revision, with the new image in the changed container; every pod below it was not
     replaced (same uid; pods of a forced rollback ``forced`` excepted); every claim of the pods is the
     one it was (same uid): names and storage survive the upgrade."""
-    name, start = after["name"], after["start"]
+    start = after["start"]
     container = patch.get("container")
     report = {"container": container, "image": patch.get("image"), "partition": after["partition"],
               "strategy": after["strategy"], "update_revision": after["update_revision"],

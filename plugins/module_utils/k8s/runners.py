@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s import day2
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s import day2, validation
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import manifests as mf
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s import validation
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import wait as waiters
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.apply import (
     FIELD_MANAGER,
