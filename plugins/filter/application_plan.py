@@ -14,7 +14,8 @@ description:
     V(false) for no proof; default V({})) and C(report) (default V(true)).
   - C(name) defaults to the StatefulSet's name; it is required with C(src), whose file only the module reads.
   - Every entry is checked with the modules' own rules (an entry with C(src) is checked by the module,
-    before its first write; its C(patch), a day-2 change, is a problem: the list declares the applications), and the list as a whole - two applications may not share a name, a
+    before its first write; its C(patch), a day-2 change, is a problem - the list declares the applications),
+    and the list as a whole - two applications may not share a name, a
     StatefulSet or a headless Service (namespace and name).
 options:
   _input:

@@ -571,7 +571,7 @@ patch:
   type: dict
   contains:
     field_manager: {description: The field manager of the change., type: str, sample: stateful.nfs-day2}
-    container: {description: The container whose image was asked for, or null., type: str, sample: web}
+    container: {description: "The container whose image was asked for (null for a scale).", type: str, sample: web}
     changes:
       description: Each field that changed (or would, in check mode), with C(before) and C(after).
       type: dict
