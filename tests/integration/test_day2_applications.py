@@ -1,7 +1,8 @@
 """playbooks/scale.yml and upgrade.yml by application name (-e app=NAME), on the lab: an application of
 statefulset_applications deployed through site.yml, then scaled down (the removed pod's claim kept
 with its uid) and up again (that claim reused, a new one for the next ordinal), a re-run that changes
-nothing, an unknown name and a missing one refused before any request, site.yml setting the
+nothing, check mode sending dry runs only, an unknown name and a missing one refused before any
+request, site.yml setting the
 inventory's replicas back (the inventory is the source of truth), and a canary image upgrade through
 the partition. The role's modules run as the session's test identity, so what they sent is read from
 the API server's audit log."""
@@ -63,8 +64,18 @@ def test_scale_and_upgrade_an_application_by_name(lab, ns, tmp_path, player):
     assert "name the one application to act on; statefulset_applications has web, other" in unnamed.failure()
     assert lab.stats()["requests"] == 0 and lab.write_requests() == {}, lab.stats()
 
-    # scale down: the highest ordinal goes, its claim stays with its uid, web-0 is not touched
+    # check mode: what the scale-down would do, with dry runs only
     before, web0 = claims(lab, ns), pod_uids(lab, ns)["web-0"]
+    lab.reset_stats()
+    dry = player.play("playbooks/scale.yml", check=True, app="web", replicas=1, **extra)
+    assert dry.rc == 0, dry.failure()
+    assert dry.day2["scale"]["pods_removed"] == ["web-1"] and dry.day2["scale"]["claims_kept"] == {
+        "www-web-1": before["www-web-1"]}
+    stats = lab.stats()
+    assert stats["writes"] == 0 and stats["dry_run_writes"] == 1, stats["write_events"]
+    assert sts(lab, ns)["spec"]["replicas"] == 2
+
+    # scale down: the highest ordinal goes, its claim stays with its uid, web-0 is not touched
     down = player.play("playbooks/scale.yml", app="web", replicas=1, **extra)
     assert down.rc == 0, down.failure()
     scale = down.day2["scale"]
