@@ -125,3 +125,9 @@ def test_scale_and_upgrade_an_application_by_name(lab, ns, tmp_path, player):
     assert [p["spec"]["containers"][0]["image"] for p in pods_of(lab, ns)] == [lab.nginx_upgrade] * 2
     assert upgraded.day2["undone_by_site_yml"][0].startswith("spec.template.spec.containers[name=web].image")
     assert upgraded.day2["proved"][0] == "identity: web-0, web-1"
+
+    # the same image again: nothing to write, the proof still runs
+    same = player.play("playbooks/upgrade.yml", app="web", image=lab.nginx_upgrade, **extra)
+    assert same.rc == 0, same.failure()
+    assert same.changed()["localhost"] == 0, same.changed_tasks()
+    assert same.day2["upgrade"]["pods_replaced"] == [] and same.day2["canary"] == "no canary (partition 0)"
