@@ -14,7 +14,8 @@ description:
     V(false) for no proof; default V({})) and C(report) (default V(true)).
   - C(name) defaults to the StatefulSet's name; it is required with C(src), whose file only the module reads.
   - Every entry is checked with the modules' own rules (an entry with C(src) is checked by the module,
-    before its first write), and the list as a whole - two applications may not share a name, a
+    before its first write; its C(patch), a day-2 change, is a problem - the list declares the applications),
+    and the list as a whole - two applications may not share a name, a
     StatefulSet or a headless Service (namespace and name).
 options:
   _input:
@@ -26,6 +27,13 @@ options:
     description: The name of the application a run acts on; empty for all. A name not in the list is a problem.
     type: str
     default: ""
+  required:
+    description:
+      - One application must be named in O(selected) (the day-2 changes, role C(statefulset)'s entry points
+        C(scale) and C(upgrade), act on one); an empty O(selected) is then a problem naming the choices.
+    type: bool
+    default: false
+    version_added: 0.4.0
 """
 
 EXAMPLES = r"""

@@ -292,6 +292,45 @@ options:
     type: bool
     default: false
     version_added: 0.4.0
+  patch:
+    description:
+      - "A day-2 change of the deployed StatefulSet instead of applying its definition: only the fields named here
+        are written, under field manager C(stateful.nfs-day2) - O(patch.replicas) through the C(scale) subresource
+        (what C(kubectl scale) sends), O(patch.image) and O(patch.partition) as a strategic merge patch (what
+        C(kubectl set image) and C(kubectl patch) send). Nothing else changes; nothing is written when the live
+        StatefulSet already has these values."
+      - The StatefulSet is named by O(name) and O(namespace), or by O(definition), O(src) or the shorthand
+        options, which are then not applied - they are the declaration the StatefulSet is managed from, and the
+        result's C(patch.undone_by_apply) names each field it sets to another value, which applying it again
+        (this module without O(patch), role C(statefulset), C(site.yml)) sets back, as C(kubectl apply -f) does
+        after C(kubectl scale). A definition that leaves C(spec.replicas) out leaves the size to day-2 scaling.
+      - "With O(wait=true) the rollout is waited for (ordered, partition-aware; O(force_rollback) applies) and
+        the change is proved, else the module fails naming what broke. Scale (result C(scale)): the pods below
+        the smaller size are kept (same uid); scale-up adds the next ordinals, each with its claims - a claim kept
+        from an earlier scale-down is reused (same uid) - Ready in ordinal order under C(OrderedReady);
+        scale-down removes the highest ordinals and keeps their claims (same uid), unless
+        C(persistentVolumeClaimRetentionPolicy.whenScaled) is C(Delete) (then their deletion is waited for).
+        Upgrade (result C(upgrade)): the pods at or above the partition run the update revision and the new
+        image, those below it were not replaced, and every claim is the one it was."
+      - Refused before any write - a StatefulSet that does not exist, a container it does not have, a partition that
+        would update no pod, a partition with updateStrategy C(OnDelete).
+    type: dict
+    version_added: 0.4.0
+    suboptions:
+      replicas:
+        description: The new number of pods (C(spec.replicas)); alone, not with the other suboptions.
+        type: int
+      image:
+        description: The new image of O(patch.container).
+        type: str
+      container:
+        description: The container whose image changes. Defaults to the first container of the live pod template.
+        type: str
+      partition:
+        description:
+          - C(spec.updateStrategy.rollingUpdate.partition) - only pods whose index is at least this number are
+            updated (a canary); V(0) updates every pod. Must leave a pod to update.
+        type: int
   cascade:
     description:
       - With O(state=absent), what happens to the pods. V(background) (default) and V(foreground) delete them
@@ -416,6 +455,29 @@ EXAMPLES = r"""
       - {name: nginx-pvc, storage_class_name: managed-nfs-storage, size: 2Gi, mount_path: /usr/share/nginx/html}
     recreate_on_immutable_change: true
 
+- name: Day 2 - scale web to 5 through the scale subresource, waiting and proving claim reuse
+  stateful.nfs.statefulset:
+    name: web
+    namespace: shop
+    patch:
+      replicas: 5
+    wait: true
+  register: scaled
+
+- name: Show which claims the new pods reused (kept from an earlier scale-down)
+  ansible.builtin.debug:
+    msg: "{{ scaled.scale.claims_reused }}"
+
+- name: Day 2 - a canary of a new image on the pods with index 2 and up
+  stateful.nfs.statefulset:
+    name: web
+    namespace: shop
+    patch:
+      image: nginx:1.28
+      container: nginx
+      partition: 2
+    wait: true
+
 - name: Delete the StatefulSet but keep its pods running and its PVCs (kubectl delete --cascade=orphan)
   stateful.nfs.statefulset:
     name: web
@@ -503,6 +565,51 @@ forced_rollback:
   type: list
   elements: str
   sample: [web-2]
+patch:
+  description: What the day-2 change O(patch) did, and how it relates to the definition.
+  returned: when O(patch) is given
+  type: dict
+  contains:
+    field_manager: {description: The field manager of the change., type: str, sample: stateful.nfs-day2}
+    container: {description: "The container whose image was asked for (null for a scale).", type: str, sample: web}
+    changes:
+      description: Each field that changed (or would, in check mode), with C(before) and C(after).
+      type: dict
+      sample: {replicas: {before: 3, after: 5}}
+    declared:
+      description: What the given definition sets for each field of O(patch) (null where it leaves it out); empty without one.
+      type: dict
+      sample: {replicas: 3}
+    undone_by_apply:
+      description: One sentence per field the definition declares with another value - applying it again sets the field back.
+      type: list
+      elements: str
+scale:
+  description:
+    - The scale and its proof (in check mode, or without O(wait), what it does). C(from), C(to), C(when_scaled),
+      C(pods_added), C(pods_removed) (highest first), C(pods_kept), C(claims_created), C(claims_reused) and
+      C(claims_kept) (name to uid, the same before and after), C(claims_deleted), C(added_ready_in_order).
+  returned: when O(patch.replicas) is given
+  type: dict
+  sample:
+    from: 1
+    to: 3
+    when_scaled: Retain
+    pods_added: [web-1, web-2]
+    pods_removed: []
+    pods_kept: [web-0]
+    claims_created: [data-web-2]
+    claims_reused: {data-web-1: 6a1f0b52-0c2e-4c1e-9d7e-2f0d1f7b9a10}
+    claims_kept: {}
+    claims_deleted: []
+    added_ready_in_order: true
+upgrade:
+  description:
+    - The image or partition change and its proof. C(container), C(image), C(partition), C(strategy),
+      C(update_revision), C(current_revision), C(pods_updated), C(pods_not_updated) (below the partition),
+      C(pods_replaced), C(images) and C(revisions) (by pod), C(claims) (name to uid, unchanged).
+  returned: when O(patch.image) or O(patch.partition) is given, O(wait=true), not in check mode
+  type: dict
 cascade:
   description: The cascade used on deletion.
   returned: state=absent

@@ -23,6 +23,9 @@ Layout (one concern per file; each imports only the ones listed before it):
 * ``apply``      - apply policy (field manager, force), server-side apply with a
                    no-write idempotency check, diff, delete.
 * ``wait``       - Deployment availability and StatefulSet rollout waiters.
+* ``day2``       - day-2 changes of a deployed StatefulSet (option ``patch``): what is refused
+                   before a write, what is written, what a later apply sets back, and the
+                   proof of a scale or an upgrade from the pods and claims before and after.
 * ``dns_client`` - the DNS client pod of a namespace (kept between runs): names resolved
                    inside the cluster, read through the pod proxy, without exec.
 * ``identity``   - the read-only StatefulSet identity table.

@@ -355,6 +355,19 @@ class K8sClient:
                             body=json.dumps(manifest, sort_keys=True),
                             content_type="application/apply-patch+yaml")
 
+    def patch(self, ref, body, field_manager, dry_run=False, subresource=None, patch_type="strategic-merge-patch"):
+        """PATCH ``ref`` (or its ``subresource``, e.g. ``scale``) with ``body`` as ``field_manager``
+        (an Update, as ``kubectl scale`` and ``kubectl set image`` send: it changes only the fields
+        of ``body``). ``patch_type``: ``strategic-merge-patch`` (lists merged by their key, e.g.
+        containers by name) or ``merge-patch``. Returns the API's answer."""
+        query = [("fieldManager", field_manager)]
+        if dry_run:
+            query.append(("dryRun", "All"))
+        path = object_path(ref) + (f"/{subresource}" if subresource else "")
+        what = "{}patch {}{}".format("dry-run " if dry_run else "", ref, f" ({subresource})" if subresource else "")
+        return self.request("PATCH", path, what, query=query, body=body,
+                            content_type=f"application/{patch_type}+json")
+
     def delete(self, ref, propagation_policy=None, dry_run=False, preconditions=None):
         """DELETE ``ref``; returns the API's answer, or None when it was already gone."""
         body = {"kind": "DeleteOptions", "apiVersion": "v1"}

@@ -199,12 +199,13 @@ def _fieldset_leaves(fields, path=()):
 
 def foreign_template_fields(live, manager, under=(("spec", "template"), ("spec", "volumeClaimTemplates"))):
     """``[(other manager, dotted path)]``: fields of the pod template and claim templates of ``live``
-    that a manager other than ``manager`` set (its managedFields, subresources left out) and
+    that a manager other than ``manager`` (a name, or a tuple of them) set (its managedFields, subresources left out) and
     that server-side apply keeps (another manager's field is never removed by ours), except
     :data:`EXPECTED_FOREIGN`. Sorted."""
+    ours = (manager,) if isinstance(manager, str) else tuple(manager)
     found = set()
     for entry in ((live or {}).get("metadata") or {}).get("managedFields") or []:
-        if entry.get("manager") == manager or entry.get("subresource"):
+        if entry.get("manager") in ours or entry.get("subresource"):
             continue
         for leaf in _fieldset_leaves(entry.get("fieldsV1") or {}):
             if leaf in EXPECTED_FOREIGN or not any(leaf[:len(prefix)] == prefix for prefix in under):

@@ -119,7 +119,7 @@ def statefulset_target(params):
     return params.get("namespace") or "default", name, params.get("service_name") or name
 
 
-def application_plan(applications, selected=""):
+def application_plan(applications, selected="", required=False):
     """The module parameters of each application, the ones a run selects, and every problem.
 
     ``applications``: list of dicts with keys ``APPLICATION_KEYS``: ``name`` (required when the
@@ -127,7 +127,8 @@ def application_plan(applications, selected=""):
     ``statefulset`` (stateful.nfs.statefulset's parameters, required), ``verify``
     (stateful.nfs.statefulset_verify's parameters without ``name``/``namespace``, which come from
     the StatefulSet; ``false`` for none; default ``{}``), ``report`` (bool, default true).
-    ``selected``: an application name, or "" for all. Returns ``{"applications": [...],
+    ``selected``: an application name, or "" for all (``required``: one must be named, as the day-2
+    changes scale and upgrade act on one application). Returns ``{"applications": [...],
     "selected": [...], "problems": [...]}``; each application is ``{name, statefulset, verify,
     report, namespace, statefulset_name}`` (the last two None when only the module knows them).
     Two applications may not share a name, a StatefulSet or a headless Service (namespace and
@@ -151,6 +152,9 @@ def application_plan(applications, selected=""):
             problems.append(f"{where}.statefulset: is required (the parameters of stateful.nfs.statefulset)")
             continue
         namespace, sts_name, service = statefulset_target(sts)
+        if "patch" in sts:
+            problems.append(f"{where}.statefulset.patch: a day-2 change is made by playbooks/scale.yml or upgrade.yml"
+                            " (-e app=NAME), not in the inventory, which declares the application")
         if sts.get("src") is None:
             problems += [f"{where}.statefulset: {m}" for m in input_problems(sts, "statefulset")]
         name = entry.get("name") if entry.get("name") is not None else sts_name
@@ -184,5 +188,8 @@ def application_plan(applications, selected=""):
     if selected and selected not in names:
         problems.append(f"statefulset_app (-e app=NAME): {selected!r} is not an application of {list_name};"
                         f" it has {', '.join(names) or 'none'}")
+    elif required and not selected:
+        problems.append(f"statefulset_app (-e app=NAME): name the one application to act on; {list_name} has"
+                        f" {', '.join(names) or 'none'}")
     return {"applications": apps, "selected": [n for n in names if not selected or n == selected],
             "problems": problems}

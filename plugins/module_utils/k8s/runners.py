@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s import day2, validation
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import manifests as mf
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s import validation
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import wait as waiters
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.apply import (
     FIELD_MANAGER,
@@ -505,7 +505,8 @@ def server_validate(client, p, manifests_and_lives, force):
 
 def _report_foreign_fields(outcome, ref, live):
     """Warn about template fields another field manager set: server-side apply keeps them."""
-    found = foreign_template_fields(live, FIELD_MANAGER)
+    # the collection's own day-2 changes (option patch) are not foreign: the definition declares them
+    found = foreign_template_fields(live, (FIELD_MANAGER, day2.DAY2_FIELD_MANAGER))
     outcome.extra["foreign_fields"] = [{"manager": manager, "field": field} for manager, field in found]
     if found:
         managers = {}
@@ -521,6 +522,9 @@ def run_statefulset(client, p, check_mode, outcome, clock=None, sleep=None, inte
     """Converge the StatefulSet and its Service to ``p`` (``validation.validate_statefulset_params``' result)."""
     if p["state"] == "absent":
         _statefulset_absent(client, p, check_mode, outcome, clock, sleep)
+        return
+    if p.get("patch"):
+        _statefulset_patch(client, p, check_mode, outcome, clock, sleep, interval)
         return
 
     desired = mf.statefulset_manifests(p)
@@ -611,6 +615,63 @@ def _wait_rollout(client, p, outcome, clock, sleep, interval):
         # the whole wait, the part before the forced rollback included
         rollout["elapsed"] = round(rollout["elapsed"] + (exc.details.get("elapsed") or 0), 3)
         return rollout
+
+
+def _statefulset_patch(client, p, check_mode, outcome, clock, sleep, interval):
+    """A day-2 change of the deployed StatefulSet (``p["patch"]``, module_utils/k8s/day2.py says the
+    policy): only the fields named are written, under field manager ``stateful.nfs-day2``; the
+    rollout is waited for and the change proved (claims reused, kept or deleted; pods kept, added,
+    removed or updated). The definition, when given, is not applied: it names the StatefulSet and
+    is what ``patch.undone_by_apply`` compares with."""
+    ref = Ref("StatefulSet", p["name"], p["namespace"])
+    live = client.get(ref)
+    if live is None:
+        raise InputError("patch", f"{ref} does not exist: a day-2 change (patch) acts on a deployed StatefulSet;"
+                                  " apply its definition first (the module without patch, site.yml)")
+    patch = day2.resolve_patch(live, {k: v for k, v in p["patch"].items() if v is not None})
+    before = day2.snapshot(client, live)
+    declared = day2.declared(p.get("definition"), patch)
+    diff = day2.changes(live, patch)
+    outcome.extra["patch"] = {
+        "field_manager": day2.DAY2_FIELD_MANAGER, "container": patch.get("container"),
+        "changes": diff, "declared": declared, "undone_by_apply": day2.undone_by_apply(declared, patch)}
+
+    after = live
+    body = day2.template_patch({k: v for k, v in patch.items() if k in diff or k == "container"})
+    if body:
+        after = client.patch(ref, body, day2.DAY2_FIELD_MANAGER, dry_run=check_mode)
+    if "replicas" in diff:
+        client.patch(ref, {"spec": {"replicas": patch["replicas"]}}, day2.DAY2_FIELD_MANAGER, dry_run=check_mode,
+                     subresource="scale", patch_type="merge-patch")
+        after = dict(after, spec=dict(after["spec"], replicas=patch["replicas"])) if check_mode else client.get(ref)
+    what = ", ".join(f"{k} {v['before']} -> {v['after']}" for k, v in diff.items())
+    outcome.add(Result(ref, "update" if diff else "unchanged", bool(diff), sanitize(live), sanitize(after),
+                       f"{what} (field manager {day2.DAY2_FIELD_MANAGER})" if diff else "matches"))
+    outcome.extra["statefulset"] = sanitize(after)
+    outcome.extra["pvc_names"] = [f"{t}-{p['name']}-{before['start'] + i}" for t in before["templates"]
+                                  for i in range((after.get("spec") or {}).get("replicas", 1))]
+    if check_mode or not p["wait"]:
+        # what the change does (check mode) or will do (no wait): not proved
+        if patch.get("replicas") is not None:
+            outcome.extra["scale"], _problems = day2.judge_scale(before, replicas=patch["replicas"])
+        return
+    rollout = outcome.extra["rollout"] = _wait_rollout(client, p, outcome, clock, sleep, interval)
+    if patch.get("replicas") is not None:
+        if before["when_scaled"] == "Delete":
+            # the controller's garbage collector deletes the removed pods' claims after the pods
+            for claim in day2.judge_scale(before, replicas=patch["replicas"])[0]["claims_deleted"]:
+                waiters.wait_deleted(client, Ref("PersistentVolumeClaim", claim, p["namespace"]),
+                                     timeout=p["wait_timeout"], **_timing(clock, sleep))
+        report, problems = day2.judge_scale(before, day2.snapshot(client, client.get(ref)), rollout["timeline"])
+        outcome.extra["scale"] = report
+    else:
+        report, problems = day2.judge_upgrade(before, day2.snapshot(client, client.get(ref)), patch,
+                                              outcome.extra.get("forced_rollback") or ())
+        report["forced_rollback"] = outcome.extra.get("forced_rollback") or []
+        outcome.extra["upgrade"] = report
+    if problems:
+        raise K8sError("{}: the {} is not proved: {}".format(ref, "scale" if "scale" in outcome.extra else "upgrade",
+                                                             "; ".join(problems)))
 
 
 def _remove_dns_client_after_last(client, p, others, check_mode, outcome):

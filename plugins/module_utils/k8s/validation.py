@@ -121,6 +121,12 @@ STATEFULSET_OPTIONS = {
     "planned_storage_classes": {"type": "list", "elements": "str", "default": []},
     "recreate_on_immutable_change": {"type": "bool", "default": False},
     "force_rollback": {"type": "bool", "default": False},
+    "patch": {"type": "dict", "options": {
+        "replicas": {"type": "int"},
+        "image": {"type": "str"},
+        "container": {"type": "str"},
+        "partition": {"type": "int"},
+    }},
     "cascade": {"type": "str", "choices": ["background", "foreground", "orphan"], "default": "background"},
     "delete_pvcs": {"type": "bool", "default": False},
     "wait": {"type": "bool", "default": False},
@@ -755,6 +761,16 @@ def validate_statefulset_params(params, state="present"):
     """
     p = with_defaults(STATEFULSET_OPTIONS, params)
     check_int("wait_timeout", p.get("wait_timeout"), 1)
+    if p.get("patch") is not None:
+        p["patch"] = check_patch(p["patch"], state)
+        if p.get("definition") is None and not p.get("src") and p.get("image") is None:
+            # no declaration: the deployed StatefulSet by name
+            if not p.get("name"):
+                raise InputError("name", "is required with patch unless definition or src names the StatefulSet")
+            check_dns1123_label("name", p["name"], max_len=STATEFULSET_NAME_MAX)
+            p["namespace"] = _resolve_namespace(p, None, "definition")
+            p.update(where=None, definition=None, claim_templates=[], service_name=None)
+            return p
     if p.get("definition") is None and p.get("src"):
         raise InputError("src", "is read on the controller by the module's action plugin, which this run bypassed:"
                                 " call the module as stateful.nfs.statefulset from a task, or give definition")
@@ -785,6 +801,28 @@ def validate_statefulset_params(params, state="present"):
         raise InputError(at(where, "spec.selector"), "has no matchLabels, which the headless Service's selector needs:"
                                                      " give the Service with the service option, or create_service: false")
     return p
+
+
+def check_patch(patch, state="present"):
+    """Validated copy of the ``statefulset`` option ``patch`` (a day-2 change: ``replicas``, or
+    ``image`` with its ``container`` and/or ``partition``; module_utils/k8s/day2.py)."""
+    patch = {k: v for k, v in (patch or {}).items() if v is not None}
+    if state != "present":
+        raise InputError("patch", "changes a deployed StatefulSet: only with state=present")
+    if not {"replicas", "image", "partition"} & set(patch):
+        raise InputError("patch", "names no change: give replicas, or image (with container) and/or partition")
+    if "replicas" in patch and {"image", "partition", "container"} & set(patch):
+        raise InputError("patch", "scales or upgrades, not both at once: give replicas alone, or image and/or"
+                                  " partition")
+    check_int("patch.replicas", patch.get("replicas"), 0)
+    check_int("patch.partition", patch.get("partition"), 0)
+    if "image" in patch:
+        check_image("patch.image", patch["image"])
+    if "container" in patch:
+        if "image" not in patch:
+            raise InputError("patch.container", "names the container whose image changes: give patch.image too")
+        check_dns1123_label("patch.container", patch["container"])
+    return patch
 
 
 def check_http_get(param, get):

@@ -149,7 +149,10 @@ def test_day2_surveys_start_with_the_statefulset_they_act_on():
         by_app = ["app"] if "app" in options else []
         assert [q["variable"] for q in survey["spec"]][:len(by_app) + 3] == by_app + [
             K8S + "context", K8S + "namespace", K8S + "name"], playbook
-    assert "app" in _surveys()["playbooks/verify.yml"][1] and "app" in _surveys()["playbooks/teardown.yml"][1]
+    for playbook in ("verify", "teardown", "scale", "upgrade"):
+        assert "app" in _surveys()[f"playbooks/{playbook}.yml"][1], playbook
+    # the upgrade of an application also asks which container
+    assert "container" in [q["variable"] for q in _surveys()["playbooks/upgrade.yml"][0]["spec"]]
 
 
 def test_no_survey_sets_what_the_playbook_refuses_as_an_extra_var():

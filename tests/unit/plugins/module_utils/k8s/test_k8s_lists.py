@@ -91,7 +91,19 @@ def test_applications_are_planned_with_the_modules_rules_and_selected_by_name():
     ([{"statefulset": WEB, "report": "yes"}], "", "statefulset_applications[0].report: must be true or false"),
     ([{"statefulset": WEB}], "nope", "statefulset_app (-e app=NAME): 'nope' is not an application of statefulset_applications; it has web"),
     ({"statefulset": WEB}, "", "statefulset_applications: must be a list"),
+    ([{"statefulset": dict(WEB, patch={"replicas": 3})}], "",
+     "statefulset_applications[0].statefulset.patch: a day-2 change is made by playbooks/scale.yml"),
 ])
 def test_application_list_problems_name_the_entry(apps, selected, expected):
     problems = application_plan(apps, selected)["problems"]
     assert any(p.startswith(expected) for p in problems), problems
+
+
+def test_the_day2_changes_need_one_application_named():
+    apps = [{"statefulset": WEB}, {"name": "cache", "statefulset": dict(WEB, name="redis")}]
+    assert application_plan(apps, "", required=True)["problems"] == [
+        "statefulset_app (-e app=NAME): name the one application to act on; statefulset_applications has web, cache"]
+    plan = application_plan(apps, "cache", required=True)
+    assert plan["problems"] == [] and plan["selected"] == ["cache"]
+    # without required, no name means every application
+    assert application_plan(apps, "")["selected"] == ["web", "cache"]
