@@ -21,7 +21,7 @@ description:
   - Mechanism, a pre-bound static volume. For an archive, a PersistentVolume C(restored-<pv>) with
     C(spec.nfs) naming the directory, reclaim policy C(Retain) (the data is never deleted with it),
     and C(claimRef) set to the claim; a Released PV gets its C(claimRef) pointed at the claim. Then the
-    claim is created with C(volumeName) set to that PV, with the template's class, access modes and size:
+    claim is created with C(volumeName) set to that PV, with the template's class, access modes and size -
     the StatefulSet controller adopts an existing claim of that name. Nothing is copied.
   - The archive must have been renamed C(restored-<namespace>-<claim>-<pv>) on the NFS server before
     the claim is bound (RV(renames); playbook C(restore.yml) does it), so that it no longer looks
