@@ -132,6 +132,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+statefulset:
+  description: The StatefulSet's name and namespace (from O(statefulset)).
+  returned: always
+  type: dict
+  sample: {name: web, namespace: shop}
 claims:
   description: One row per claim, by ordinal then template.
   returned: always

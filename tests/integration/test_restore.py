@@ -147,6 +147,23 @@ def test_restore_archived_data_into_the_same_ordinals(lab, ns, tmp_path, player)
         after = result["checksums_after"]
         assert len(after) == 2 and all(d["same"] for d in after.values()), json.dumps(after)
         assert all(".stateful-nfs-verify" in d["excluded"] for d in after.values())
+
+        # --- while it runs: a claim deleted under its pod (kept Terminating) comes back only with quiesce
+        lab.lab.kubectl("delete", "pvc", "-n", ns, "www-web-1", "--wait=false")
+        run = player.play("playbooks/restore.yml", app="web", ordinals=[1], **extra(lab, ns, tmp_path))
+        assert run.rc != 0 and f"pod {ns}/web-1 exists (phase Running)" in run.failure(), run.failure()
+        assert "-e quiesce=true" in run.failure() and run.changed_tasks() == []
+        quiesced = player.play("playbooks/restore.yml", app="web", ordinals=[1], quiesce=True,
+                               **extra(lab, ns, tmp_path, app_check=OWN_FILE))
+        assert quiesced.rc == 0, quiesced.failure()
+        result = quiesced.day2
+        assert result["quiesced"] == ["web-1"] and result["restored"] == ["www-web-1"], result
+        assert result["proof"].startswith("proved") and [d["same"] for d in result["checksums_after"].values()] == [True]
+        pv1 = before["www-web-1"][0]
+        assert lab.get(f"/api/v1/namespaces/{ns}/persistentvolumeclaims/www-web-1")["spec"]["volumeName"] == f"restored-{pv1}"
+        assert lab.get(f"/apis/apps/v1/namespaces/{ns}/statefulsets/web")["spec"]["replicas"] == 2
+        out = lab.lab.kubectl("exec", "-n", ns, "web-1", "--", "cat", "/usr/share/nginx/html/owner.txt").stdout
+        assert out == f"web-1 {token}\n"
     finally:
         lab.http("DELETE", f"/apis/apps/v1/namespaces/{ns}/statefulsets/web")
         for c in ("www-web-0", "www-web-1"):

@@ -323,6 +323,10 @@ def _check_claim(live, row, pvs_by_name):
         return []
     pvc = live["claims"].get(row["claim"])
     pv = pvs_by_name.get(row["pv"])
+    if pvc is not None and pvc["metadata"].get("deletionTimestamp"):
+        # deleted, kept only while its pod runs (pvc-protection): gone once the pod is stopped
+        row["claim_deleting"] = True
+        pvc = None
     if pvc is None:
         row["action"] = "restore"
         return []
@@ -455,10 +459,30 @@ def _wait_bound(client, rows, timeout, clock=time.monotonic, sleep=time.sleep):
         sleep(1)
 
 
+def _wait_claims_gone(client, p, live, clock=time.monotonic, sleep=time.sleep):
+    """Claims being deleted whose pod is gone disappear within seconds (pvc-protection lets go): wait for
+    them (bounded by wait_timeout), so that the real run creates the claim anew."""
+    t = p["target"]
+    ns = t["namespace"]
+    targets = {claim_name(tmpl["name"], t["name"], o) for tmpl in t["templates"] for o in t["ordinals"]}
+    deadline = clock() + p["wait_timeout"]
+    while True:
+        waiting = [name for name, c in live["claims"].items()
+                   if name in targets and c["metadata"].get("deletionTimestamp")]
+        if not waiting or clock() >= deadline:
+            return live
+        sleep(1)
+        live = dict(live, claims={c["metadata"]["name"]: c for c in client.list("PersistentVolumeClaim", ns)},
+                    pvs=client.list("PersistentVolume"))
+
+
 def run_restore(client, p, check_mode, outcome):
     live = read_live(client, p)
+    if not check_mode and not live["pods"]:
+        live = _wait_claims_gone(client, p, live)
     plan = plan_restore(p, live)
-    outcome.extra.update(claims=plan["claims"], nfs_volumes=plan["nfs_volumes"],
+    outcome.extra.update(statefulset={"name": p["target"]["name"], "namespace": p["target"]["namespace"]},
+                         claims=plan["claims"], nfs_volumes=plan["nfs_volumes"],
                          renames=[r["rename"] for r in plan["claims"] if r.get("rename") and r.get("action") == "restore"],
                          pods_to_stop=sorted({r["pod"] for r in plan["claims"]
                                               if r.get("action") == "restore" and r["pod_exists"]}))
@@ -483,7 +507,8 @@ def run_restore(client, p, check_mode, outcome):
     pvs = {pv["metadata"]["name"]: pv for pv in live["pvs"]}
     for row in todo:
         if row["pv"] in pvs:
-            if row.get("pv_phase") == "Released":  # bound before, its claim deleted since: free it for the claim
+            if ((pvs[row["pv"]].get("spec") or {}).get("claimRef") or {}).get("uid"):
+                # bound before, its claim deleted since (Released): free it for the new claim
                 _rebind(client, pvs[row["pv"]], row, check_mode, outcome)
         else:
             _create(client, pv_manifest(row), check_mode, outcome)

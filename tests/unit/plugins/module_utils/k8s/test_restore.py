@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import InputError
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.restore import (
     owners,
@@ -139,3 +138,18 @@ def test_bad_input(over, message):
     with pytest.raises(InputError, match=None) as err:
         params(**over)
     assert message in str(err.value)
+
+
+def test_a_claim_deleted_while_its_pod_runs_is_restored_with_quiesce():
+    target = f"{EXPORT}/restored-shop-www-web-0-{PV0}"
+    pv = {"metadata": {"name": f"restored-{PV0}"}, "status": {"phase": "Bound"},
+          "spec": {"nfs": {"server": "10.0.0.5", "path": target},
+                   "claimRef": {"namespace": "shop", "name": "www-web-0", "uid": "u0"}}}
+    claim = {"metadata": {"name": "www-web-0", "uid": "u0", "deletionTimestamp": "2026-01-01T00:00:00Z"},
+             "spec": {"volumeName": f"restored-{PV0}"}}
+    pods = {"web-0": {"status": {"phase": "Running"}}}
+    refused = plan_restore(params(ordinals=[0], directories=[target]), live(claims={"www-web-0": claim}, pvs=[pv], pods=pods))
+    assert "pod shop/web-0 exists (phase Running)" in refused["refusals"][0]
+    plan = plan_restore(params(ordinals=[0], directories=[target], quiesce=True),
+                        live(claims={"www-web-0": claim}, pvs=[pv], pods=pods))
+    assert plan["refusals"] == [] and plan["claims"][0]["action"] == "restore" and plan["claims"][0]["claim_deleting"]
