@@ -170,3 +170,45 @@ def test_restore_archived_data_into_the_same_ordinals(lab, ns, tmp_path, player)
             lab.http("DELETE", f"/api/v1/namespaces/{ns}/persistentvolumeclaims/{c}")
         for name in restored_pvs:
             lab.http("DELETE", f"/api/v1/persistentvolumes/{name}")
+
+
+def test_restore_a_released_volume_in_place(lab, ns, tmp_path, player):
+    """-e source=retained: a Released PV (reclaim policy Retain) whose claimRef names the claim is bound
+    to the claim again, in place (no second PV on its directory); its checksum list is kept; a re-run
+    changes nothing."""
+    sc = f"static-{ns}"
+    lab.create("/apis/storage.k8s.io/v1/storageclasses", {
+        "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": sc},
+        "provisioner": "kubernetes.io/no-provisioner", "reclaimPolicy": "Retain", "volumeBindingMode": "Immediate"})
+    directory = lab.nfs_dir(f"{ns}-kept")
+    dexec(NFS_HOST, "sh", "-c", f"echo kept > {directory}/owner.txt")
+    pv = f"kept-{ns}"
+    try:
+        lab.create("/api/v1/persistentvolumes", {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": pv},
+                                                 "spec": {"capacity": {"storage": "1Mi"}, "accessModes": ["ReadWriteOnce"],
+                                                          "storageClassName": sc, "persistentVolumeReclaimPolicy": "Retain",
+                                                          "nfs": {"server": lab.nfs_server, "path": directory},
+                                                          "claimRef": {"namespace": ns, "name": "www-web-0",
+                                                                       "uid": str(uuid.uuid4())}}})
+        wait_for("the PV to be Released (its claim is gone)",
+                 lambda: (lab.get(f"/api/v1/persistentvolumes/{pv}").get("status") or {}).get("phase") == "Released",
+                 timeout=60, interval=1)
+        web = {"name": "web", "namespace": ns, "replicas": 1, "labels": {"app": "web"}, "image": lab.nginx,
+               "volume_claim_templates": [{"name": "www", "storage_class_name": sc, "size": "1Mi",
+                                           "mount_path": "/usr/share/nginx/html"}]}
+        apps = {"statefulset_applications": [{"name": "web", "statefulset": web}]}
+        done = player.play("playbooks/restore.yml", app="web", source="retained", **apps)
+        assert done.rc == 0, done.failure()
+        assert done.day2["restored"] == ["www-web-0"] and done.day2["claims"][0]["pv"] == pv
+        assert done.day2["checksums_before"][directory]["files"] == 1
+        claim = lab.get(f"/api/v1/namespaces/{ns}/persistentvolumeclaims/www-web-0")
+        assert claim["spec"]["volumeName"] == pv and claim["status"]["phase"] == "Bound"
+        bound = lab.get(f"/api/v1/persistentvolumes/{pv}")
+        assert bound["spec"]["claimRef"]["uid"] == claim["metadata"]["uid"] and bound["spec"]["nfs"]["path"] == directory
+        again = player.play("playbooks/restore.yml", app="web", source="retained", **apps)
+        assert again.rc == 0, again.failure()
+        assert again.changed_tasks() == [] and again.day2["restored"] == []
+    finally:
+        lab.http("DELETE", f"/api/v1/namespaces/{ns}/persistentvolumeclaims/www-web-0")
+        lab.http("DELETE", f"/api/v1/persistentvolumes/{pv}")
+        lab.http("DELETE", f"/apis/storage.k8s.io/v1/storageclasses/{sc}")

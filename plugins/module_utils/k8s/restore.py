@@ -307,6 +307,10 @@ def _plan_retained(p, live, row, pvs_by_name):
         return [f"PersistentVolume {pv['metadata']['name']} is {phase}, not Released"]
     if phase == "Bound" and _claim_ref(pv) != (ns, claim):
         return [f"PersistentVolume {pv['metadata']['name']} is bound to {'/'.join(_claim_ref(pv))}"]
+    klass = (pv.get("spec") or {}).get("storageClassName") or ""
+    if klass != (row["storage_class"] or ""):
+        return [(f"PersistentVolume {pv['metadata']['name']} has class {klass!r} and the claim template asks for"
+                 f" {row['storage_class']!r}: the claim would never bind to it")]
     policy = (pv.get("spec") or {}).get("persistentVolumeReclaimPolicy")
     if policy != "Retain":
         return [(f"PersistentVolume {pv['metadata']['name']} has reclaim policy {policy}: only a Retain volume is"

@@ -119,7 +119,8 @@ def test_a_restored_claim_is_unchanged():
 
 def test_retained_volumes_are_bound_in_place():
     released = {"metadata": {"name": PV0}, "status": {"phase": "Released"},
-                "spec": {"persistentVolumeReclaimPolicy": "Retain", "nfs": {"server": "s", "path": f"/srv/nfs/shop-www-web-0-{PV0}"},
+                "spec": {"persistentVolumeReclaimPolicy": "Retain", "storageClassName": "nfs-data",
+                         "nfs": {"server": "s", "path": f"/srv/nfs/shop-www-web-0-{PV0}"},
                          "claimRef": {"namespace": "shop", "name": "www-web-0", "uid": "old"}}}
     plan = plan_restore(params(source="retained", ordinals=[0]), live(pvs=[released]))
     assert plan["refusals"] == [] and plan["claims"][0]["pv"] == PV0 and plan["claims"][0]["action"] == "restore"
