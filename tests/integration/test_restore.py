@@ -114,6 +114,12 @@ def test_restore_archived_data_into_the_same_ordinals(lab, ns, tmp_path, player)
         wait_for("the stand-in pod to go", lambda: lab.get(f"/api/v1/namespaces/{ns}/pods/web-0") is None,
                  timeout=60, interval=1)
 
+        # --- check mode: the plan and the API's dry runs, nothing written (NFS server or API)
+        unchanged = state(lab, ns)
+        dry = player.play("playbooks/restore.yml", check=True, app="web", **extra(lab, ns, tmp_path))
+        assert dry.rc == 0, dry.failure()
+        assert state(lab, ns) == unchanged and dry.day2["proof"].startswith("pending")
+
         # --- the restore, before the application is deployed again
         done = player.play("playbooks/restore.yml", app="web", **extra(lab, ns, tmp_path, app_check=OWN_FILE))
         assert done.rc == 0, done.failure()
