@@ -30,6 +30,8 @@ Layout (one concern per file; each imports only the ones listed before it):
                    inside the cluster, read through the pod proxy, without exec.
 * ``identity``   - the read-only StatefulSet identity table.
 * ``verify``     - the per-pod proof of any StatefulSet (exec sessions on threads).
+* ``restore``    - module ``pvc_restore``: archived or retained directories bound again
+                   to a StatefulSet's claims (pre-bound static volumes), every refusal first.
 * ``access``     - what each stage needs to be allowed to do, asked of the API server
                    (SelfSubjectAccessReview) before the first change.
 * ``runners``    - what each module does, given validated parameters and a client.

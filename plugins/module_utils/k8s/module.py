@@ -25,6 +25,11 @@ from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import K8s
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.identity import (
     read_identity,
 )
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.restore import (
+    RESTORE_OPTIONS,
+    run_restore,
+    validate_restore_params,
+)
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.runners import (
     Outcome,
     run_provisioner,
@@ -37,7 +42,10 @@ from ansible_collections.stateful.nfs.plugins.module_utils.k8s.verify import run
 
 # module -> runner(client, validated params, check_mode, outcome) -> result or None
 RUNNERS = {"statefulset": run_statefulset, "nfs_provisioner": run_provisioner, "statefulset_info": read_identity,
-           "statefulset_verify": run_verify, "access_review": run_access_review}
+           "statefulset_verify": run_verify, "access_review": run_access_review, "pvc_restore": run_restore}
+
+# modules whose rules live in their own file (listed after validation in __init__.py)
+OWN_RULES = {"pvc_restore": (RESTORE_OPTIONS, {}, validate_restore_params)}
 
 
 def argument_spec(**module_options):
@@ -68,7 +76,7 @@ def run_module(name):
     Any :class:`errors.K8sError` fails the module in ``module_entry.run_module`` with its message
     and details, plus what was already done (so ``changed`` stays truthful after a partial run).
     """
-    options, rules, validate = MODULE_RULES[name]
+    options, rules, validate = MODULE_RULES[name] if name in MODULE_RULES else OWN_RULES[name]
 
     def connect_and_run(module, outcome):
         params = validate(module.params)

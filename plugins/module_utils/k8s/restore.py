@@ -1,0 +1,528 @@
+# Copyright: stateful.nfs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Restore a StatefulSet's per-pod data (module ``pvc_restore``): an archived directory or a
+Released PV's directory becomes the volume of claim ``<template>-<statefulset>-<ordinal>``.
+
+The mechanism is a pre-bound static volume: a PersistentVolume whose ``spec.nfs`` names the
+directory, with reclaim policy ``Retain`` and ``claimRef`` set to the claim the StatefulSet will
+claim, and that claim created with ``volumeName`` set to the PV. The StatefulSet controller adopts
+an existing claim of the right name, so the pod mounts the old directory; no data is copied and
+no provisioner is involved (it never deletes or archives a Retain volume it did not provision).
+
+Archives (``archived-<namespace>-<claim>-<pv>``, the NFS provisioner's archiveOnDelete) are
+renamed on the NFS server to ``restored-<namespace>-<claim>-<pv>`` before they are bound: a
+directory bound to a claim must not look like an archive (``archive_prune.yml`` would list and,
+with ``prune=true``, remove it). A Released PV (reclaim policy Retain) is bound again in place:
+its ``claimRef`` is pointed at the claim (uid cleared), so one PV keeps naming its directory.
+
+Everything here decides from what was read; :func:`plan_restore` is pure (unit-tested), and
+:func:`run_restore` reads, plans, refuses (all refusals before the first write) and writes.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import time
+
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s import validation
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.apply import Result
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import ApiError, InputError, K8sError
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.manifests import MANAGED_BY, MANAGED_BY_LABEL
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.resources import Ref, collection_path, object_path
+
+ARCHIVED = "archived-"
+RESTORED = "restored-"
+# The name the NFS provisioner gives a volume (and so the tail of its directory's name).
+PV_NAME = r"pvc-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_DIR_RE = re.compile(rf"^(?P<prefix>{ARCHIVED}|{RESTORED})(?P<owner>.+)-(?P<pv>{PV_NAME})$")
+RESTORED_FROM = "stateful.nfs/restored-from"
+
+RESTORE_OPTIONS = {
+    "statefulset": {"type": "dict", "required": True},
+    "source": {"type": "str", "choices": ["archive", "retained"], "default": "archive"},
+    "ordinals": {"type": "list", "elements": "int"},
+    "directories": {"type": "list", "elements": "str"},
+    "choose": {"type": "dict", "default": {}},
+    "force_claim_mismatch": {"type": "bool", "default": False},
+    "quiesce": {"type": "bool", "default": False},
+    "wait_timeout": {"type": "int", "default": 60},
+}
+
+
+class RestoreRefused(K8sError):
+    """One or more refusals: nothing was changed."""
+
+
+def validate_restore_params(params):
+    """Validated copy of ``pvc_restore``'s parameters; ``target`` holds what the StatefulSet's
+    definition says (namespace, name, replicas, first ordinal, claim templates). Raises InputError."""
+    p = validation.with_defaults(RESTORE_OPTIONS, params)
+    sts_params = dict(p["statefulset"] or {})
+    if sts_params.get("definition") is None and sts_params.get("src"):
+        raise InputError("statefulset.src", "is read only by stateful.nfs.statefulset's action plugin: give the"
+                                            " StatefulSet as statefulset.definition (the manifest) or the shorthand options")
+    sts_params = {k: v for k, v in sts_params.items() if v is not None}
+    problems = validation.input_problems(sts_params, "statefulset")
+    if problems:
+        raise InputError("statefulset", "; ".join(problems))
+    checked = validation.validate_statefulset_params(sts_params, "present")
+    definition = checked["definition"]
+    spec = definition.get("spec") or {}
+    templates = []
+    for i, t in enumerate(spec.get("volumeClaimTemplates") or []):
+        tspec = t.get("spec") or {}
+        templates.append({
+            "name": t["metadata"]["name"],
+            "storage_class_name": tspec.get("storageClassName"),
+            "access_modes": list(tspec.get("accessModes") or ["ReadWriteOnce"]),
+            "size": ((tspec.get("resources") or {}).get("requests") or {}).get("storage"),
+            "where": f"statefulset: spec.volumeClaimTemplates[{i}]",
+        })
+    if not templates:
+        raise InputError("statefulset", f"StatefulSet {checked['namespace']}/{definition['metadata']['name']} has no"
+                                        " volumeClaimTemplates: there is no claim to restore")
+    for t in templates:
+        if not t["storage_class_name"]:
+            raise InputError(t["where"] + ".spec.storageClassName", "is required to restore (the restored PV and claim"
+                                                                    " carry the class the StatefulSet's claim will ask for)")
+        if not t["size"]:
+            raise InputError(t["where"] + ".spec.resources.requests.storage", "is required")
+    start = ((spec.get("ordinals") or {}).get("start")) or 0
+    replicas = spec.get("replicas", 1)
+    ordinals = p.get("ordinals")
+    if ordinals is None:
+        ordinals = list(range(start, start + replicas))
+    bad = [o for o in ordinals if not isinstance(o, int) or o < start]
+    if bad or not ordinals:
+        raise InputError("ordinals", f"must be a non-empty list of ordinals of the StatefulSet (from {start}), got {ordinals!r}")
+    if len(set(ordinals)) != len(ordinals):
+        raise InputError("ordinals", f"names an ordinal twice: {ordinals!r}")
+    if p["wait_timeout"] < 0:
+        raise InputError("wait_timeout", f"must be 0 or more, got {p['wait_timeout']}")
+    if p.get("directories") is not None:
+        listing = {}
+        for i, path in enumerate(p["directories"]):
+            path = path.rstrip("/")
+            if not path.startswith("/") or path.rsplit("/", 1)[-1] in ("", ".", ".."):
+                raise InputError(f"directories[{i}]", f"must be the absolute path of a directory, got {path!r}")
+            parent, name = path.rsplit("/", 1)
+            listing.setdefault(parent or "/", []).append(name)
+        p["directories"] = listing
+    p["target"] = {"namespace": checked["namespace"], "name": definition["metadata"]["name"],
+                   "templates": templates, "ordinals": sorted(ordinals),
+                   "selector": dict((spec.get("selector") or {}).get("matchLabels") or {})}
+    claims = {claim_name(t["name"], p["target"]["name"], o) for t in templates for o in ordinals}
+    for claim in p["choose"]:
+        if claim not in claims:
+            raise InputError(f"choose[{claim!r}]", f"is not a claim this run restores ({', '.join(sorted(claims))})")
+    return p
+
+
+def claim_name(template, statefulset, ordinal):
+    return f"{template}-{statefulset}-{ordinal}"
+
+
+# ------------------------------------------------------------------------------------ naming
+def parse_directory(name):
+    """``(prefix, owner, pv)`` of an ``archived-``/``restored-`` directory name, or None. ``owner`` is
+    ``<namespace>-<claim>``, which cannot be split without knowing one of them."""
+    m = _DIR_RE.match(name)
+    return (m["prefix"], m["owner"], m["pv"]) if m else None
+
+
+def owners(owner, namespaces):
+    """The ``(namespace, claim)`` pairs ``owner`` (``<namespace>-<claim>``) can be split into whose
+    namespace is one of ``namespaces``."""
+    out = []
+    for i, ch in enumerate(owner):
+        if ch == "-" and owner[:i] in namespaces and owner[i + 1:]:
+            out.append((owner[:i], owner[i + 1:]))
+    return out
+
+
+def restored_name(directory):
+    """The collection's name for a restored archive: ``archived-X`` -> ``restored-X``."""
+    return RESTORED + directory[len(ARCHIVED):] if directory.startswith(ARCHIVED) else directory
+
+
+def restored_pv_name(directory, namespace, claim):
+    parsed = parse_directory(directory)
+    if parsed:
+        return f"restored-{parsed[2]}"
+    return f"restored-{namespace}-{claim}"[:253].rstrip("-.")
+
+
+def _nfs_of(pv):
+    spec = (pv or {}).get("spec") or {}
+    if spec.get("nfs"):
+        return spec["nfs"].get("server"), spec["nfs"].get("path")
+    csi = spec.get("csi") or {}
+    if csi.get("driver") == "nfs.csi.k8s.io":
+        attrs = csi.get("volumeAttributes") or {}
+        return attrs.get("server"), attrs.get("share")
+    return None, None
+
+
+def _claim_ref(pv):
+    ref = ((pv or {}).get("spec") or {}).get("claimRef") or {}
+    return ref.get("namespace"), ref.get("name")
+
+
+# ------------------------------------------------------------------------------------ the plan
+def plan_restore(p, live):
+    """The restore of each claim, and every refusal. Pure.
+
+    ``live``: ``claims`` {name: PVC} of the namespace, ``pvs`` [PV], ``pods`` {name: Pod} (the
+    target pods that exist), ``namespaces`` (set of names, or None when they cannot be listed),
+    ``namespace_exists`` (bool), ``classes`` {class: {"nfs_server", "nfs_path", "mount_options"}
+    or None when not found}. Returns ``{"claims": [...], "refusals": [...], "nfs_volumes": [...]}``.
+    """
+    t = p["target"]
+    ns, sts = t["namespace"], t["name"]
+    refusals, claims = [], []
+    if not live["namespace_exists"]:
+        refusals.append(f"namespace {ns!r} does not exist: the claims are created in it before the StatefulSet;"
+                        " create it first")
+    nfs_volumes = []
+    for tmpl in t["templates"]:
+        klass = live["classes"].get(tmpl["storage_class_name"])
+        nfs_volumes.append({"storage_class": tmpl["storage_class_name"],
+                            "nfs_server": (klass or {}).get("nfs_server"), "nfs_path": (klass or {}).get("nfs_path")})
+    pvs_by_name = {pv["metadata"]["name"]: pv for pv in live["pvs"]}
+    for ordinal in t["ordinals"]:
+        pod = f"{sts}-{ordinal}"
+        for tmpl in t["templates"]:
+            claim = claim_name(tmpl["name"], sts, ordinal)
+            row = {"ordinal": ordinal, "pod": pod, "template": tmpl["name"], "claim": claim, "namespace": ns,
+                   "storage_class": tmpl["storage_class_name"], "size": tmpl["size"],
+                   "access_modes": tmpl["access_modes"], "source": p["source"]}
+            where = f"claim {ns}/{claim}"
+            if p["source"] == "archive":
+                problems = _plan_archive(p, live, tmpl, row, pvs_by_name)
+            else:
+                problems = _plan_retained(p, live, row, pvs_by_name)
+            problems = [f"{where}: {m}" for m in problems]
+            if not problems:
+                problems = [f"{where}: {m}" for m in _check_claim(live, row, pvs_by_name)]
+            if not problems and row["action"] == "restore" and pod in live["pods"] and not p["quiesce"]:
+                phase = ((live["pods"][pod].get("status") or {}).get("phase")) or "unknown"
+                problems.append(f"{where}: pod {ns}/{pod} exists (phase {phase}); a claim can only be given its"
+                                " volume before the pod that uses it starts: stop it first, or run with"
+                                " -e quiesce=true (scales the StatefulSet to 0, restores, scales it back)")
+            row["pod_exists"] = pod in live["pods"]
+            refusals += problems
+            claims.append(row)
+    return {"claims": claims, "refusals": refusals, "nfs_volumes": nfs_volumes}
+
+
+def _plan_archive(p, live, tmpl, row, pvs_by_name):
+    klass = live["classes"].get(tmpl["storage_class_name"])
+    if not klass or not klass.get("nfs_path"):
+        return [(f"StorageClass {tmpl['storage_class_name']!r} ({tmpl['where']}) is not served by an NFS provisioner of"
+                " this cluster (no Deployment with its PROVISIONER_NAME and an NFS_PATH): its archives cannot be found")]
+    row.update(nfs_server=klass["nfs_server"], export_path=klass["nfs_path"], mount_options=klass.get("mount_options"))
+    directories = p.get("directories")
+    if directories is None:
+        row["action"] = "list"
+        return []
+    found = directories.get(klass["nfs_path"], [])
+    ns, claim = row["namespace"], row["claim"]
+    mine = f"{ns}-{claim}"
+    chosen = p["choose"].get(claim)
+    if chosen is not None:
+        if chosen not in found and restored_name(chosen) not in found:
+            return [(f"archive {chosen!r} (-e archive=DIR) is missing: not a directory of"
+                    f" {klass['nfs_server']}:{klass['nfs_path']}")]
+        parsed = parse_directory(chosen)
+        if (not parsed or parsed[1] != mine) and not p["force_claim_mismatch"]:
+            belongs = (", ".join(f"{a}/{b}" for a, b in owners(parsed[1], live["namespaces"] or set()))
+                       if parsed else "") or (parsed[1] if parsed else "no claim the name shows")
+            return [(f"archive {chosen!r} belongs to another claim ({belongs}), not {ns}/{claim}"
+                     f" (expected archived-{mine}-<pv>): restore it anyway with -e force_claim_mismatch=true")]
+        candidates = [restored_name(chosen) if restored_name(chosen) in found else chosen]
+    else:
+        candidates = sorted(d for d in found if (parse_directory(d) or (None, None))[1] == mine)
+        restored = [d for d in candidates if d.startswith(RESTORED)]
+        if restored:
+            candidates = restored  # restored by an earlier run (perhaps interrupted): that one again
+        if not candidates:
+            similar = sorted(d for d in found if d.startswith(ARCHIVED) and claim in d)
+            return [f"no archive found: no archived-{mine}-<pv> in {klass['nfs_server']}:{klass['nfs_path']}"
+                    + (f" (archives naming {claim}: {', '.join(similar)}; choose one with -e archive=DIR)" if similar else "")]
+        if len(candidates) > 1:
+            return [(f"ambiguous: {len(candidates)} archives in {klass['nfs_path']}: {', '.join(candidates)};"
+                    " choose one with -e archive=DIR (and -e ordinals=[N])")]
+        others = [o for o in owners(mine, live["namespaces"] or set()) if o != (ns, claim)]
+        if others:
+            return [f"ambiguous: {candidates[0]} may also be the archive of "
+                    + ", ".join(f"{a}/{b}" for a, b in others)
+                    + " (namespace and claim names contain '-'); choose it explicitly with -e archive=DIR"]
+    source_dir = candidates[0]
+    target_dir = restored_name(source_dir)
+    pv = restored_pv_name(target_dir, ns, claim)
+    row.update(source_directory=source_dir, directory=target_dir, pv=pv,
+               nfs_path=f"{klass['nfs_path'].rstrip('/')}/{target_dir}",
+               rename=({"from": f"{klass['nfs_path'].rstrip('/')}/{source_dir}",
+                        "to": f"{klass['nfs_path'].rstrip('/')}/{target_dir}"} if source_dir != target_dir else None))
+    live_pv = pvs_by_name.get(pv)
+    if live_pv is not None:
+        row["pv_phase"] = (live_pv.get("status") or {}).get("phase")
+        server, path = _nfs_of(live_pv)
+        if path != row["nfs_path"] or _claim_ref(live_pv) != (ns, claim):
+            return [(f"PersistentVolume {pv} exists for another directory or claim ({server}:{path}, claimRef"
+                    f" {'/'.join(x or '-' for x in _claim_ref(live_pv))}): remove it or restore another archive")]
+    return []
+
+
+def _plan_retained(p, live, row, pvs_by_name):
+    ns, claim = row["namespace"], row["claim"]
+    chosen = p["choose"].get(claim)
+    if chosen is not None:
+        pv = pvs_by_name.get(chosen)
+        if pv is None:
+            return [f"PersistentVolume {chosen!r} (-e archive=PV) is missing"]
+        candidates = [pv]
+        if _claim_ref(pv) != (ns, claim) and not p["force_claim_mismatch"]:
+            return [(f"PersistentVolume {chosen} belongs to another claim ({'/'.join(x or '-' for x in _claim_ref(pv))}),"
+                    f" not {ns}/{claim}: restore it anyway with -e force_claim_mismatch=true")]
+    else:
+        # one bound to this claim by an earlier run comes first
+        bound = [pv for pv in live["pvs"] if _claim_ref(pv) == (ns, claim)
+                 and (pv.get("metadata", {}).get("annotations") or {}).get(RESTORED_FROM)]
+        candidates = bound or [pv for pv in live["pvs"] if _claim_ref(pv) == (ns, claim)
+                               and ((pv.get("status") or {}).get("phase")) == "Released"]
+        if not candidates:
+            return [f"no retained volume found: no Released PersistentVolume whose claimRef is {ns}/{claim}"]
+        if len(candidates) > 1:
+            return [f"ambiguous: {len(candidates)} Released PersistentVolumes of this claim: "
+                    + ", ".join(f"{c['metadata']['name']} ({':'.join(str(x) for x in _nfs_of(c))})" for c in candidates)
+                    + "; choose one with -e archive=PV"]
+    pv = candidates[0]
+    server, path = _nfs_of(pv)
+    if not path:
+        return [f"PersistentVolume {pv['metadata']['name']} is not an NFS volume (no spec.nfs)"]
+    phase = (pv.get("status") or {}).get("phase")
+    if phase not in ("Released", "Available", "Bound"):
+        return [f"PersistentVolume {pv['metadata']['name']} is {phase}, not Released"]
+    if phase == "Bound" and _claim_ref(pv) != (ns, claim):
+        return [f"PersistentVolume {pv['metadata']['name']} is bound to {'/'.join(_claim_ref(pv))}"]
+    klass = (pv.get("spec") or {}).get("storageClassName") or ""
+    if klass != (row["storage_class"] or ""):
+        return [(f"PersistentVolume {pv['metadata']['name']} has class {klass!r} and the claim template asks for"
+                 f" {row['storage_class']!r}: the claim would never bind to it")]
+    policy = (pv.get("spec") or {}).get("persistentVolumeReclaimPolicy")
+    if policy != "Retain":
+        return [(f"PersistentVolume {pv['metadata']['name']} has reclaim policy {policy}: only a Retain volume is"
+                " restored in place (set it to Retain first)")]
+    row.update(pv=pv["metadata"]["name"], nfs_server=server, nfs_path=path, source_directory=path.rsplit("/", 1)[-1],
+               directory=path.rsplit("/", 1)[-1], export_path=path.rsplit("/", 1)[0], rename=None,
+               pv_phase=phase)
+    return []
+
+
+def _check_claim(live, row, pvs_by_name):
+    """The claim's own state: absent (restore), bound to the planned PV (nothing to do), else refused."""
+    if row.get("action") == "list":
+        return []
+    pvc = live["claims"].get(row["claim"])
+    pv = pvs_by_name.get(row["pv"])
+    if pvc is not None and pvc["metadata"].get("deletionTimestamp"):
+        # deleted, kept only while its pod runs (pvc-protection): gone once the pod is stopped
+        row["claim_deleting"] = True
+        pvc = None
+    if pvc is None:
+        row["action"] = "restore"
+        return []
+    volume = (pvc.get("spec") or {}).get("volumeName")
+    phase = (pvc.get("status") or {}).get("phase")
+    if volume == row["pv"]:
+        done = pv is not None and _claim_ref(pv) == (row["namespace"], row["claim"]) and \
+            ((pv.get("spec") or {}).get("claimRef") or {}).get("uid") in (None, pvc["metadata"].get("uid"))
+        row["action"] = "unchanged" if done else "restore"
+        return []
+    if volume:
+        other = pvs_by_name.get(volume)
+        server, path = _nfs_of(other)
+        return [f"exists and is bound to another volume, {volume}" + (f" ({server}:{path})" if path else "")
+                + ": restore.yml replaces no claim; delete it first (its data then goes where its class sends"
+                  " a deleted claim's data) or restore another ordinal"]
+    return [(f"exists, {phase or 'not bound'}, without a volume: delete it first (the provisioner may bind it to a"
+            " new empty volume at any moment)")]
+
+
+# ------------------------------------------------------------------------------------ manifests
+def pv_manifest(row):
+    spec = {
+        "capacity": {"storage": row["size"]},
+        "accessModes": list(row["access_modes"]),
+        "persistentVolumeReclaimPolicy": "Retain",
+        "storageClassName": row["storage_class"],
+        "nfs": {"server": row["nfs_server"], "path": row["nfs_path"]},
+        "claimRef": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": row["namespace"],
+                     "name": row["claim"]},
+    }
+    if row.get("mount_options"):
+        spec["mountOptions"] = list(row["mount_options"])
+    return {"apiVersion": "v1", "kind": "PersistentVolume",
+            "metadata": {"name": row["pv"], "labels": {MANAGED_BY_LABEL: MANAGED_BY},
+                         "annotations": {RESTORED_FROM: row["source_directory"]}},
+            "spec": spec}
+
+
+def pvc_manifest(row, selector):
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": row["claim"], "namespace": row["namespace"], "labels": dict(selector),
+                         "annotations": {RESTORED_FROM: row["source_directory"]}},
+            "spec": {"storageClassName": row["storage_class"], "accessModes": list(row["access_modes"]),
+                     "resources": {"requests": {"storage": row["size"]}}, "volumeName": row["pv"]}}
+
+
+# ------------------------------------------------------------------------------------ reads
+def _class_volumes(client, templates):
+    classes = {}
+    deployments = None
+    for tmpl in templates:
+        name = tmpl["storage_class_name"]
+        if name in classes:
+            continue
+        sc = client.get(Ref("StorageClass", name))
+        if sc is None:
+            classes[name] = None
+            continue
+        if deployments is None:
+            deployments = client.list("Deployment")
+        served = None
+        for dep in deployments:
+            for c in (((dep.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or []:
+                env = {e.get("name"): e.get("value") for e in c.get("env") or []}
+                if env.get("PROVISIONER_NAME") == sc.get("provisioner") and env.get("NFS_PATH"):
+                    served = {"nfs_server": env.get("NFS_SERVER"), "nfs_path": env["NFS_PATH"].rstrip("/") or "/",
+                              "mount_options": sc.get("mountOptions") or [],
+                              "deployment": f"{dep['metadata']['namespace']}/{dep['metadata']['name']}"}
+        classes[name] = served
+    return classes
+
+
+def read_live(client, p):
+    t = p["target"]
+    ns = t["namespace"]
+    namespace_exists = client.get(Ref("Namespace", ns)) is not None
+    claims = {c["metadata"]["name"]: c for c in (client.list("PersistentVolumeClaim", ns) if namespace_exists else [])}
+    pods = {}
+    if namespace_exists:
+        for ordinal in t["ordinals"]:
+            pod = client.get(Ref("Pod", f"{t['name']}-{ordinal}", ns))
+            if pod is not None:
+                pods[pod["metadata"]["name"]] = pod
+    try:
+        namespaces = {n["metadata"]["name"] for n in client.list("Namespace")}
+    except ApiError as exc:
+        if exc.status != 403:
+            raise
+        namespaces = None
+    return {"namespace_exists": namespace_exists, "claims": claims, "pods": pods, "namespaces": namespaces,
+            "pvs": client.list("PersistentVolume"), "classes": _class_volumes(client, t["templates"])}
+
+
+# ------------------------------------------------------------------------------------ writes
+def _create(client, manifest, check_mode, outcome):
+    ref = Ref.of(manifest)
+    query = [("fieldManager", "stateful.nfs")] + ([("dryRun", "All")] if check_mode else [])
+    after = client.request("POST", collection_path(ref.kind, ref.namespace),
+                           "{}create {}".format("dry-run " if check_mode else "", ref), query=query, body=manifest)
+    outcome.add(Result(ref, "create", True, before={}, after=manifest, reason="restore"))
+    return after
+
+
+def _rebind(client, pv, row, check_mode, outcome):
+    """Point a Released PV's claimRef at the claim (uid and resourceVersion cleared: the binder fills them)."""
+    ref = Ref("PersistentVolume", pv["metadata"]["name"])
+    patch = {"metadata": {"annotations": {RESTORED_FROM: row["source_directory"]}},
+             "spec": {"claimRef": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": row["namespace"],
+                                   "name": row["claim"], "uid": None, "resourceVersion": None}}}
+    query = [("fieldManager", "stateful.nfs")] + ([("dryRun", "All")] if check_mode else [])
+    client.request("PATCH", object_path(ref), "{}bind {} to claim {}/{}".format(
+        "dry-run " if check_mode else "", ref, row["namespace"], row["claim"]), query=query, body=patch,
+        content_type="application/merge-patch+json")
+    before = {"spec": {"claimRef": copy.deepcopy((pv.get("spec") or {}).get("claimRef"))}}
+    outcome.add(Result(ref, "update", True, before=before, after=patch, reason="restore (rebind)"))
+
+
+def _wait_bound(client, rows, timeout, clock=time.monotonic, sleep=time.sleep):
+    deadline = clock() + timeout
+    pending = {(r["namespace"], r["claim"]) for r in rows}
+    phases = {}
+    while True:
+        for ns, claim in sorted(pending):
+            pvc = client.get(Ref("PersistentVolumeClaim", claim, ns)) or {}
+            phases[claim] = (pvc.get("status") or {}).get("phase")
+        pending = {(ns, c) for ns, c in pending if phases[c] != "Bound"}
+        if not pending or clock() >= deadline:
+            return phases
+        sleep(1)
+
+
+def _wait_claims_gone(client, p, live, clock=time.monotonic, sleep=time.sleep):
+    """Claims being deleted whose pod is gone disappear within seconds (pvc-protection lets go): wait for
+    them (bounded by wait_timeout), so that the real run creates the claim anew."""
+    t = p["target"]
+    ns = t["namespace"]
+    targets = {claim_name(tmpl["name"], t["name"], o) for tmpl in t["templates"] for o in t["ordinals"]}
+    deadline = clock() + p["wait_timeout"]
+    while True:
+        waiting = [name for name, c in live["claims"].items()
+                   if name in targets and c["metadata"].get("deletionTimestamp")]
+        if not waiting or clock() >= deadline:
+            return live
+        sleep(1)
+        live = dict(live, claims={c["metadata"]["name"]: c for c in client.list("PersistentVolumeClaim", ns)},
+                    pvs=client.list("PersistentVolume"))
+
+
+def run_restore(client, p, check_mode, outcome):
+    live = read_live(client, p)
+    if not check_mode and not live["pods"]:
+        live = _wait_claims_gone(client, p, live)
+    plan = plan_restore(p, live)
+    outcome.extra.update(statefulset={"name": p["target"]["name"], "namespace": p["target"]["namespace"]},
+                         claims=plan["claims"], nfs_volumes=plan["nfs_volumes"],
+                         renames=[r["rename"] for r in plan["claims"] if r.get("rename") and r.get("action") == "restore"],
+                         pods_to_stop=sorted({r["pod"] for r in plan["claims"]
+                                              if r.get("action") == "restore" and r["pod_exists"]}))
+    if plan["refusals"]:
+        raise RestoreRefused("refused, nothing was changed:\n- " + "\n- ".join(plan["refusals"]),
+                             refusals=plan["refusals"], claims=plan["claims"], nfs_volumes=plan["nfs_volumes"])
+    todo = [r for r in plan["claims"] if r.get("action") == "restore"]
+    if p.get("directories") is None and p["source"] == "archive":
+        return  # only where to look: the caller lists the directories on the NFS server
+    if not check_mode:
+        # the real run binds directories that are in place: renamed already, and present
+        for row in todo:
+            found = p["directories"].get(row.get("export_path")) if p.get("directories") else None
+            if found is not None and row["directory"] not in found:
+                raise RestoreRefused(f"claim {row['namespace']}/{row['claim']}: directory {row['nfs_path']} is not on"
+                                     " the NFS server yet (rename the archive first: restore.yml does)"
+                                     " - nothing was changed", claims=plan["claims"])
+            if row["pod_exists"]:
+                raise RestoreRefused(f"claim {row['namespace']}/{row['claim']}: pod {row['pod']} still exists; stop it"
+                                     " before the claim is created (-e quiesce=true) - nothing was changed",
+                                     claims=plan["claims"])
+    pvs = {pv["metadata"]["name"]: pv for pv in live["pvs"]}
+    for row in todo:
+        if row["pv"] in pvs:
+            if ((pvs[row["pv"]].get("spec") or {}).get("claimRef") or {}).get("uid"):
+                # bound before, its claim deleted since (Released): free it for the new claim
+                _rebind(client, pvs[row["pv"]], row, check_mode, outcome)
+        else:
+            _create(client, pv_manifest(row), check_mode, outcome)
+        if row["claim"] not in live["claims"]:
+            _create(client, pvc_manifest(row, p["target"]["selector"]), check_mode, outcome)
+    if todo and not check_mode and p["wait_timeout"]:
+        phases = _wait_bound(client, todo, p["wait_timeout"])
+        for row in todo:
+            row["phase"] = phases.get(row["claim"])
+        unbound = [r["claim"] for r in todo if r["phase"] != "Bound"]
+        if unbound:
+            raise K8sError(f"claims not Bound to their restored volumes after {p['wait_timeout']}s: {', '.join(unbound)}"
+                           " (kubectl describe pvc names the reason)", claims=plan["claims"])

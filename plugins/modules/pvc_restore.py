@@ -1,0 +1,200 @@
+#!/usr/bin/python
+# Copyright: stateful.nfs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: pvc_restore
+short_description: Bind archived or retained NFS directories to a StatefulSet's claims before its pods start
+version_added: 0.4.0
+description:
+  - For each ordinal of a StatefulSet and each of its claim templates, finds the data of claim
+    C(<template>-<statefulset>-<ordinal>) and makes it that claim's volume again, so the pod of that
+    ordinal mounts its old directory when the StatefulSet is deployed (or scaled back up).
+  - O(source=archive) - the directory the NFS provisioner kept when the claim was deleted
+    (C(archiveOnDelete), C(archived-<namespace>-<claim>-<pv>) in the NFS path of the claim template's
+    StorageClass, read from the provisioner Deployment that serves the class). A directory name is only
+    matched against the namespace and claim it must belong to, never split blindly (both contain C(-)).
+  - O(source=retained) - the directory of a Released PersistentVolume (reclaim policy C(Retain)) whose
+    C(claimRef) names the claim.
+  - Mechanism, a pre-bound static volume. For an archive, a PersistentVolume C(restored-<pv>) with
+    C(spec.nfs) naming the directory, reclaim policy C(Retain) (the data is never deleted with it),
+    and C(claimRef) set to the claim; a Released PV gets its C(claimRef) pointed at the claim. Then the
+    claim is created with C(volumeName) set to that PV, with the template's class, access modes and size -
+    the StatefulSet controller adopts an existing claim of that name. Nothing is copied.
+  - The archive must have been renamed C(restored-<namespace>-<claim>-<pv>) on the NFS server before
+    the claim is bound (RV(renames); playbook C(restore.yml) does it), so that it no longer looks
+    like an archive to C(archive_prune.yml).
+  - "Refused before the first change, each naming the claim: the namespace is missing; the claim exists
+    bound to another volume (or unbound); no archive or Released volume is found; several are found
+    (listed; O(choose) picks one); a directory name could belong to another namespace and claim;
+    the chosen one belongs to another claim (unless O(force_claim_mismatch)); the pod of the ordinal exists
+    (the claim must be bound before the pod starts; unless O(quiesce), the caller stopping it first)."
+  - Without O(directories) and with O(source=archive), only reads and returns where to list the
+    archives (RV(nfs_volumes)) and the refusals already known.
+author:
+  - stateful.nfs contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - stateful.nfs.k8s_auth
+attributes:
+  platform:
+    platforms: all
+  check_mode:
+    support: full
+    details: The PV and claim are created with C(dryRun=All); every refusal is the same as in a real run.
+  diff_mode:
+    support: full
+    details: Each PV and claim created, and each PV's C(claimRef) changed.
+options:
+  statefulset:
+    description:
+      - The StatefulSet the data is restored for, as M(stateful.nfs.statefulset) takes it
+        (C(definition), or the shorthand options such as C(name), C(namespace), C(replicas),
+        C(volume_claim_templates)); C(src) is not read here (give its content as C(definition)).
+      - Its namespace, name, replicas, first ordinal, selector labels and claim templates (name, class,
+        access modes, size) are used; it is not applied.
+    type: dict
+    required: true
+  source:
+    description: Where the data is.
+    type: str
+    choices: [archive, retained]
+    default: archive
+  ordinals:
+    description: The ordinals to restore. Default - every ordinal of the StatefulSet's replicas.
+    type: list
+    elements: int
+  directories:
+    description:
+      - With O(source=archive), the absolute paths of the C(archived-*) and C(restored-*) directories
+        directly under each NFS path of RV(nfs_volumes), as listed on the NFS server.
+    type: list
+    elements: str
+  choose:
+    description:
+      - Claim name to the archive's directory name (O(source=archive)) or to the PV's name
+        (O(source=retained)), for a claim with several candidates or an archive of another name.
+    type: dict
+    default: {}
+  force_claim_mismatch:
+    description: Restore a chosen archive or PV whose name or C(claimRef) shows it belongs to another claim.
+    type: bool
+    default: false
+  quiesce:
+    description:
+      - The caller stops the target pods before the real run (scaling the StatefulSet to 0); an existing
+        target pod is then no refusal in check mode. A real run still refuses while the pod exists.
+    type: bool
+    default: false
+  wait_timeout:
+    description: Seconds to wait for every restored claim to be Bound to its volume (0 - do not wait).
+    type: int
+    default: 60
+notes:
+  - The NFS paths are taken to be the server's disk paths (as the provisioner's C(NFS_PATH) is on a kernel
+    NFS server without an NFSv4 pseudo root, and on NFS-Ganesha with C(Pseudo) equal to C(Path)).
+seealso:
+  - module: stateful.nfs.statefulset
+  - module: stateful.nfs.statefulset_verify
+"""
+
+EXAMPLES = r"""
+- name: Where the archives of web's claims are
+  stateful.nfs.pvc_restore:
+    statefulset: {name: web, namespace: shop, image: "nginx:1.27.3", replicas: 3,
+                  volume_claim_templates: [{name: www, storage_class_name: nfs-data, size: 1Gi,
+                                            mount_path: /usr/share/nginx/html}]}
+  register: where
+
+- name: List them on the NFS server
+  ansible.builtin.find:
+    paths: "{{ where.nfs_volumes | map(attribute='nfs_path') | unique | list }}"
+    file_type: directory
+    patterns: ["archived-*", "restored-*"]
+  delegate_to: nfs1
+  register: found
+
+- name: Plan (every refusal, nothing written)
+  stateful.nfs.pvc_restore:
+    statefulset: "{{ web_statefulset }}"
+    directories: "{{ found.files | map(attribute='path') | list }}"
+    choose: {www-web-1: archived-shop-www-web-1-pvc-0b0c8f1e-27a4-4d35-9d7b-6a1f6f3c2e10}
+  check_mode: true
+  register: plan
+
+- name: Bind a Released PV (reclaim policy Retain) to claim www-web-0 again
+  stateful.nfs.pvc_restore:
+    statefulset: "{{ web_statefulset }}"
+    source: retained
+    ordinals: [0]
+"""
+
+RETURN = r"""
+statefulset:
+  description: The StatefulSet's name and namespace (from O(statefulset)).
+  returned: always
+  type: dict
+  sample: {name: web, namespace: shop}
+claims:
+  description: One row per claim, by ordinal then template.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    ordinal: {description: The pod's ordinal., type: int, sample: 0}
+    pod: {description: The pod that will mount the claim., type: str, sample: web-0}
+    claim: {description: The claim's name., type: str, sample: www-web-0}
+    namespace: {description: The claim's namespace., type: str, sample: shop}
+    action:
+      description: C(restore) (created or bound now), C(unchanged) (already bound to it), C(list) (directories not given yet).
+      type: str
+      sample: restore
+    source_directory: {description: The directory's name as found (an archive's C(archived-...))., type: str}
+    directory: {description: The directory's name once restored., type: str, sample: restored-shop-www-web-0-pvc-0b0c8f1e-27a4-4d35-9d7b-6a1f6f3c2e10}
+    nfs_server: {description: The NFS server of the volume., type: str}
+    nfs_path: {description: The volume's NFS path (C(spec.nfs.path) of the PV)., type: str}
+    pv: {description: The PersistentVolume bound to the claim., type: str, sample: restored-pvc-0b0c8f1e-27a4-4d35-9d7b-6a1f6f3c2e10}
+    rename: {description: "C({from, to}) paths on the NFS server, or null.", type: dict}
+    pod_exists: {description: Whether the pod exists now., type: bool}
+    phase: {description: The claim's phase after the wait (real runs that restored it)., type: str, sample: Bound}
+nfs_volumes:
+  description: Per claim template, its class and the NFS server and path its provisioner makes directories in.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{storage_class: nfs-data, nfs_server: 10.0.0.5, nfs_path: /srv/nfs}]
+renames:
+  description: The archives to rename on the NFS server before the real run (C({from, to})).
+  returned: always
+  type: list
+  elements: dict
+pods_to_stop:
+  description: Target pods that exist and must be gone before their claims are restored.
+  returned: always
+  type: list
+  elements: str
+refusals:
+  description: Every refusal (on failure), each naming the claim.
+  returned: failure
+  type: list
+  elements: str
+objects:
+  description: Each object created or changed (kind, name, namespace, action, changed).
+  returned: always
+  type: list
+  elements: dict
+"""
+
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.module import (
+    run_module,
+)
+
+
+def main():
+    run_module("pvc_restore")
+
+
+if __name__ == "__main__":
+    main()
