@@ -18,9 +18,11 @@ description:
     exec."
   - "C(dns): C(<pod>.<service>.<namespace>.svc.<cluster_domain>) answers the pod's IP and the Service's name the
     ready members' IPs, asked from inside the cluster by the first ready member (C(getent ahosts), else
-    C(nslookup)); asked again each second up to O(dns_timeout) while the DNS server catches up. With
-    O(method=api), or when that member cannot resolve (no shell, neither C(getent) nor C(nslookup) in its image),
-    asked from the namespace's DNS client pod instead (O(dns_client))."
+    C(nslookup)), except its own name, which the second ready member asks (a member answers its own name from
+    the C(/etc/hosts) kubelet writes; a lone member's record is proved by the Service's name); asked again each
+    second up to O(dns_timeout) while the DNS server catches up. With O(method=api), or when those members cannot
+    resolve (no shell, neither C(getent) nor C(nslookup) in the image), asked from the namespace's DNS client pod
+    instead (O(dns_client))."
   - "C(claims): each claim template's PVC exists and is Bound, to a PV of its own, with an NFS directory of its
     own (in-tree C(nfs) volumes and the C(nfs.csi.k8s.io) driver)."
   - "C(storage): a marker file (O(storage_marker)) at the mount path of each claim template mounted in the

@@ -7,7 +7,7 @@ pod, the DNS name and what was answered."""
 from __future__ import annotations
 
 from .conftest import static_storage
-from .test_statefulset_definition_and_verify import definition, deploy
+from .test_statefulset_definition_and_verify import definition, deploy, verify
 
 SELECTOR = "app.kubernetes.io/managed-by=stateful.nfs,app.kubernetes.io/component=dns-client"
 CLIENT = "stateful-nfs-dns-client"
@@ -124,6 +124,27 @@ def test_a_record_that_is_not_there_fails_naming_the_pod_the_name_and_the_answer
     assert said["app-1"].startswith(f"app-1.app.{ns}.svc.cluster.local answers nothing from DNS client pod"), said
     assert f"the Service's name app.{ns}.svc.cluster.local answers nothing" in said["app-0"]
     assert f"app-1 dns: app-1.app.{ns}.svc.cluster.local answers nothing" in res["msg"]
+
+
+def test_with_exec_no_member_proves_its_own_name_from_its_hosts_file(lab, ns, run):
+    """Found by a new user (an etcd of their own): a member answers its own name from the
+    /etc/hosts kubelet writes, so a missing Service still "proved" the asking member's record.
+    Now the second member asks the first one's name."""
+    sc = static_storage(lab, ns, 3)
+    deploy(lab, ns, run, definition(lab, ns, sc), create_service=False)
+    res = verify(run, ns, dns_timeout=3)
+    assert res.get("failed"), res
+    said = details(res, "dns")
+    assert statuses(res, "dns") == {"app-0": "fail", "app-1": "fail"}, said
+    assert res["dns_answers"][f"app-0.app.{ns}.svc.cluster.local"] == [], res["dns_answers"]  # asked from app-1
+    assert said["app-1"].startswith(f"app-1.app.{ns}.svc.cluster.local answers nothing from app-0,"), said
+
+    # a lone member, its Service there: nobody else can ask its name; the Service's name (asked
+    # from the cluster's DNS) answering its address is what proves it, and the detail says so
+    deploy(lab, ns, run, definition(lab, ns, sc, name="solo", replicas=1))
+    alone = verify(run, ns, name="solo", dns_timeout=3)
+    assert statuses(alone, "dns") == {"solo-0": "pass"}, alone["checks"]
+    assert f"the Service's name solo.{ns}.svc.cluster.local answered it too" in details(alone, "dns")["solo-0"]
 
 
 def test_a_member_without_a_shell_is_asked_for_through_the_client_pod_with_method_exec(lab, ns, run):

@@ -8,7 +8,8 @@ Per pod (Kubernetes docs, StatefulSets, "Pod Identity" and "Stable Storage"):
   governing Service (API);
 * ``hostname``: the hostname the container sees is the pod's name (one exec session);
 * ``dns``: ``<pod>.<service>.<namespace>.svc.<domain>`` answers the pod's IP from inside the
-  cluster, asked from a member (``getent ahosts``, else ``nslookup``), and the Service's name
+  cluster, asked from a member (``getent ahosts``, else ``nslookup``; the first member's own name
+  from the second, as a member answers its own name from its /etc/hosts), and the Service's name
   answers the ready members' IPs; without exec (``method: api``), or when the member cannot
   resolve, asked from the namespace's DNS client pod through the pod proxy (``dns_client``);
 * ``claims``: each claim template's PVC exists, is Bound, to a PV of its own with an NFS
@@ -294,11 +295,17 @@ class Proof:
 
     def prove_by_exec(self, table, ready, container, markers, results):
         want_dns, domain = self.dns_wanted(table, ready)
-        asker = ready[0]["name"]
+        # A member answers its own name from the /etc/hosts kubelet writes, not from the cluster's
+        # DNS: the first member asks every other name, the second asks the first one's.
+        asker, own = ready[0]["name"], ready[0]["dns_name"]
+        second = ready[1]["name"] if len(ready) > 1 else None
+        names_of = {asker: [n for n in want_dns if n != own or second is None]}
+        if second:
+            names_of[second] = [own]
         mode = "check" if self.check_mode else "write"
         try:
             said = self.exec_all(ready, container, lambda row: self.program(
-                list(want_dns) if self.p["dns"] and row["name"] == asker else [], markers[row["name"]], mode))
+                names_of.get(row["name"], []) if self.p["dns"] else [], markers[row["name"]], mode))
         except ApiError as exc:
             raise VerificationError(f"{exc}. Give the module's identity the RBAC right create on pods/exec, or set"
                                     " method: api (the proof then says what it could not prove)",
@@ -319,13 +326,15 @@ class Proof:
                 got["hostname"] == name) else check(FAIL, f"the container sees hostname {got['hostname']!r}, not {name!r}")
         self.storage(ready, container, markers, said, parsed, no_shell, results)
         if self.p["dns"]:
-            answers = parsed.get(asker, {}).get("dns", {})
-            cannot = "no shell" if asker in no_shell else "neither getent nor nslookup in its image" if any(
+            answers = {**parsed.get(asker, {}).get("dns", {}), **(parsed.get(second, {}).get("dns", {}) if second else {})}
+            askers = [name for name in (asker, second) if name]
+            cannot = "no shell" if set(askers) & no_shell else "neither getent nor nslookup in its image" if any(
                 "!no-resolver" in (answers.get(n) or "") for n in want_dns) else None
             if cannot and self.p["dns_client"]["enabled"]:
-                self.dns_from_client(ready, want_dns, domain, results, because=f"{asker} cannot resolve ({cannot})")
+                self.dns_from_client(ready, want_dns, domain, results,
+                                     because=f"{', '.join(askers)} cannot resolve ({cannot})")
             else:
-                self.dns(ready, asker, container, want_dns, answers, asker in no_shell, domain, results)
+                self.dns(ready, names_of, container, want_dns, answers, bool(set(askers) & no_shell), domain, results)
         else:
             for row in ready:
                 results[row["name"]]["dns"] = check(SKIPPED, "dns: false")
@@ -365,18 +374,28 @@ class Proof:
             results[name]["storage"] = check(FAIL, "; ".join(problems)) if problems else check(
                 PASS, "own line in " + ", ".join(good))
 
-    def dns(self, ready, asker, container, want, answers, no_shell, domain, results):
+    def dns(self, ready, names_of, container, want, answers, no_shell, domain, results):
+        """Judge the names each member of ``names_of`` (``{member: [names it asks]}``) asked; asked
+        again from the same member while they answer otherwise."""
+        askers = list(names_of)
         if no_shell:
             for row in ready:
-                results[row["name"]]["dns"] = check(FAIL, f"not provable: {asker} cannot run the resolver (no shell;"
-                                                          " dns_client.enabled: false)")
+                results[row["name"]]["dns"] = check(FAIL, f"not provable: {' or '.join(askers)} cannot run the resolver"
+                                                          " (no shell; dns_client.enabled: false)")
             return
+        asked_from = {name: member for member, names in names_of.items() for name in names}
 
         def ask(names):
-            again = self.exec_all([r for r in ready if r["name"] == asker], container,
-                                  lambda _row: self.program(names, [], "read"))[asker]
-            return parse_program_output(again["stdout"])["dns"]
-        self.resolve(ready, want, domain, answers, ask, asker, asker, results)
+            rows = [r for r in ready if r["name"] in {asked_from[n] for n in names}]
+            again = self.exec_all(rows, container, lambda row: self.program(
+                [n for n in names if asked_from[n] == row["name"]], [], "read"))
+            return {n: a for out in again.values() for n, a in parse_program_output(out["stdout"])["dns"].items()}
+        self.resolve(ready, want, domain, answers, ask, askers[0], asked_from, results)
+        if len(ready) == 1 and results[ready[0]["name"]]["dns"]["status"] == PASS:
+            # no other member to ask: its own name may come from its hosts file, the Service's
+            # name (not in that file) came from the cluster's DNS with the member's address
+            results[ready[0]["name"]]["dns"]["detail"] += (f"; the Service's name {domain} answered it too (a lone"
+                                                           " member's own name may come from its /etc/hosts)")
 
     def dns_from_client(self, ready, want, domain, results, because=None):
         """Ask ``want``'s names from the namespace's DNS client pod (created once and kept; never in
@@ -406,7 +425,9 @@ class Proof:
     def resolve(self, ready, want, domain, answers, ask, blamed, where, results):
         """Judge ``answers`` (``{name: the resolver's output}``) against ``want``, asking
         ``ask(names)`` again each second up to ``dns_timeout`` for the names that answer otherwise;
-        a wrong answer for the Service's name is ``blamed``'s failure."""
+        a wrong answer for the Service's name is ``blamed``'s failure. ``where``: who asked, one
+        string or ``{name: who}``."""
+        where_of = where if isinstance(where, dict) else dict.fromkeys(want, where)
         deadline = self.clock() + self.p["dns_timeout"]
         got = {name: addresses_in(answers.get(name)) for name in want}
         wrong = [name for name in want if got[name] != want[name]]
@@ -422,16 +443,16 @@ class Proof:
         for row in ready:
             name = row["dns_name"]
             if "!no-resolver" in (answers.get(name) or ""):
-                results[row["name"]]["dns"] = check(FAIL, f"not provable from {where}: its image has neither getent"
+                results[row["name"]]["dns"] = check(FAIL, f"not provable from {where_of[name]}: its image has neither getent"
                                                           " nor nslookup (dns: false skips this check)")
             elif got[name] == want[name]:
-                results[row["name"]]["dns"] = check(PASS, f"{name} -> {got[name][0]} (asked from {where})")
+                results[row["name"]]["dns"] = check(PASS, f"{name} -> {got[name][0]} (asked from {where_of[name]})")
             else:
-                results[row["name"]]["dns"] = check(FAIL, f"{name} answers {got[name] or 'nothing'} from {where},"
+                results[row["name"]]["dns"] = check(FAIL, f"{name} answers {got[name] or 'nothing'} from {where_of[name]},"
                                                           f" expected {want[name]}: {answers.get(name, '')[:200]}")
         if domain in want and got[domain] != want[domain]:
             results[blamed]["dns"] = check(FAIL, f"the Service's name {domain} answers {got[domain] or 'nothing'}"
-                                                 f" from {where}, expected the ready members {want[domain]}:"
+                                                 f" from {where_of[domain]}, expected the ready members {want[domain]}:"
                                                  f" {answers.get(domain, '')[:200]}")
 
     # -- the application's own check ---------------------------------------------------------
