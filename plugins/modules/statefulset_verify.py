@@ -192,8 +192,10 @@ options:
             default: 0
           stdout:
             description:
-              - A regular expression (Python C(re), searched) the output must match; C({pod}) stands for the pod's name
-                and C({line}) for its marker's line (of its first claim), both matched literally.
+              - A regular expression (Python C(re), searched) the standard output must match; C({pod}) stands for the pod's
+                name and C({line}) for its marker's line (of its first claim), both matched literally.
+              - Standard error is not matched (a failure shows it). For a tool that answers on standard error, run it
+                through a shell, for example V([sh, -c, "etcdctl endpoint health 2>&1"]).
             type: str
       timeout:
         description: Seconds to ask again until the check passes.

@@ -545,6 +545,11 @@ def run_statefulset(client, p, check_mode, outcome, clock=None, sleep=None, inte
             raise InputError("service_name", "Service {}/{} exists with clusterIP {}; a StatefulSet needs a headless"
                                              " Service (clusterIP: None) and clusterIP cannot be changed. Delete that"
                                              " Service or choose another service_name".format(p["namespace"], p["service_name"], ip))
+    elif new_namespace or client.get(Ref("Service", p["service_name"], p["namespace"])) is None:
+        # not an error (the user may apply it next), but without it the pods get no DNS records
+        outcome.warn(f"create_service: false and spec.serviceName {p['service_name']!r} names no Service in namespace"
+                     f" {p['namespace']!r}: the pods get no DNS records (<pod>.{p['service_name']}) until a headless"
+                     " Service of that name exists. Apply it, or give it with the service option")
 
     sts_ref = Ref.of(sts_manifest)
     live_sts = client.get(sts_ref)

@@ -511,7 +511,9 @@ class Proof:
         if out["rc"] != spec["rc"]:
             return check(FAIL, f"{what}, expected rc {spec['rc']}: {(out['stdout'] + out['stderr']).strip()[:200]!r}")
         if spec.get("stdout") and not pod_pattern(spec["stdout"], name, self.lines.get(name)).search(out["stdout"]):
-            return check(FAIL, f"{what}, output {out['stdout'].strip()[:200]!r} does not match {spec['stdout']!r}")
+            # the pattern sees standard output only; many tools (etcdctl endpoint health) answer on stderr
+            stderr = f" (stderr, not matched: {out['stderr'].strip()[:200]!r})" if out["stderr"].strip() else ""
+            return check(FAIL, f"{what}, output {out['stdout'].strip()[:200]!r} does not match {spec['stdout']!r}{stderr}")
         return check(PASS, f"{what}, output {out['stdout'].strip()[:80]!r}")
 
     # -- the verdict -----------------------------------------------------------------------------

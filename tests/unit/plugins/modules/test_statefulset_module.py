@@ -11,6 +11,7 @@ from ansible_collections.stateful.nfs.plugins.modules import (
 from tests.unit.plugins.module_utils.k8s.fakeapi import (
     make_pod,
     run_module,
+    warnings_of,
 )
 
 VCT = {"name": "nginx-pvc", "storage_class_name": "managed-nfs-storage", "access_modes": ["ReadWriteOnce"],
@@ -149,6 +150,18 @@ def test_existing_non_headless_service_fails(fake_api, capsys):
     res = run_module(statefulset.main, args(fake_api), capsys)
     assert res["failed"] and "exists with clusterIP 10.96.3.4" in res["msg"]
     assert fake_api.writes() == []
+
+
+def test_create_service_false_warns_when_service_name_names_no_service(fake_api, capsys):
+    """Found by a new user: with create_service: false and no Service, the pods got no DNS records
+    and nothing said so before the proof failed."""
+    res = run_module(statefulset.main, args(fake_api, create_service=False, wait=False), capsys)
+    assert not res.get("failed"), res
+    assert any("create_service: false and spec.serviceName 'web' names no Service" in w for w in warnings_of(res))
+    fake_api.put({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "default"},
+                  "spec": {"clusterIP": "None", "selector": {"app": "nginx"}}})
+    again = run_module(statefulset.main, args(fake_api, create_service=False, wait=False), capsys)
+    assert not [w for w in warnings_of(again) if "names no Service" in w]
 
 
 @pytest.mark.parametrize("cascade, policy", [("background", "Background"), ("foreground", "Foreground"),

@@ -126,3 +126,26 @@ def test_stale_handles_come_first_in_the_failure_with_the_way_out():
     advice = v.stale_handle_advice(checks)
     assert advice.startswith("Stale NFS file handle in web-1: the NFS server no longer knows")
     assert "delete those pods" in advice and v.stale_handle_advice(checks[:1]) == ""
+
+
+class _ExecOnly:
+    """Answers one exec with the given output (the app check's command)."""
+
+    def __init__(self, rc, stdout, stderr):
+        self.answer = {"rc": rc, "stdout": stdout, "stderr": stderr, "error": None}
+
+    def exec(self, namespace, pod, command, container=None, timeout=30):
+        return dict(self.answer)
+
+
+def test_app_check_stdout_pattern_sees_stdout_only_and_the_failure_shows_stderr():
+    from ansible_collections.stateful.nfs.plugins.module_utils.k8s.verify import Proof
+    spec = {"command": ["etcdctl", "endpoint", "health"], "rc": 0, "stdout": "is healthy"}
+    proof = Proof(_ExecOnly(0, "", "127.0.0.1:2379 is healthy: took 2ms\n"), {"namespace": "ns", "exec_timeout": 5}, False)
+    proof.observed["etcd-0"] = {}
+    got = proof._exec_check("etcd-0", spec)
+    assert got["status"] == "fail"
+    assert "output '' does not match 'is healthy' (stderr, not matched: '127.0.0.1:2379 is healthy: took 2ms')" in got["detail"]
+    proof = Proof(_ExecOnly(0, "127.0.0.1:2379 is healthy\n", ""), {"namespace": "ns", "exec_timeout": 5}, False)
+    proof.observed["etcd-0"] = {}
+    assert proof._exec_check("etcd-0", spec)["status"] == "pass"
