@@ -45,11 +45,12 @@ options:
         its wait and the claim that proves a class); V(statefulset) - M(stateful.nfs.statefulset) with O(ignore:state=present)
         (Service, StatefulSet, the ordered wait, claim checks); V(verify) - M(stateful.nfs.statefulset_verify) with
         O(verify_method); V(teardown) - M(stateful.nfs.statefulset) with O(ignore:state=absent); V(purge) - its
-        O(ignore:delete_pvcs=true).
+        O(ignore:delete_pvcs=true); V(restore) - M(stateful.nfs.pvc_restore) (pre-bound PersistentVolumes and their
+        claims); V(quiesce) - the StatefulSet scaled to 0 and back through its C(scale) subresource.
       - At least one of O(needs) and O(resource_attributes) is required.
     type: list
     elements: str
-    choices: [provisioner, statefulset, verify, teardown, purge]
+    choices: [provisioner, statefulset, verify, teardown, purge, restore, quiesce]
     default: []
   verify_method:
     description:

@@ -97,6 +97,22 @@ NEEDS = {
     ),
     # statefulset, state absent with delete_pvcs: the claims too.
     "purge": _table(_needs("list,delete persistentvolumeclaims")),
+    # pvc_restore (restore.yml): where archives are, the pre-bound volumes and their claims.
+    "restore": _table(
+        _needs("get,list namespaces", "cluster"),
+        _needs("list,create,patch persistentvolumes", "cluster"),
+        _needs("get,list,create persistentvolumeclaims"),
+        _needs("get,list pods"),
+        _needs("get statefulsets.apps"),  # the identity table read after binding
+        _needs("get storageclasses.storage.k8s.io", "cluster"),
+        _needs("list deployments.apps", "all"),  # the provisioner of a class names its export
+    ),
+    # restore.yml -e quiesce=true: the StatefulSet scaled to 0 and back (its scale subresource).
+    "quiesce": _table(
+        _needs("get statefulsets.apps"),
+        _needs("patch statefulsets.apps/scale"),
+        _needs("list pods"),
+    ),
 }
 
 

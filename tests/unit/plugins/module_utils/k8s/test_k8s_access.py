@@ -53,6 +53,14 @@ def test_denied_verbs_on_one_target_are_joined():
                                            "list deployments.apps in all namespaces (provisioner)"]
 
 
+def test_restore_and_quiesce_need_the_pre_bound_volume_and_the_scale_subresource():
+    needs = {(n.verb, n.resource, n.subresource, n.scope): s for n, s in access.needs_for(["restore", "quiesce"])}
+    assert needs[("create", "persistentvolumes", "", "cluster")] == ["restore"]
+    assert needs[("create", "persistentvolumeclaims", "", "namespace")] == ["restore"]
+    assert needs[("patch", "statefulsets", "scale", "namespace")] == ["quiesce"]
+    assert needs[("get", "statefulsets", "", "namespace")] == ["restore", "quiesce"]
+
+
 def test_needs_merge_stages_once_and_keep_required():
     rows = access.needs_for(["provisioner", "statefulset", "verify"])
     keys = [(n.verb, n.resource, n.subresource, n.scope) for n, _ in rows]
