@@ -30,11 +30,11 @@ Layout (one concern per file; each imports only the ones listed before it):
                    inside the cluster, read through the pod proxy, without exec.
 * ``identity``   - the read-only StatefulSet identity table.
 * ``verify``     - the per-pod proof of any StatefulSet (exec sessions on threads).
+* ``runners``    - what each module does, given validated parameters and a client.
 * ``restore``    - module ``pvc_restore``: archived or retained directories bound again
                    to a StatefulSet's claims (pre-bound static volumes), every refusal first.
 * ``access``     - what each stage needs to be allowed to do, asked of the API server
                    (SelfSubjectAccessReview) before the first change.
-* ``runners``    - what each module does, given validated parameters and a client.
 * ``module``     - the modules' one entry path: argument spec, validate once,
                    connect, run, every error to ``fail_json``.
 """

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import ApiError, K8sError
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s.resources import Ref
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.runners import namespace_to_create
 
 SSAR_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
 SSR_PATH = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
@@ -138,15 +138,14 @@ def needs_for(stages, verify_method="exec"):
 
 def review_body(need, namespace):
     """The ``SelfSubjectAccessReview`` that asks for ``need`` in ``namespace``."""
-    attrs = {"verb": need.verb, "resource": need.resource}
-    if need.group:
-        attrs["group"] = need.group
-    if need.subresource:
-        attrs["subresource"] = need.subresource
-    if need.scope == "namespace":
-        attrs["namespace"] = namespace
+    return _review({"verb": need.verb, "resource": need.resource, "group": need.group,
+                    "subresource": need.subresource, "namespace": namespace if need.scope == "namespace" else ""})
+
+
+def _review(attrs):
+    """A ``SelfSubjectAccessReview`` of resource attributes ``attrs`` (empty ones left out)."""
     return {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
-            "spec": {"resourceAttributes": attrs}}
+            "spec": {"resourceAttributes": {k: v for k, v in attrs.items() if v not in (None, "")}}}
 
 
 def who_am_i(client):
@@ -177,9 +176,7 @@ def review(client, namespace, stages, verify_method="exec", extra=()):
     asked = [(review_body(need, namespace), need.scope, need.required, stages_)
              for need, stages_ in needs_for(stages, verify_method)]
     for attrs in extra:
-        body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
-                "spec": {"resourceAttributes": {k: v for k, v in attrs.items() if v not in (None, "")}}}
-        asked.append((body, "namespace" if attrs.get("namespace") else "cluster", True, ["resource_attributes"]))
+        asked.append((_review(attrs), "namespace" if attrs.get("namespace") else "cluster", True, ["resource_attributes"]))
     for body, scope, required, stages_ in asked:
         attrs = body["spec"]["resourceAttributes"]
         answer = client.request("POST", SSAR_PATH, "SelfSubjectAccessReview", body=body)
@@ -212,10 +209,9 @@ def denied_texts(rows):
     return [row_text(row, ",".join(verbs)) for row, verbs in targets.values()]
 
 
-def denied_message(rows, target, user=None):
-    """One line naming the API server (and context), the user and every required request denied;
-    None when none was."""
-    denied = denied_texts(rows)
+def denied_message(denied, target, user=None):
+    """One line naming the API server (and context), the user and every required request denied
+    (``denied``: :func:`denied_texts`); None when none was."""
     if not denied:
         return None
     as_user = f" as {user['username']!r}" if user and user.get("username") else ""
@@ -230,7 +226,8 @@ def run_access_review(client, p, check_mode, outcome):
     stages = list(p["needs"])
     user = who_am_i(client)
     namespace = p["namespace"]
-    if any(s in ("provisioner", "statefulset") for s in stages) and _namespace_missing(client, namespace):
+    # a missing namespace is created by those stages (an unreadable one is taken as there, as they do)
+    if any(s in ("provisioner", "statefulset") for s in stages) and namespace_to_create(client, namespace, True):
         p = dict(p, resource_attributes=list(p.get("resource_attributes") or [])
                  + [{"verb": "create", "resource": "namespaces"}])
     rows = review(client, namespace, stages, p["verify_method"], p.get("resource_attributes") or ())
@@ -238,19 +235,9 @@ def run_access_review(client, p, check_mode, outcome):
     for row in rows:
         if not row["required"] and not row["allowed"]:
             outcome.warn(f"may not {row_text(row)}: failure messages will lack what it would have shown")
-    message = denied_message(rows, target, user)
-    result = {"changed": False, "allowed": message is None, "user": user, "reviews": rows,
-              "denied": denied_texts(rows)}
+    denied = denied_texts(rows)
+    message = denied_message(denied, target, user)
+    result = {"changed": False, "allowed": message is None, "user": user, "reviews": rows, "denied": denied}
     if message:
         raise K8sError(message, **{k: v for k, v in result.items() if k != "changed"})
     return result
-
-
-def _namespace_missing(client, namespace):
-    """True when ``namespace`` does not exist (then creating it is a need); False when unknown (403)."""
-    try:
-        return client.get(Ref("Namespace", namespace)) is None
-    except ApiError as exc:
-        if exc.status == 403:
-            return False
-        raise
