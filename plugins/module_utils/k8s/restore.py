@@ -26,10 +26,12 @@ import re
 import time
 
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import validation
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s.apply import Result
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s import wait as waiters
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.apply import FIELD_MANAGER, Result
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import ApiError, InputError, K8sError
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.manifests import MANAGED_BY, MANAGED_BY_LABEL
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s.resources import Ref, collection_path, object_path
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.resources import Ref, collection_path
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.runners import provisioner_containers
 
 ARCHIVED = "archived-"
 RESTORED = "restored-"
@@ -393,13 +395,10 @@ def _class_volumes(client, templates):
         if deployments is None:
             deployments = client.list("Deployment")
         served = None
-        for dep in deployments:
-            for c in (((dep.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or []:
-                env = {e.get("name"): e.get("value") for e in c.get("env") or []}
-                if env.get("PROVISIONER_NAME") == sc.get("provisioner") and env.get("NFS_PATH"):
-                    served = {"nfs_server": env.get("NFS_SERVER"), "nfs_path": env["NFS_PATH"].rstrip("/") or "/",
-                              "mount_options": sc.get("mountOptions") or [],
-                              "deployment": f"{dep['metadata']['namespace']}/{dep['metadata']['name']}"}
+        for where, env in provisioner_containers(deployments):
+            if env["PROVISIONER_NAME"] == sc.get("provisioner") and env.get("NFS_PATH"):
+                served = {"nfs_server": env.get("NFS_SERVER"), "nfs_path": env["NFS_PATH"].rstrip("/") or "/",
+                          "mount_options": sc.get("mountOptions") or [], "deployment": where}
         classes[name] = served
     return classes
 
@@ -428,7 +427,7 @@ def read_live(client, p):
 # ------------------------------------------------------------------------------------ writes
 def _create(client, manifest, check_mode, outcome):
     ref = Ref.of(manifest)
-    query = [("fieldManager", "stateful.nfs")] + ([("dryRun", "All")] if check_mode else [])
+    query = [("fieldManager", FIELD_MANAGER)] + ([("dryRun", "All")] if check_mode else [])
     after = client.request("POST", collection_path(ref.kind, ref.namespace),
                            "{}create {}".format("dry-run " if check_mode else "", ref), query=query, body=manifest)
     outcome.add(Result(ref, "create", True, before={}, after=manifest, reason="restore"))
@@ -441,26 +440,22 @@ def _rebind(client, pv, row, check_mode, outcome):
     patch = {"metadata": {"annotations": {RESTORED_FROM: row["source_directory"]}},
              "spec": {"claimRef": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": row["namespace"],
                                    "name": row["claim"], "uid": None, "resourceVersion": None}}}
-    query = [("fieldManager", "stateful.nfs")] + ([("dryRun", "All")] if check_mode else [])
-    client.request("PATCH", object_path(ref), "{}bind {} to claim {}/{}".format(
-        "dry-run " if check_mode else "", ref, row["namespace"], row["claim"]), query=query, body=patch,
-        content_type="application/merge-patch+json")
+    client.patch(ref, patch, FIELD_MANAGER, dry_run=check_mode, patch_type="merge-patch")
     before = {"spec": {"claimRef": copy.deepcopy((pv.get("spec") or {}).get("claimRef"))}}
     outcome.add(Result(ref, "update", True, before=before, after=patch, reason="restore (rebind)"))
 
 
 def _wait_bound(client, rows, timeout, clock=time.monotonic, sleep=time.sleep):
+    """``{claim: phase as last read}`` once every claim of ``rows`` is Bound or ``timeout`` seconds
+    passed (one deadline for all of them)."""
     deadline = clock() + timeout
-    pending = {(r["namespace"], r["claim"]) for r in rows}
     phases = {}
-    while True:
-        for ns, claim in sorted(pending):
-            pvc = client.get(Ref("PersistentVolumeClaim", claim, ns)) or {}
-            phases[claim] = (pvc.get("status") or {}).get("phase")
-        pending = {(ns, c) for ns, c in pending if phases[c] != "Bound"}
-        if not pending or clock() >= deadline:
-            return phases
-        sleep(1)
+    for row in rows:
+        ref = Ref("PersistentVolumeClaim", row["claim"], row["namespace"])
+        _bound, claim, _seconds = waiters.wait_claim_bound(client, ref, timeout=max(0.0, deadline - clock()),
+                                                           clock=clock, sleep=sleep)
+        phases[row["claim"]] = (claim.get("status") or {}).get("phase")
+    return phases
 
 
 def _wait_claims_gone(client, p, live, clock=time.monotonic, sleep=time.sleep):

@@ -258,18 +258,24 @@ def check_provisioner_image(client, image, outcome):
                  f" RemoveSelfLink=false (1.20 to 1.23 only): {why}. {way_out}")
 
 
+def provisioner_containers(deployments):
+    """``(namespace/name, env)`` for each container (init containers included) of ``deployments``
+    that sets ``PROVISIONER_NAME``; ``env`` maps its variables' names to their literal values
+    (``PROVISIONER_NAME``, ``NFS_SERVER``, ``NFS_PATH``, as the provisioner reads them)."""
+    for dep in deployments:
+        spec = (((dep.get("spec") or {}).get("template") or {}).get("spec") or {})
+        meta = dep.get("metadata") or {}
+        for container in (spec.get("containers") or []) + (spec.get("initContainers") or []):
+            env = {e.get("name"): e.get("value") for e in container.get("env") or []}
+            if "PROVISIONER_NAME" in env:
+                yield "{}/{}".format(meta.get("namespace"), meta.get("name")), env
+
+
 def serving_deployments(client, provisioner_name):
     """``namespace/name`` of every Deployment whose containers set ``PROVISIONER_NAME`` to
     ``provisioner_name`` (one cluster-wide list of Deployments)."""
-    found = []
-    for dep in client.list("Deployment"):
-        spec = (((dep.get("spec") or {}).get("template") or {}).get("spec") or {})
-        containers = (spec.get("containers") or []) + (spec.get("initContainers") or [])
-        if any(env.get("name") == "PROVISIONER_NAME" and env.get("value") == provisioner_name
-               for c in containers for env in c.get("env") or []):
-            meta = dep.get("metadata") or {}
-            found.append("{}/{}".format(meta.get("namespace"), meta.get("name")))
-    return found
+    return list(dict.fromkeys(where for where, env in provisioner_containers(client.list("Deployment"))
+                              if env["PROVISIONER_NAME"] == provisioner_name))
 
 
 def check_provisioner_name_unique(client, p, outcome):
