@@ -326,8 +326,8 @@ class Proof:
                 got["hostname"] == name) else check(FAIL, f"the container sees hostname {got['hostname']!r}, not {name!r}")
         self.storage(ready, container, markers, said, parsed, no_shell, results)
         if self.p["dns"]:
-            answers = {**parsed.get(asker, {}).get("dns", {}), **(parsed.get(second, {}).get("dns", {}) if second else {})}
-            askers = [name for name in (asker, second) if name]
+            askers = list(names_of)
+            answers = {n: a for member in askers for n, a in parsed.get(member, {}).get("dns", {}).items()}
             cannot = "no shell" if set(askers) & no_shell else "neither getent nor nslookup in its image" if any(
                 "!no-resolver" in (answers.get(n) or "") for n in want_dns) else None
             if cannot and self.p["dns_client"]["enabled"]:
