@@ -59,6 +59,7 @@ STAGE_BY_PATH = (
     # roles nfs_provisioner (a list of classes) and statefulset (a list of applications)
     (re.compile(r"/roles/nfs_provisioner/"), "provisioner"),
     (re.compile(r"/roles/statefulset/tasks/report\.yml"), "report"),
+    (re.compile(r"/roles/statefulset/tasks/(main|plan|preflight)\.yml"), "k8s_validate"),
     (re.compile(r"/roles/statefulset/"), "statefulset"),
 )
 # The statefulset role deploys and proves an application in one file (application.yml): its
@@ -123,6 +124,13 @@ class Task:
     action: str = ""  # the module, from its results (ansible.builtin.command, kubernetes.core.k8s_exec, ...)
     changed: int = 0  # hosts that reported a change
     failed: list[str] = field(default_factory=list)  # "host: message"
+    results: int = 0  # host results seen
+    skipped_hosts: int = 0  # of which skipped (the task's condition false there)
+
+    @property
+    def skipped(self) -> bool:
+        """Skipped on every host that reported (a role whose `when` is false still emits its tasks)."""
+        return self.results > 0 and self.skipped_hosts == self.results
 
 
 @dataclass
@@ -159,6 +167,8 @@ class PlayLog:
                     end = utc(info["duration"]["end"])
                     task.end = end if task.end is None else max(task.end, end)
                 for host, result in event.get("hosts", {}).items():
+                    task.results += 1
+                    task.skipped_hosts += bool(result.get("skipped"))
                     task.action = task.action or result.get("action", "")
                     if result.get("changed"):
                         task.changed += 1
@@ -196,11 +206,12 @@ class PlayLog:
         return out
 
     def first_start(self, stage: str) -> datetime | None:
-        return next((t.start for t in self.tasks if t.stage == stage), None)
+        """The start of the stage's first task that ran (a task skipped on every host did nothing)."""
+        return next((t.start for t in self.tasks if t.stage == stage and not t.skipped), None)
 
     def last_end(self, stages: tuple[str, ...]) -> datetime | None:
         """The end of the last task of any of ``stages`` (a task with no result: its start)."""
-        ends = [t.end or t.start for t in self.tasks if t.stage in stages]
+        ends = [t.end or t.start for t in self.tasks if t.stage in stages and not t.skipped]
         return max(ends) if ends else None
 
 

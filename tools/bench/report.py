@@ -554,6 +554,8 @@ for points, lbl in ((replicas_ours, "site.yml"), (replicas_floor, "floor")):
     xs = [n for n in sorted(points) if points[n]]
     if xs:
         ax5b.plot(xs, [points[n] / n for n in xs], marker="x", linestyle=":", label=f"{lbl}: per pod")
+if sizes:
+    ax5.set_xticks(sorted(sizes))
 ax5.set_xlabel("replicas")
 ax5.set_ylabel("seconds from the StatefulSet's apply")
 ax5b.set_ylabel("seconds per pod (dotted)")
@@ -564,6 +566,7 @@ ax5b.legend(fontsize=8, loc="lower right")
 curve(ax6, apps_time, "applications: apply to all proved (s)")
 curve(ax6, {n: c for n, (c, _) in clients.items()}, "nodes: client stage cold (s)")
 curve(ax6, {n: wm for n, (_, wm) in clients.items()}, "nodes: client stage warm (s)")
+ax6.set_xticks(sorted({*apps_sizes, *clients}))
 ax6.set_xlabel("applications / nodes")
 ax6.set_ylabel("seconds (median)")
 ax6.set_title("Growth: applications and nodes", fontsize=10)

@@ -188,3 +188,33 @@ def test_report_says_a_growth_row_did_not_finish(tmp_path):
     md = (tmp_path / "results.md").read_text()
     assert "**did not finish** (timed out after 600 s)" in md
     assert "fewer than two sizes measured" in md
+
+
+def test_a_task_skipped_on_every_host_does_not_start_or_end_a_stage(tmp_path):
+    # site.yml without an application list: the statefulset role's `when` is false, yet its tasks
+    # are emitted (skipped) before the walkthrough role's provisioner and StatefulSet
+    def at(seconds):
+        return (T + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
+
+    def task(task_id, name, path, start, end, result):
+        info = {"id": task_id, "name": name, "path": path, "duration": {"start": at(start)}}
+        kind = "v2_runner_on_skipped" if result.get("skipped") else "v2_runner_on_ok"
+        return [{"_event": "v2_playbook_on_task_start", "task": info, "hosts": {}},
+                {"_event": kind, "task": {**info, "duration": {"start": at(start), "end": at(end)}},
+                 "hosts": {"localhost": result}}]
+    events = [{"_event": "v2_playbook_on_play_start", "play": {"name": "NFS provisioners and stateful applications"}}]
+    events += task("s", "stateful.nfs.statefulset : Deploy and prove", "/r/roles/statefulset/tasks/application.yml:9",
+                   1, 1.1, {"skipped": True, "false_condition": "statefulset_applications | length > 0"})
+    events += task("m", "stateful.nfs.statefulset : Warn about variables with the role's prefix",
+                   "/r/roles/statefulset/tasks/main.yml:4", 1.1, 1.2, {"skipped": True})
+    events += task("p", "stateful.nfs.k8s_statefulset_nginx : Apply the NFS dynamic provisioner",
+                   "/r/roles/k8s_statefulset_nginx/tasks/provisioner.yml:3", 2, 6, {"changed": True})
+    events += task("w", "stateful.nfs.k8s_statefulset_nginx : Apply the headless Service and the StatefulSet",
+                   "/r/roles/k8s_statefulset_nginx/tasks/statefulset.yml:3", 6, 14, {"changed": True})
+    stream = tmp_path / "run.jsonl"
+    stream.write_text("\n".join(json.dumps(e) for e in events) + "\n")
+    log = PlayLog.read(stream)
+    assert [(t.stage, t.skipped) for t in log.tasks] == [
+        ("statefulset", True), ("k8s_validate", True), ("provisioner", False), ("statefulset", False)]
+    assert log.first_start("statefulset") == T + timedelta(seconds=6)
+    assert log.last_end(("statefulset",)) == T + timedelta(seconds=14)
