@@ -431,6 +431,11 @@ if any(ROWS.get(row) for row in growth_rows):
     w("- " + explain("Client stage cold (nodes)", "node", {n: c for n, (c, _) in clients.items()}))
     w("- " + explain("Client stage warm (nodes)", "node", {n: wm for n, (_, wm) in clients.items()}))
     w("")
+    loads = [f"{r['row']} {r['load']['start'][0]:.1f} -> {r['load']['end'][0]:.1f}" for r in RECORDS
+             if r["row"] in (*growth_rows, "growth_prep", "app_site", "app_kubectl") and isinstance(r.get("load"), dict)]
+    if loads:
+        w("Load average (1 min) at each growth row's start -> end: " + "; ".join(loads) + ".")
+        w("")
 
 # ------------------------------------------------------------------ a real application (point 5)
 if ROWS.get("app_site") or ROWS.get("app_kubectl"):
