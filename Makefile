@@ -244,7 +244,7 @@ test:
 # BENCH_RUNS times and takes its lab down at the end, also on failure or interrupt.
 # Bounded: each lab-up and each play run has its own bound, the whole by BENCH_TIMEOUT.
 BENCH_RUNS    ?= 3
-BENCH_TIMEOUT ?= 7200
+BENCH_TIMEOUT ?= 9000
 bench: deps images
 	@start=$$(date +%s); rc=0; \
 	BENCH_RUNS=$(BENCH_RUNS) timeout --kill-after=120 $(BENCH_TIMEOUT) $(VENV)/bin/python tools/bench/bench.py || rc=$$?; \
