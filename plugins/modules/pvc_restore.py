@@ -177,7 +177,9 @@ claims:
     pv: {description: The PersistentVolume bound to the claim., type: str, sample: restored-pvc-0b0c8f1e-27a4-4d35-9d7b-6a1f6f3c2e10}
     rename: {description: "C({from, to}) paths on the NFS server, or null.", type: dict}
     copy: {description: "With O(source=backup), C({src, dest, expect_list_sha256}).", type: dict}
-    backup: {description: "With O(source=backup), what the manifest says of the copy (namespace, pvc, pv, list_sha256, files, bytes, time, crash_consistent).", type: dict}
+    backup:
+      description: "With O(source=backup), what the manifest says of the copy (namespace, pvc, pv, list_sha256, files, bytes, time, crash_consistent)."
+      type: dict
     pod_exists: {description: Whether the pod exists now., type: bool}
     phase: {description: The claim's phase after the wait (real runs that restored it)., type: str, sample: Bound}
 nfs_volumes:

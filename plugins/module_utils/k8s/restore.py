@@ -41,6 +41,8 @@ _DIR_RE = re.compile(rf"^(?P<prefix>{ARCHIVED}|{RESTORED})(?P<owner>.+)-(?P<pv>{
 RESTORED_FROM = "stateful.nfs/restored-from"
 # What a manifest of backup.yml (module nfs_dir_copy) must say for a claim's copy to be restored.
 BACKUP_KEYS = ("claim_template", "ordinal", "pvc", "list_sha256")
+# What a restored claim's row says of the backup's copy.
+BACKUP_SUMMARY = ("namespace", "pvc", "pv", "list_sha256", "files", "bytes", "time", "crash_consistent")
 
 RESTORE_OPTIONS = {
     "statefulset": {"type": "dict", "required": True},
@@ -287,13 +289,19 @@ def _plan_archive(p, live, tmpl, row, pvs_by_name):
                nfs_path=f"{klass['nfs_path'].rstrip('/')}/{target_dir}",
                rename=({"from": f"{klass['nfs_path'].rstrip('/')}/{source_dir}",
                         "to": f"{klass['nfs_path'].rstrip('/')}/{target_dir}"} if source_dir != target_dir else None))
-    live_pv = pvs_by_name.get(pv)
-    if live_pv is not None:
-        row["pv_phase"] = (live_pv.get("status") or {}).get("phase")
-        server, path = _nfs_of(live_pv)
-        if path != row["nfs_path"] or _claim_ref(live_pv) != (ns, claim):
-            return [(f"PersistentVolume {pv} exists for another directory or claim ({server}:{path}, claimRef"
-                    f" {'/'.join(x or '-' for x in _claim_ref(live_pv))}): remove it or restore another archive")]
+    return _planned_pv_problems(pvs_by_name, row, "restore another archive")
+
+
+def _planned_pv_problems(pvs_by_name, row, way_out):
+    """The PV a restore names exists: only for this directory and claim (an earlier run's)."""
+    live_pv = pvs_by_name.get(row["pv"])
+    if live_pv is None:
+        return []
+    row["pv_phase"] = (live_pv.get("status") or {}).get("phase")
+    server, path = _nfs_of(live_pv)
+    if path != row["nfs_path"] or _claim_ref(live_pv) != (row["namespace"], row["claim"]):
+        return [(f"PersistentVolume {row['pv']} exists for another directory or claim ({server}:{path}, claimRef"
+                 f" {'/'.join(x or '-' for x in _claim_ref(live_pv))}): remove it or {way_out}")]
     return []
 
 
@@ -306,9 +314,10 @@ def _plan_backup(p, live, tmpl, row, pvs_by_name):
     """A claim's copy in the backup, to be copied into a fresh directory of the class's export."""
     klass = live["classes"].get(tmpl["storage_class_name"])
     if not klass or not klass.get("nfs_path"):
-        return [(f"StorageClass {tmpl['storage_class_name']!r} ({tmpl['where']}) is not served by an NFS provisioner of"
-                " this cluster (no Deployment with its PROVISIONER_NAME and an NFS_PATH): there is no export to"
-                " restore the backup into")]
+        message = (f"StorageClass {tmpl['storage_class_name']!r} ({tmpl['where']}) is not served by an NFS provisioner"
+                   " of this cluster (no Deployment with its PROVISIONER_NAME and an NFS_PATH): there is no export to"
+                   " restore the backup into")
+        return [message]
     entries = p["backups"]
     mine = [e for e in entries if e.get("manifest") and e["manifest"]["claim_template"] == tmpl["name"]
             and e["manifest"]["ordinal"] == row["ordinal"]]
@@ -331,16 +340,8 @@ def _plan_backup(p, live, tmpl, row, pvs_by_name):
                nfs_path=f"{klass['nfs_path'].rstrip('/')}/{target_dir}", rename=None,
                copy={"src": entry["path"].rstrip("/"), "dest": f"{klass['nfs_path'].rstrip('/')}/{target_dir}",
                      "expect_list_sha256": manifest["list_sha256"]},
-               backup={k: manifest.get(k) for k in ("namespace", "pvc", "pv", "list_sha256", "files", "bytes", "time",
-                                                     "crash_consistent")})
-    live_pv = pvs_by_name.get(row["pv"])
-    if live_pv is not None:
-        row["pv_phase"] = (live_pv.get("status") or {}).get("phase")
-        server, path = _nfs_of(live_pv)
-        if path != row["nfs_path"] or _claim_ref(live_pv) != (ns, claim):
-            return [(f"PersistentVolume {row['pv']} exists for another directory or claim ({server}:{path}, claimRef"
-                    f" {'/'.join(x or '-' for x in _claim_ref(live_pv))}): remove it or restore into another namespace")]
-    return []
+               backup={k: manifest.get(k) for k in BACKUP_SUMMARY})
+    return _planned_pv_problems(pvs_by_name, row, "restore into another namespace")
 
 
 def _plan_retained(p, live, row, pvs_by_name):
