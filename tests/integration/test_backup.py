@@ -73,7 +73,7 @@ def test_backup_then_restore_into_another_namespace(lab, ns, player):
         bg.finish(timeout=30)
         # the module's process on the NFS host may outlive the killed controller (docker exec): let it end
         wait_for("no copy running on the NFS server", lambda: dexec(
-            NFS_HOST, "sh", "-c", "pgrep -f nfs_dir_copy || true").stdout.strip() == "", timeout=120, interval=1)
+            NFS_HOST, "sh", "-c", "pgrep -f '[n]fs_dir_copy' || true").stdout.strip() == "", timeout=120, interval=1)
         # never a copy that looks finished without being so: the directory exists exactly with its manifest
         assert exists(f"{live}/www-web-0.manifest.json") == exists(f"{live}/www-web-0")
         killed_mid_copy = not exists(f"{live}/www-web-0")
