@@ -51,6 +51,13 @@ def exists(path):
     return dexec(NFS_HOST, "sh", "-c", f"test -e {path} && echo yes || echo no").stdout.strip() == "yes"
 
 
+def copiers(path):
+    """The NFS server's processes with a file open under ``path`` (the module's copy)."""
+    script = (f"for p in /proc/[0-9]*; do ls -l $p/fd 2>/dev/null | grep -q -- ' {path}/' && echo ${{p#/proc/}};"
+              " done; true")
+    return dexec(NFS_HOST, "sh", "-c", script).stdout.split()
+
+
 def test_backup_then_restore_into_another_namespace(lab, ns, player):
     app_ns = lab.new_namespace()
     export = lab.nfs_dir_path("backup")
@@ -71,9 +78,15 @@ def test_backup_then_restore_into_another_namespace(lab, ns, player):
                  lambda: bg.poll() is None and exists(f"{live}/.www-web-0.partial"), timeout=120, interval=0.2)
         os.killpg(bg.pid, signal.SIGKILL)
         bg.finish(timeout=30)
-        # the module's process on the NFS host may outlive the killed controller (docker exec): let it end
-        wait_for("no copy running on the NFS server", lambda: dexec(
-            NFS_HOST, "sh", "-c", "pgrep -f '[n]fs_dir_copy' || true").stdout.strip() == "", timeout=120, interval=1)
+        # the module's process on the NFS server outlives the killed controller (a docker exec, as an ssh
+        # session would): kill it too, as a crash of the whole run would, unless it is done already
+        partial = f"{live}/.www-web-0.partial"
+        pids = wait_for("the NFS server's copy process (or its end)",
+                        lambda: copiers(partial) or (exists(f"{live}/www-web-0.manifest.json") and ["done"]),
+                        timeout=30, interval=0.2)
+        if pids != ["done"]:
+            dexec(NFS_HOST, "kill", "-9", *pids)
+            wait_for("the copy process to end", lambda: not copiers(partial), timeout=30, interval=0.5)
         # never a copy that looks finished without being so: the directory exists exactly with its manifest
         assert exists(f"{live}/www-web-0.manifest.json") == exists(f"{live}/www-web-0")
         killed_mid_copy = not exists(f"{live}/www-web-0")
