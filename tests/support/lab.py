@@ -173,6 +173,22 @@ def ensure_nfs_server() -> tuple[str, str]:
     return address(NFS_HOST), EXPORT_DIR
 
 
+def ensure_nfs_clients(nodes=NODES) -> None:
+    """The NFS client on every node (role nfs_client: site.yml --tags nfs_server,nfs_client) when a
+    node lacks it. A test that deploys with --tags provisioner,statefulset needs it: the provisioner
+    stage probes the class's export from a node with libnfs, which a fresh lab's nodes do not have
+    until an earlier test or run installed it."""
+    missing = [n for n in nodes
+               if dexec(n, "dpkg-query", "-W", "-f", "${Status}", "libnfs-utils", check=False).stdout.strip()
+               != "install ok installed"]
+    if missing:
+        proc = subprocess.run(
+            [str(REPO / ".venv" / "bin" / "ansible-playbook"), "-i", str(INVENTORY), str(REPO / "site.yml"),
+             "--tags", "nfs_server,nfs_client"], capture_output=True, text=True, timeout=900, cwd=REPO, check=False)
+        assert proc.returncode == 0, (f"site.yml --tags nfs_server,nfs_client failed (nodes without the NFS client:"
+                                      f" {missing}):\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
+
+
 def address(container: str) -> str:
     """A lab container's address on the lab network."""
     proc = subprocess.run([DOCKER, "container", "inspect", "-f",
