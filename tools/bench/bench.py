@@ -13,6 +13,9 @@ Each run (BENCH_RUNS, default 3) brings up fresh labs with tests/lab/lab-up.sh
            with `kubectl exec` as soon as the pod is Ready; time to every pod serving its line
   scaling  labs of 1 and 6 nodes (BENCH_SCALING_NODES): site.yml --tags nfs_server, then the
            client stage (--tags nfs_client) cold and warm; 3 nodes come from the site rows
+  apt      (with scaling) on each fresh lab of the site and scaling rows, before the collection
+           touches it: the apt floor, the packages role nfs_client installs put on every node at
+           once with plain apt-get (no proof); the nodes are then put back as they were
 
 The growth rows (issue 21, points 4 and 5) share one 3-node lab per run, its NFS server and
 clients set up first by site.yml --tags nfs_server,nfs_client (row growth_prep):
@@ -53,6 +56,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
@@ -345,6 +349,25 @@ def check_inotify(nodes: int) -> None:
                        "labs up")
 
 
+def client_packages() -> list[str]:
+    """The packages role nfs_client installs on a Debian node with its default
+    ``nfs_client_nfs_version: auto`` (the role's vars/Debian.yml: its list plus the NFSv3 one), read
+    from the role so the apt floor installs exactly those."""
+    packages = yaml.safe_load((REPO / "roles/nfs_client/vars/Debian.yml").read_text())
+    return [*packages["__nfs_client_packages"], *packages["__nfs_client_packages_nfsv3"]]
+
+
+def docker_sh(container: str, script: str, timeout: float) -> tuple[int, str, float]:
+    """``sh -c script`` in a lab container: (exit code, its output, seconds); 124 on timeout."""
+    started = time.monotonic()
+    try:
+        proc = subprocess.run([DOCKER, "exec", container, "sh", "-c", script], capture_output=True,  # noqa: S603
+                              text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return 124, f"timed out after {timeout:.0f} s", time.monotonic() - started
+    return proc.returncode, proc.stdout + proc.stderr, time.monotonic() - started
+
+
 def down() -> None:
     """Take the bench lab down (everything labelled with its instance), bounded."""
     if KEEP:
@@ -554,6 +577,44 @@ class Bench:
         self.record(rec)
         return rec
 
+    def apt_floor(self, run: int, lab: Lab, timeout: int = 600) -> dict:
+        """Row ``apt_floor_<nodes>``: what installing the client stage's packages costs without the
+        collection, on a fresh lab: ``apt-get update`` and ``apt-get install -y`` of
+        :func:`client_packages` on every node at once (the collection's apt task refreshes a missing
+        index too). Afterwards each node is put back as it was, so the collection's cold row starts
+        from the same bare hosts: the packages the floor added are purged, the package cache is
+        cleaned and the package lists are removed where there were none."""
+        packages = client_packages()
+        install = ("apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "
+                   + " ".join(packages) + " >/dev/null")
+        listing = "dpkg-query -W -f '${Package}\\n' | sort"
+        before = {node: docker_sh(node, listing, 60)[1] for node in lab.node_names}
+        had_lists = {node: docker_sh(node, "ls /var/lib/apt/lists | grep -q _Packages", 30)[0] == 0
+                     for node in lab.node_names}
+        load_start = os.getloadavg()
+        started = now()
+        with ThreadPoolExecutor(len(lab.node_names)) as pool:
+            results = dict(zip(lab.node_names, pool.map(lambda node: docker_sh(node, install, timeout), lab.node_names)))
+        ended = now()
+        undo = []
+        for node in lab.node_names:
+            added = sorted(set(docker_sh(node, listing, 60)[1].split()) - set(before[node].split()))
+            script = ("DEBIAN_FRONTEND=noninteractive apt-get purge -y -q " + " ".join(added) + " >/dev/null && "
+                      if added else "") + "apt-get clean" + ("" if had_lists[node] else "; rm -rf /var/lib/apt/lists/*")
+            rc, out, _ = docker_sh(node, script, timeout)
+            undo.append(f"{node}: purged {len(added)} package(s)" + ("" if rc == 0 else f", exit {rc}: {out[-400:]}"))
+        failures = [f"{node}: apt-get exited {rc}: {out[-400:]}" for node, (rc, out, _) in results.items() if rc != 0]
+        rec = {
+            "run": run, "row": f"apt_floor_{lab.nodes}", "nodes": lab.nodes, "started": started.isoformat(),
+            "rc": 1 if failures else 0, "timed_out": any(rc == 124 for rc, _, _ in results.values()),
+            "load": {"start": list(load_start), "end": list(os.getloadavg())},
+            "seconds": round((ended - started).total_seconds(), 2), "changed": None,
+            "per_node": {node: round(secs, 2) for node, (_, _, secs) in results.items()},
+            "packages": packages, "undo": undo, "serving": None, "api": {}, "failures": failures,
+        }
+        self.record(rec)
+        return rec
+
     def usual_app(self, run: int, lab: Lab, manifest: Path, namespace: str, pods: list[str]) -> dict:
         """The usual way for the application: its manifest in one kubectl apply (the class's
         provisioner already running), kubectl rollout status, then each pod's own check the
@@ -701,7 +762,7 @@ def main() -> int:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
     (OUT / "meta.json").write_text(json.dumps({
-        "runs": RUNS, "rows": ROWS, "scaling_nodes": SCALING_NODES, "replicas": REPLICAS,
+        "runs": RUNS, "rows": ROWS, "scaling_nodes": SCALING_NODES, "client_packages": client_packages(), "replicas": REPLICAS,
         "applications": list(APPLICATIONS), "growth_timeout": GROWTH_TIMEOUT, "lab": LAB_NAME, "stages": STAGES,
         "cpus": os.cpu_count(), "loadavg_start": os.getloadavg(), "started": now().isoformat(),
         "kubernetes": Lab(3).images["kubernetes_version"],
@@ -749,6 +810,8 @@ def run_group(bench: Bench, run: int, group: str) -> None:
     if group == "site":
         lab = Lab(3)
         lab.up()
+        if "scaling" in ROWS:
+            bench.apt_floor(run, lab)
         bench.play(run, "site_cold", lab, "site.yml", serving=True)
         bench.play(run, "site_warm", lab, "site.yml")
     elif group == "usual":
@@ -770,6 +833,7 @@ def run_group(bench: Bench, run: int, group: str) -> None:
         for nodes in SCALING_NODES:
             lab = Lab(nodes)
             lab.up()
+            bench.apt_floor(run, lab)
             bench.play(run, f"scaling{nodes}_nfs_server", lab, "site.yml", "--tags", "nfs_server")
             bench.play(run, f"clients_{nodes}_cold", lab, "site.yml", "--tags", "nfs_client")
             bench.play(run, f"clients_{nodes}_warm", lab, "site.yml", "--tags", "nfs_client")

@@ -315,8 +315,9 @@ w("")
 # ------------------------------------------------------------------ scaling
 w("## The client stage on 1, 3 and 6 nodes (fresh lab each, stage `nfs_client`)")
 w("")
-w("| nodes | cold | warm | cold vs 1 node | warm vs 1 node | wall time of `site.yml --tags nfs_client` cold / warm |")
-w("| --- | --- | --- | --- | --- | --- |")
+w("| nodes | cold | warm | cold vs 1 node | warm vs 1 node | wall time of `site.yml --tags nfs_client` cold / warm "
+  "| apt floor | cold vs apt floor |")
+w("| --- | --- | --- | --- | --- | --- | --- | --- |")
 scaling = {}
 for n in (1, 3, 6):
     if n == 3:
@@ -325,14 +326,22 @@ for n in (1, 3, 6):
         c, wm = stage_med(f"clients_{n}_cold", "nfs_client"), stage_med(f"clients_{n}_warm", "nfs_client")
         wc, ww = med(f"clients_{n}_cold"), med(f"clients_{n}_warm")
     scaling[n] = (c, wm)
+# The apt floor (bench.py apt_floor): the same packages with plain apt-get on every node at once, same fresh lab.
+apt_floor = {n: med(f"apt_floor_{n}") for n in scaling}
 for n, (c, wm) in scaling.items():
     rc_, rw_ = ratio(c, scaling[1][0]), ratio(wm, scaling[1][1])
     wall = "(from the site rows)" if n == 3 else f"{s(med(f'clients_{n}_cold'))} / {s(med(f'clients_{n}_warm'))}"
-    w(f"| {n} | {s(c)} | {s(wm)} | {'n/a' if rc_ is None else f'{rc_:.2f}x'} | {'n/a' if rw_ is None else f'{rw_:.2f}x'} | {wall} |")
+    fl = apt_floor[n]
+    rf = ratio(c, fl)
+    w(f"| {n} | {s(c)} | {s(wm)} | {'n/a' if rc_ is None else f'{rc_:.2f}x'} | {'n/a' if rw_ is None else f'{rw_:.2f}x'} | {wall} "
+      f"| {s(fl)} | {'n/a' if rf is None else f'{rf:.2f}x'} |")
 uc3 = pooled(["usual_kubectl_cold", "usual_k8s_cold"], lambda r: get(r, "stages.nfs_client.seconds"))
 uw3 = pooled(["usual_kubectl_warm", "usual_k8s_warm"], lambda r: get(r, "stages.nfs_client.seconds"))
 w("")
-w(f"For comparison, the usual way's client stage (`apt nfs-common`, no proof) at 3 nodes: {s(uc3)} cold, {s(uw3)} warm. "
+w(f"The apt floor is `apt-get update` and `apt-get install -y {' '.join(META.get('client_packages', []))}` on every node at "
+  "once on the fresh lab, before the collection's rows (the nodes are put back as they were after it): the packages' own "
+  "cost; the client stage adds facts, the package query, the gate and the per-node NFS proof. "
+  f"The usual way's client stage (`apt nfs-common`, no proof) at 3 nodes: {s(uc3)} cold, {s(uw3)} warm. "
   f"The nodes are containers sharing {META.get('cpus', '?')} cores: package installation that runs in parallel on "
   "real hosts queues for the same cores here.")
 w("")
@@ -430,6 +439,7 @@ if any(ROWS.get(row) for row in growth_rows):
                      {n: stage_medians(f"apps{n}") for n in apps_sizes}))
     w("- " + explain("Client stage cold (nodes)", "node", {n: c for n, (c, _) in clients.items()}))
     w("- " + explain("Client stage warm (nodes)", "node", {n: wm for n, (_, wm) in clients.items()}))
+    w("- " + explain("apt floor (nodes)", "node", {n: v for n, v in apt_floor.items() if v is not None}))
     w("")
     loads = [f"{r['row']} {r['load']['start'][0]:.1f} -> {r['load']['end'][0]:.1f}" for r in RECORDS
              if r["row"] in (*growth_rows, "growth_prep", "app_site", "app_kubectl") and isinstance(r.get("load"), dict)]
@@ -571,6 +581,7 @@ ax5b.legend(fontsize=8, loc="lower right")
 curve(ax6, apps_time, "applications: apply to all proved (s)")
 curve(ax6, {n: c for n, (c, _) in clients.items()}, "nodes: client stage cold (s)")
 curve(ax6, {n: wm for n, (_, wm) in clients.items()}, "nodes: client stage warm (s)")
+curve(ax6, {n: v for n, v in apt_floor.items() if v is not None}, "nodes: apt floor (s)")
 ax6.set_xticks(sorted({*apps_sizes, *clients}))
 ax6.set_xlabel("applications / nodes")
 ax6.set_ylabel("seconds (median)")

@@ -157,9 +157,13 @@ def test_report_computes_the_growth_and_the_real_application_from_the_figures(tm
              record("apps3", to_proved=60.0, stages={"statefulset": {"seconds": 36.0}, "verify": {"seconds": 21.0}}),
              record("app_site", to_proved=25.0, stages={"statefulset": {"seconds": 15.0}}),
              record("app_kubectl", to_proved=12.5, to_rollout=11.0)]
+    recs += [record(f"clients_{n}_cold", stages={"nfs_client": {"seconds": c}}) for n, c in ((1, 20.0), (6, 60.0))]
+    recs += [record("site_cold", stages={"nfs_client": {"seconds": 30.0}}, top_tasks=[])]
+    recs += [record(f"apt_floor_{n}", seconds=f) for n, f in ((1, 10.0), (3, 12.0), (6, 20.0))]
     (tmp_path / "raw.jsonl").write_text("\n".join(json.dumps(r) for r in recs) + "\n")
     (tmp_path / "meta.json").write_text(json.dumps({"replicas": [3, 10, 30], "applications": [1, 3], "cpus": 2,
-                                                    "loadavg_start": [1.0], "loadavg_end": [2.0], "growth_timeout": 900}))
+                                                    "loadavg_start": [1.0], "loadavg_end": [2.0], "growth_timeout": 900,
+                                                    "client_packages": ["nfs-common", "rpcbind"]}))
     proc = subprocess.run([sys.executable, str(REPO / "tools/bench/report.py"), str(tmp_path)],
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
@@ -174,7 +178,16 @@ def test_report_computes_the_growth_and_the_real_application_from_the_figures(tm
     assert "Floor, apply to every pod serving:" in md
     assert "1 -> 3 applications: x3.00 the applications, x3.00 the time" in md and "about linear" in md
     assert "## A real application: redis" in md and "`site.yml` against the usual way, from the apply: 2.00x." in md
+    # the client stage against the apt floor (the same packages with plain apt-get), per node count
+    assert "| 6 | 60.0 s | n/a | 3.00x | n/a |" in md and "| 20.0 s | 3.00x |" in md
+    assert "| 3 | 30.0 s |" in md and "| 12.0 s | 2.50x |" in md
+    assert "`apt-get install -y nfs-common rpcbind` on every node" in md
+    assert "apt floor (nodes):" in md
     assert (tmp_path / "results.png").stat().st_size > 0
+
+
+def test_the_apt_floor_installs_what_role_nfs_client_installs():
+    assert bench.client_packages() == ["nfs-common", "netbase", "libnfs-utils", "rpcbind"]
 
 
 def test_report_says_a_growth_row_did_not_finish(tmp_path):
