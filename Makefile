@@ -215,25 +215,45 @@ cluster-test: faultproxy
 	  tests/cluster_smoke tests/integration tests/security tests/bad_input || rc=$$?; \
 	echo "== cluster-test: $$(( $$(date +%s) - start )) s, exit $$rc"; exit $$rc
 
-# deps and images must succeed; then unit, lint, sanity, build, the lab, its suites and every
-# molecule scenario all run (-k), the lab is taken down, and the target fails if any failed.
+# deps must succeed; the images and the lab (lab-up: images first) are built while unit, lint, sanity and build run
+# (they need no lab; the log of the first follows them). Then, if the lab is up, its suites and
+# every molecule scenario run (-k), the lab is taken down, and the target fails if any failed.
 # The scenarios that bring hosts of their own (containers, VMs) run beside cluster-test, whose
 # time is mostly waiting on the cluster; the scenarios on the Kubernetes lab (create: lab_up.yml)
-# run after it, one at a time, as they share the lab and its NFS server.
+# run after it, one at a time, as they share the lab and its NFS server. Each phase's line says
+# how busy the CPUs were (/proc/stat, all cores): where a phase leaves them idle, more could run
+# beside it.
 LAB_SCENARIOS  := $(sort $(patsubst molecule/%/molecule.yml,%,$(shell grep -l 'resources/lab_up.yml' molecule/*/molecule.yml)))
 HOST_SCENARIOS := $(filter-out $(LAB_SCENARIOS),$(SCENARIOS))
 test:
 	@start=$$(date +%s); rc=0; \
-	$(MAKE) --no-print-directory deps images || rc=$$?; \
+	cpu() { read -r _ u n s i w q sq st _ </proc/stat; echo "$$((u + n + s + q + sq + st)) $$((i + w))"; }; \
+	phase() { read -r b0 i0 <<<"$$mark"; read -r b1 i1 <<<"$$(cpu)"; \
+	  echo "== make test phase $$1: $$(( $$(date +%s) - t0 )) s, CPU busy $$(( 100 * (b1 - b0) / (b1 - b0 + i1 - i0 + 1) ))% of $$(nproc) cores"; \
+	  t0=$$(date +%s); mark=$$(cpu); }; \
+	t0=$$start; mark=$$(cpu); \
+	$(MAKE) --no-print-directory deps || rc=$$?; \
 	if [ $$rc = 0 ]; then \
-	  $(MAKE) --no-print-directory -k unit lint sanity build lab-up || rc=$$?; \
-	  mkdir -p $(LAB)/logs; hostlog=$(LAB)/logs/molecule-host-scenarios.log; \
-	  echo "== molecule $(HOST_SCENARIOS): beside cluster-test (log $$hostlog)"; \
-	  $(MAKE) --no-print-directory molecule SCENARIOS="$(HOST_SCENARIOS)" >$$hostlog 2>&1 & host=$$!; \
-	  $(MAKE) --no-print-directory cluster-test || rc=$$?; \
-	  $(MAKE) --no-print-directory molecule SCENARIOS="$(filter $(LAB_SCENARIOS),$(SCENARIOS))" || rc=$$?; \
-	  wait $$host || rc=$$?; \
-	  echo "== molecule $(HOST_SCENARIOS) (run beside cluster-test; its log follows)"; cat $$hostlog; \
+	  mkdir -p $(LAB)/logs; lablog=$(LAB)/logs/images-and-lab-up.log; labrc=0; \
+	  echo "== images and lab-up: beside unit, lint, sanity and build (log $$lablog)"; \
+	  $(MAKE) --no-print-directory lab-up >$$lablog 2>&1 & lab=$$!; \
+	  $(MAKE) --no-print-directory -k unit lint sanity build || rc=$$?; \
+	  wait $$lab || labrc=$$?; \
+	  echo "== images and lab-up (run beside unit, lint, sanity and build; its log follows)"; cat $$lablog; \
+	  phase "checks, images and lab-up"; \
+	  if [ $$labrc = 0 ]; then \
+	    hostlog=$(LAB)/logs/molecule-host-scenarios.log; \
+	    echo "== molecule $(HOST_SCENARIOS): beside cluster-test (log $$hostlog)"; \
+	    $(MAKE) --no-print-directory molecule SCENARIOS="$(HOST_SCENARIOS)" >$$hostlog 2>&1 & host=$$!; \
+	    $(MAKE) --no-print-directory cluster-test || rc=$$?; \
+	    phase "cluster-test"; \
+	    $(MAKE) --no-print-directory molecule SCENARIOS="$(filter $(LAB_SCENARIOS),$(SCENARIOS))" || rc=$$?; \
+	    phase "lab scenarios"; \
+	    wait $$host || rc=$$?; \
+	    echo "== molecule $(HOST_SCENARIOS) (run beside cluster-test; its log follows)"; cat $$hostlog; \
+	  else \
+	    rc=$$labrc; echo "== make test: the images or the lab did not come up (exit $$labrc): no lab suite ran" >&2; \
+	  fi; \
 	  $(MAKE) --no-print-directory lab-down || rc=$$?; \
 	fi; \
 	echo "== make test: total wall time $$(( $$(date +%s) - start )) s, exit $$rc"; exit $$rc
