@@ -611,9 +611,11 @@ def _wait_claims_gone(client, p, live, clock=time.monotonic, sleep=time.sleep):
 def run_restore(client, p, check_mode, outcome):
     live = read_live(client, p)
     if p["index_only"]:
-        nfs_volumes = [{"storage_class": t["storage_class_name"], **{k: (live["classes"].get(t["storage_class_name"]) or {})
-                                                                      .get(k) for k in ("nfs_server", "nfs_path")}}
-                       for t in p["target"]["templates"]]
+        nfs_volumes = []
+        for tmpl in p["target"]["templates"]:
+            klass = live["classes"].get(tmpl["storage_class_name"]) or {}
+            nfs_volumes.append({"storage_class": tmpl["storage_class_name"], "nfs_server": klass.get("nfs_server"),
+                                "nfs_path": klass.get("nfs_path")})
         outcome.extra.update(statefulset={"name": p["target"]["name"], "namespace": p["target"]["namespace"]},
                              claims=[], nfs_volumes=nfs_volumes, renames=[], copies=[], pods_to_stop=[],
                              volumes=claim_volumes(p, live))
