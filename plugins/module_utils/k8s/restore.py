@@ -271,8 +271,8 @@ def _plan_archive(p, live, tmpl, row, pvs_by_name):
         entry = indexed.get(chosen) or indexed.get(restored_name(chosen))
         if entry is not None:
             if (entry["namespace"], entry["claim"]) != (ns, claim) and not p["force_claim_mismatch"]:
-                return [(f"archive {chosen!r} belongs to another claim ({entry['namespace']}/{entry['claim']}, volume"
-                         f" {entry['pv']}, by the collection's index), not {ns}/{claim}: restore it anyway with"
+                return [(f"archive {chosen!r} belongs to another claim ({entry['namespace']}/{entry['claim']}), not"
+                         f" {ns}/{claim} (the collection's index: volume {entry['pv']}): restore it anyway with"
                          " -e force_claim_mismatch=true")]
         elif not parsed:
             pass  # neither parsed nor indexed: its claim is unknown, and -e archive=DIR chose it

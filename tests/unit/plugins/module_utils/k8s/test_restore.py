@@ -240,8 +240,8 @@ def test_an_indexed_archive_of_another_claim_needs_force():
     assert "no archive found" in plan_restore(p, live())["refusals"][0]  # other/www-web-1's, not shop's
     p = params(ordinals=[1], directories=dirs, volume_index=index, choose={"www-web-1": "archived-www-web-1"})
     assert plan_restore(p, live())["refusals"] == [
-        f"claim shop/www-web-1: archive 'archived-www-web-1' belongs to another claim (other/www-web-1, volume {PV1},"
-        " by the collection's index), not shop/www-web-1: restore it anyway with -e force_claim_mismatch=true"]
+        "claim shop/www-web-1: archive 'archived-www-web-1' belongs to another claim (other/www-web-1), not"
+        f" shop/www-web-1 (the collection's index: volume {PV1}): restore it anyway with -e force_claim_mismatch=true"]
     # two entries locating one archive: attributed to neither
     twice = [indexed(PV0, "www-web-1", "archived-www-web-1"), indexed(PV1, "www-web-1", "archived-www-web-1")]
     assert "archives whose claim is unknown" in plan_restore(
