@@ -42,6 +42,13 @@ description:
     a claim there that is bound to another volume is refused as in the StatefulSet's own.
   - Without O(directories) and with O(source=archive), only reads and returns where to list the
     archives (RV(nfs_volumes)) and the refusals already known.
+  - With a class's C(pathPattern) the provisioner archives as C(archived-<last path element>), a name that
+    says no claim. Such an archive is attributed by the collection's index on the NFS server (O(volume_index),
+    read with M(stateful.nfs.nfs_volume_index); C(teardown.yml -e purge=true) records it before deleting the
+    claims). An archive neither named C(archived-<namespace>-<claim>-<pv>) nor in the index is never taken for a
+    claim - the refusal lists it, and O(choose) (C(-e archive=DIR)) picks it.
+  - O(index_only=true) only returns RV(volumes), the volumes of the StatefulSet's claims bound now, for
+    M(stateful.nfs.nfs_volume_index) to record.
 author:
   - stateful.nfs contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -111,6 +118,22 @@ options:
     description: Seconds to wait for every restored claim to be Bound to its volume (0 - do not wait).
     type: int
     default: 60
+  volume_index:
+    description:
+      - With O(source=archive), the entries of the collection's index on the NFS server, as
+        M(stateful.nfs.nfs_volume_index) with O(stateful.nfs.nfs_volume_index#module:state=query) returns them
+        (RV(stateful.nfs.nfs_volume_index#module:entries) - keys C(pv), C(namespace), C(claim), C(share) and
+        C(archive), the archive that is the entry's directory now).
+      - An archive an entry locates belongs to that entry's claim, whatever its name; one that two entries locate
+        belongs to neither.
+    type: list
+    elements: dict
+    default: []
+  index_only:
+    description:
+      - Only read the StatefulSet's claims and return RV(volumes) (nothing planned, nothing refused, nothing written).
+    type: bool
+    default: false
 notes:
   - The NFS paths are taken to be the server's disk paths (as the provisioner's C(NFS_PATH) is on a kernel
     NFS server without an NFSv4 pseudo root, and on NFS-Ganesha with C(Pseudo) equal to C(Path)).
@@ -176,6 +199,9 @@ claims:
     nfs_path: {description: The volume's NFS path (C(spec.nfs.path) of the PV)., type: str}
     pv: {description: The PersistentVolume bound to the claim., type: str, sample: restored-pvc-0b0c8f1e-27a4-4d35-9d7b-6a1f6f3c2e10}
     rename: {description: "C({from, to}) paths on the NFS server, or null.", type: dict}
+    indexed:
+      description: "The index entry that attributed the archive (C(pv), C(namespace), C(claim), C(statefulset), C(ordinal), C(directory)), when one did."
+      type: dict
     copy: {description: "With O(source=backup), C({src, dest, expect_list_sha256}).", type: dict}
     backup:
       description: "With O(source=backup), what the manifest says of the copy (namespace, pvc, pv, list_sha256, files, bytes, time, crash_consistent)."
@@ -191,6 +217,15 @@ nfs_volumes:
 renames:
   description: The archives to rename on the NFS server before the real run (C({from, to})).
   returned: always
+  type: list
+  elements: dict
+volumes:
+  description:
+    - With O(index_only=true), the volumes of the StatefulSet's claims that exist and are bound on a class served by
+      an NFS provisioner, below its NFS path - C(pv), C(namespace), C(claim), C(statefulset), C(template),
+      C(ordinal), C(directory) (the PV's NFS path), C(share) (the provisioner's NFS path); the O(stateful.nfs.nfs_volume_index#module:volumes)
+      of M(stateful.nfs.nfs_volume_index).
+  returned: with O(index_only=true)
   type: list
   elements: dict
 copies:

@@ -96,7 +96,16 @@ NEEDS = {
         _needs("list persistentvolumeclaims"),
     ),
     # statefulset, state absent with delete_pvcs: the claims too.
-    "purge": _table(_needs("list,delete persistentvolumeclaims")),
+    # teardown.yml -e purge=true: the claims deleted, after their volumes are read for the volume index
+    # (pvc_restore index_only: the claims, their PVs, the class and the provisioner that names its export).
+    "purge": _table(
+        _needs("list,delete persistentvolumeclaims"),
+        _needs("get namespaces", "cluster"),
+        _needs("list persistentvolumes", "cluster"),
+        _needs("get pods"),
+        _needs("get storageclasses.storage.k8s.io", "cluster"),
+        _needs("list deployments.apps", "all"),
+    ),
     # pvc_restore (restore.yml): where archives are, the pre-bound volumes and their claims.
     "restore": _table(
         _needs("get,list namespaces", "cluster"),

@@ -15,6 +15,12 @@ directory bound to a claim must not look like an archive (``archive_prune.yml`` 
 with ``prune=true``, remove it). A Released PV (reclaim policy Retain) is bound again in place:
 its ``claimRef`` is pointed at the claim (uid cleared), so one PV keeps naming its directory.
 
+With a class's ``pathPattern`` the provisioner archives as ``archived-<last path element>``, a name
+that says no claim: such an archive is attributed by the collection's index on the NFS server
+(``volume_index``, module ``nfs_volume_index``, which teardown.yml writes before it deletes claims
+from the volumes ``index_only`` returns); an archive neither parsed nor indexed is listed in the
+refusal, and only ``-e archive=DIR`` chooses it.
+
 Everything here decides from what was read; :func:`plan_restore` is pure (unit-tested), and
 :func:`run_restore` reads, plans, refuses (all refusals before the first write) and writes.
 """
@@ -55,6 +61,8 @@ RESTORE_OPTIONS = {
     "force_claim_mismatch": {"type": "bool", "default": False},
     "quiesce": {"type": "bool", "default": False},
     "wait_timeout": {"type": "int", "default": 60},
+    "volume_index": {"type": "list", "elements": "dict", "default": []},
+    "index_only": {"type": "bool", "default": False},
 }
 
 
@@ -253,43 +261,101 @@ def _plan_archive(p, live, tmpl, row, pvs_by_name):
     found = directories.get(klass["nfs_path"], [])
     ns, claim = row["namespace"], row["claim"]
     mine = f"{ns}-{claim}"
+    indexed = indexed_archives(p["volume_index"], klass["nfs_path"])
     chosen = p["choose"].get(claim)
     if chosen is not None:
         if chosen not in found and restored_name(chosen) not in found:
             return [(f"archive {chosen!r} (-e archive=DIR) is missing: not a directory of"
                     f" {klass['nfs_server']}:{klass['nfs_path']}")]
         parsed = parse_directory(chosen)
-        if (not parsed or parsed[1] != mine) and not p["force_claim_mismatch"]:
+        entry = indexed.get(chosen) or indexed.get(restored_name(chosen))
+        if entry is not None:
+            if (entry["namespace"], entry["claim"]) != (ns, claim) and not p["force_claim_mismatch"]:
+                return [(f"archive {chosen!r} belongs to another claim ({entry['namespace']}/{entry['claim']}), not"
+                         f" {ns}/{claim} (the collection's index: volume {entry['pv']}): restore it anyway with"
+                         " -e force_claim_mismatch=true")]
+        elif not parsed:
+            pass  # neither parsed nor indexed: its claim is unknown, and -e archive=DIR chose it
+        elif parsed[1] != mine and not p["force_claim_mismatch"]:
             belongs = (", ".join(f"{a}/{b}" for a, b in owners(parsed[1], live["namespaces"] or set()))
                        if parsed else "") or (parsed[1] if parsed else "no claim the name shows")
             return [(f"archive {chosen!r} belongs to another claim ({belongs}), not {ns}/{claim}"
                      f" (expected archived-{mine}-<pv>): restore it anyway with -e force_claim_mismatch=true")]
         candidates = [restored_name(chosen) if restored_name(chosen) in found else chosen]
     else:
-        candidates = sorted(d for d in found if (parse_directory(d) or (None, None))[1] == mine)
+        candidates = sorted(d for d in found if (d not in indexed and (parse_directory(d) or (None, None))[1] == mine)
+                            or (d in indexed and (indexed[d]["namespace"], indexed[d]["claim"]) == (ns, claim)))
         restored = [d for d in candidates if d.startswith(RESTORED)]
         if restored:
             candidates = restored  # restored by an earlier run (perhaps interrupted): that one again
         if not candidates:
             similar = sorted(d for d in found if d.startswith(ARCHIVED) and claim in d)
+            unknown = sorted(d for d in found if d.startswith(ARCHIVED) and d not in indexed and not parse_directory(d))
             return [f"no archive found: no archived-{mine}-<pv> in {klass['nfs_server']}:{klass['nfs_path']}"
-                    + (f" (archives naming {claim}: {', '.join(similar)}; choose one with -e archive=DIR)" if similar else "")]
+                    " and none of this claim in the collection's index"
+                    + (f" (archives naming {claim}: {', '.join(similar)}; choose one with -e archive=DIR)" if similar else "")
+                    + (f"; archives whose claim is unknown (name not archived-<namespace>-<claim>-<pv>, not in the"
+                       f" index): {', '.join(unknown)}; -e archive=DIR chooses one" if unknown else "")]
         if len(candidates) > 1:
             return [(f"ambiguous: {len(candidates)} archives in {klass['nfs_path']}: {', '.join(candidates)};"
                     " choose one with -e archive=DIR (and -e ordinals=[N])")]
         others = [o for o in owners(mine, live["namespaces"] or set()) if o != (ns, claim)]
-        if others:
+        if others and candidates[0] not in indexed:
             return [f"ambiguous: {candidates[0]} may also be the archive of "
                     + ", ".join(f"{a}/{b}" for a, b in others)
                     + " (namespace and claim names contain '-'); choose it explicitly with -e archive=DIR"]
     source_dir = candidates[0]
     target_dir = restored_name(source_dir)
-    pv = restored_pv_name(target_dir, ns, claim)
+    entry = indexed.get(source_dir)
+    pv = f"{RESTORED}{entry['pv']}" if entry else restored_pv_name(target_dir, ns, claim)
+    if entry:
+        row["indexed"] = {k: entry.get(k) for k in ("pv", "namespace", "claim", "statefulset", "ordinal", "directory")}
     row.update(source_directory=source_dir, directory=target_dir, pv=pv,
                nfs_path=f"{klass['nfs_path'].rstrip('/')}/{target_dir}",
                rename=({"from": f"{klass['nfs_path'].rstrip('/')}/{source_dir}",
                         "to": f"{klass['nfs_path'].rstrip('/')}/{target_dir}"} if source_dir != target_dir else None))
     return _planned_pv_problems(pvs_by_name, row, "restore another archive")
+
+
+def indexed_archives(volume_index, export_path):
+    """``{directory name: index entry}`` of the entries of ``export_path`` located at an archive (or a
+    restored archive) of its top level, by module ``nfs_volume_index`` (name and inode). A name two
+    entries claim is left out (attributed to neither)."""
+    out, seen = {}, set()
+    for entry in volume_index:
+        name = entry.get("archive")
+        if not name or (entry.get("share") or "").rstrip("/") != export_path.rstrip("/"):
+            continue
+        if name in seen:
+            out.pop(name, None)
+            continue
+        seen.add(name)
+        out[name] = entry
+    return out
+
+
+def claim_volumes(p, live):
+    """The volumes of the StatefulSet's claims that exist and are bound now, on a class served by an NFS
+    provisioner, below its export: what ``nfs_volume_index`` records (``index_only``). Pure."""
+    t = p["target"]
+    pvs = {pv["metadata"]["name"]: pv for pv in live["pvs"]}
+    out = []
+    for tmpl in t["templates"]:
+        klass = live["classes"].get(tmpl["storage_class_name"]) or {}
+        share = (klass.get("nfs_path") or "").rstrip("/")
+        pattern = re.compile(rf"^{re.escape(tmpl['name'])}-{re.escape(t['name'])}-(0|[1-9][0-9]*)$")
+        for name, pvc in sorted(live["claims"].items()):
+            m = pattern.match(name)
+            pv = pvs.get((pvc.get("spec") or {}).get("volumeName") or "")
+            if not m or not share or pv is None or _claim_ref(pv) != (t["namespace"], name):
+                continue
+            _server, path = _nfs_of(pv)
+            if not path or not path.startswith(share + "/"):
+                continue
+            out.append({"pv": pv["metadata"]["name"], "namespace": t["namespace"], "claim": name,
+                        "statefulset": t["name"], "template": tmpl["name"], "ordinal": int(m.group(1)),
+                        "directory": path, "share": share})
+    return out
 
 
 def _planned_pv_problems(pvs_by_name, row, way_out):
@@ -544,6 +610,16 @@ def _wait_claims_gone(client, p, live, clock=time.monotonic, sleep=time.sleep):
 
 def run_restore(client, p, check_mode, outcome):
     live = read_live(client, p)
+    if p["index_only"]:
+        nfs_volumes = []
+        for tmpl in p["target"]["templates"]:
+            klass = live["classes"].get(tmpl["storage_class_name"]) or {}
+            nfs_volumes.append({"storage_class": tmpl["storage_class_name"], "nfs_server": klass.get("nfs_server"),
+                                "nfs_path": klass.get("nfs_path")})
+        outcome.extra.update(statefulset={"name": p["target"]["name"], "namespace": p["target"]["namespace"]},
+                             claims=[], nfs_volumes=nfs_volumes, renames=[], copies=[], pods_to_stop=[],
+                             volumes=claim_volumes(p, live))
+        return
     if not check_mode and not live["pods"]:
         live = _wait_claims_gone(client, p, live)
     plan = plan_restore(p, live)

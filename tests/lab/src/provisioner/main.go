@@ -21,8 +21,11 @@
 //     claim's access modes and requested size, and the class's reclaim policy and
 //     mountOptions;
 //   - on deletion: parameter onDelete "delete" removes the directory, "retain" keeps it;
-//     without onDelete, archiveOnDelete "false" removes it and anything else renames it to
-//     archived-<directory name> at the top of the export;
+//     without onDelete, archiveOnDelete false (strconv.ParseBool) removes it, a value that is
+//     not a boolean fails the deletion (retried, the directory kept), and true or no value
+//     renames it to archived-<last element of its path> at the top of the export - with a
+//     pathPattern such as ${.PVC.namespace}/${.PVC.name}, archived-<claim name>, the
+//     pattern's parent directories left in place;
 //   - a claim with a selector is refused, as upstream does.
 //
 // One difference, on purpose: upstream v4.0.2 elects a leader through an Endpoints lock
@@ -158,7 +161,11 @@ func (p *nfsSubdirProvisioner) Delete(ctx context.Context, pv *v1.PersistentVolu
 		return nil
 	}
 	if value, ok := params["archiveOnDelete"]; ok {
-		if archive, err := strconv.ParseBool(value); err == nil && !archive {
+		archive, err := strconv.ParseBool(value)
+		if err != nil { // as upstream: the deletion fails (and is retried), the directory stays
+			return fmt.Errorf("volume %s: archiveOnDelete %q: %w", pv.Name, value, err)
+		}
+		if !archive {
 			logger.Info("removing the directory (archiveOnDelete: false)", "volume", pv.Name, "directory", local)
 			return os.RemoveAll(local)
 		}

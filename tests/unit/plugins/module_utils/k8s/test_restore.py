@@ -198,3 +198,68 @@ def test_backup_input(over, message):
     with pytest.raises(InputError) as exc:
         params(**over)
     assert exc.value.param == message
+
+
+# --- a class with a pathPattern: archives named archived-<last path element>, attributed by the index
+def indexed(pv, claim, archive, share=EXPORT, ns="shop"):
+    return {"pv": pv, "namespace": ns, "claim": claim, "statefulset": "web", "template": "www",
+            "ordinal": int(claim.rsplit("-", 1)[1]), "directory": f"{share}/{ns}/{claim}", "inode": 7,
+            "share": share, "archive": archive}
+
+
+def test_pattern_archives_are_restored_by_the_index():
+    dirs = [f"{EXPORT}/archived-www-web-0", f"{EXPORT}/archived-www-web-1"]
+    index = [indexed(PV0, "www-web-0", "archived-www-web-0"), indexed(PV1, "www-web-1", "archived-www-web-1")]
+    plan = plan_restore(params(directories=dirs, volume_index=index), live())
+    assert plan["refusals"] == []
+    assert [(r["claim"], r["source_directory"], r["directory"], r["pv"], r["indexed"]["pv"]) for r in plan["claims"]] == [
+        ("www-web-0", "archived-www-web-0", "restored-www-web-0", f"restored-{PV0}", PV0),
+        ("www-web-1", "archived-www-web-1", "restored-www-web-1", f"restored-{PV1}", PV1)]
+    # a re-run finds the restored directory through the same entry
+    index = [indexed(PV0, "www-web-0", "restored-www-web-0")]
+    plan = plan_restore(params(ordinals=[0], directories=[f"{EXPORT}/restored-www-web-0"], volume_index=index), live())
+    assert plan["refusals"] == [] and plan["claims"][0]["rename"] is None
+
+
+def test_unindexed_pattern_archives_are_listed_and_only_chosen():
+    dirs = [f"{EXPORT}/archived-www-web-0", f"{EXPORT}/archived-www-web-1"]
+    plan = plan_restore(params(ordinals=[0], directories=dirs), live())
+    assert plan["refusals"] == [
+        f"claim shop/www-web-0: no archive found: no archived-shop-www-web-0-<pv> in 10.0.0.5:{EXPORT} and none of this"
+        " claim in the collection's index (archives naming www-web-0: archived-www-web-0; choose one with -e archive=DIR);"
+        " archives whose claim is unknown (name not archived-<namespace>-<claim>-<pv>, not in the index):"
+        " archived-www-web-0, archived-www-web-1; -e archive=DIR chooses one"]
+    chosen = plan_restore(params(ordinals=[0], directories=dirs, choose={"www-web-0": "archived-www-web-1"}), live())
+    assert chosen["refusals"] == [] and chosen["claims"][0]["source_directory"] == "archived-www-web-1"
+
+
+def test_an_indexed_archive_of_another_claim_needs_force():
+    dirs = [f"{EXPORT}/archived-www-web-1"]
+    index = [indexed(PV1, "www-web-1", "archived-www-web-1", ns="other")]
+    p = params(ordinals=[1], directories=dirs, volume_index=index)
+    assert "no archive found" in plan_restore(p, live())["refusals"][0]  # other/www-web-1's, not shop's
+    p = params(ordinals=[1], directories=dirs, volume_index=index, choose={"www-web-1": "archived-www-web-1"})
+    assert plan_restore(p, live())["refusals"] == [
+        "claim shop/www-web-1: archive 'archived-www-web-1' belongs to another claim (other/www-web-1), not"
+        f" shop/www-web-1 (the collection's index: volume {PV1}): restore it anyway with -e force_claim_mismatch=true"]
+    # two entries locating one archive: attributed to neither
+    twice = [indexed(PV0, "www-web-1", "archived-www-web-1"), indexed(PV1, "www-web-1", "archived-www-web-1")]
+    assert "archives whose claim is unknown" in plan_restore(
+        params(ordinals=[1], directories=dirs, volume_index=twice), live())["refusals"][0]
+
+
+def test_index_only_lists_the_bound_volumes_of_the_statefulset():
+    from ansible_collections.stateful.nfs.plugins.module_utils.k8s.restore import claim_volumes
+
+    def pvc(name, volume):
+        return {"metadata": {"name": name}, "spec": {"volumeName": volume}}
+
+    def pv(name, claim, path):
+        return {"metadata": {"name": name}, "spec": {"nfs": {"server": "s", "path": path},
+                                                     "claimRef": {"namespace": "shop", "name": claim}}}
+    claims = {"www-web-0": pvc("www-web-0", PV0), "www-web-1": pvc("www-web-1", PV1), "www-other-0": pvc("www-other-0", PV2)}
+    pvs = [pv(PV0, "www-web-0", f"{EXPORT}/shop/www-web-0"), pv(PV1, "www-web-1", "/elsewhere/www-web-1"),
+           pv(PV2, "www-other-0", f"{EXPORT}/shop/www-other-0")]
+    assert claim_volumes(params(), live(claims=claims, pvs=pvs)) == [
+        {"pv": PV0, "namespace": "shop", "claim": "www-web-0", "statefulset": "web", "template": "www", "ordinal": 0,
+         "directory": f"{EXPORT}/shop/www-web-0", "share": EXPORT}]
