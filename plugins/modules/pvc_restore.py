@@ -31,6 +31,15 @@ description:
     (listed; O(choose) picks one); a directory name could belong to another namespace and claim;
     the chosen one belongs to another claim (unless O(force_claim_mismatch)); the pod of the ordinal exists
     (the claim must be bound before the pod starts; unless O(quiesce), the caller stopping it first)."
+  - O(source=backup) - a claim's copy in a backup of C(backup.yml) (module M(stateful.nfs.nfs_dir_copy)), given
+    as O(backups) with its manifest; the claim template and ordinal of the manifest choose the copy. It is restored
+    into a fresh directory C(restored-<namespace>-<claim>-backup-<first 12 of its list_sha256>) of the class's
+    export, which the caller copies from the backup first (RV(copies); playbook C(restore.yml) does it with
+    M(stateful.nfs.nfs_dir_copy)) - the backup stays as it is, for another restore. Then the directory is bound
+    as an archive is (PV of that name, reclaim policy C(Retain), pre-bound to the claim). Refused, before any
+    change - an ordinal the backup has no copy of (the ordinals it holds are named), a copy without its manifest.
+  - O(namespace) restores into another namespace than the StatefulSet's (C(restore.yml -e to_namespace=NS));
+    a claim there that is bound to another volume is refused as in the StatefulSet's own.
   - Without O(directories) and with O(source=archive), only reads and returns where to list the
     archives (RV(nfs_volumes)) and the refusals already known.
 author:
@@ -60,8 +69,18 @@ options:
   source:
     description: Where the data is.
     type: str
-    choices: [archive, retained]
+    choices: [archive, retained, backup]
     default: archive
+  namespace:
+    description: The namespace of the claims, when not the StatefulSet's (restore into another namespace).
+    type: str
+  backups:
+    description:
+      - With O(source=backup), every claim's copy in the backup - C(path) (the copy's directory on the NFS server)
+        and C(manifest) (its C(<path>.manifest.json) as read, or null when it has none). The keys C(claim_template),
+        C(ordinal), C(pvc) and C(list_sha256) of a manifest are read.
+    type: list
+    elements: dict
   ordinals:
     description: The ordinals to restore. Default - every ordinal of the StatefulSet's replicas.
     type: list
@@ -157,6 +176,10 @@ claims:
     nfs_path: {description: The volume's NFS path (C(spec.nfs.path) of the PV)., type: str}
     pv: {description: The PersistentVolume bound to the claim., type: str, sample: restored-pvc-0b0c8f1e-27a4-4d35-9d7b-6a1f6f3c2e10}
     rename: {description: "C({from, to}) paths on the NFS server, or null.", type: dict}
+    copy: {description: "With O(source=backup), C({src, dest, expect_list_sha256}).", type: dict}
+    backup:
+      description: "With O(source=backup), what the manifest says of the copy (namespace, pvc, pv, list_sha256, files, bytes, time, crash_consistent)."
+      type: dict
     pod_exists: {description: Whether the pod exists now., type: bool}
     phase: {description: The claim's phase after the wait (real runs that restored it)., type: str, sample: Bound}
 nfs_volumes:
@@ -167,6 +190,13 @@ nfs_volumes:
   sample: [{storage_class: nfs-data, nfs_server: 10.0.0.5, nfs_path: /srv/nfs}]
 renames:
   description: The archives to rename on the NFS server before the real run (C({from, to})).
+  returned: always
+  type: list
+  elements: dict
+copies:
+  description:
+    - With O(source=backup), the copies to make on the NFS server before the real run (C({src, dest,
+      expect_list_sha256}), the options of M(stateful.nfs.nfs_dir_copy)).
   returned: always
   type: list
   elements: dict

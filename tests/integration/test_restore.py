@@ -8,8 +8,13 @@ from __future__ import annotations
 import json
 import uuid
 
+import pytest
+
 from tests.support.lab import NFS_HOST, dexec
 from tests.support.waiting import wait_for
+
+# the provisioner stage probes each class's export from a node: the nodes need the NFS client
+pytestmark = pytest.mark.usefixtures("nfs_clients")
 
 TAGS = "provisioner,statefulset"
 
@@ -51,15 +56,31 @@ def checksums(lab, directory):
                                        " -exec sha256sum {} + | sort -k2").stdout
 
 
-def test_restore_archived_data_into_the_same_ordinals(lab, ns, tmp_path, player):
-    export = lab.nfs_dir_path("restore")
-    first = player.play("site.yml", tags=TAGS, **extra(lab, ns, tmp_path))
+def deploy_and_write(lab, player, ns, extra_vars):
+    """site.yml deploys web (2 pods) into ``ns``; each pod writes its own owner.txt and 256 KiB of random
+    data. Returns the token in the owner lines (``web-<i> <token>``)."""
+    first = player.play("site.yml", tags=TAGS, **extra_vars)
     assert first.rc == 0, first.failure()
     token = uuid.uuid4().hex[:8]
     for i in (0, 1):
         lab.lab.kubectl("exec", "-n", ns, f"web-{i}", "--", "sh", "-c",
                         f"cd /usr/share/nginx/html && echo 'web-{i} {token}' > owner.txt && mkdir -p sub &&"
                         f" head -c 262144 /dev/urandom > sub/data.bin")
+    return token
+
+
+def remove_restored(lab, ns, pvs):
+    """What a restore test made: web, its claims and the restored PVs ``pvs`` (reclaim policy Retain)."""
+    lab.http("DELETE", f"/apis/apps/v1/namespaces/{ns}/statefulsets/web")
+    for c in ("www-web-0", "www-web-1"):
+        lab.http("DELETE", f"/api/v1/namespaces/{ns}/persistentvolumeclaims/{c}")
+    for name in pvs:
+        lab.http("DELETE", f"/api/v1/persistentvolumes/{name}")
+
+
+def test_restore_archived_data_into_the_same_ordinals(lab, ns, tmp_path, player):
+    export = lab.nfs_dir_path("restore")
+    token = deploy_and_write(lab, player, ns, extra(lab, ns, tmp_path))
     before = {}
     for c in lab.items(f"/api/v1/namespaces/{ns}/persistentvolumeclaims"):
         pv = lab.get(f"/api/v1/persistentvolumes/{c['spec']['volumeName']}")
@@ -171,11 +192,7 @@ def test_restore_archived_data_into_the_same_ordinals(lab, ns, tmp_path, player)
         out = lab.lab.kubectl("exec", "-n", ns, "web-1", "--", "cat", "/usr/share/nginx/html/owner.txt").stdout
         assert out == f"web-1 {token}\n"
     finally:
-        lab.http("DELETE", f"/apis/apps/v1/namespaces/{ns}/statefulsets/web")
-        for c in ("www-web-0", "www-web-1"):
-            lab.http("DELETE", f"/api/v1/namespaces/{ns}/persistentvolumeclaims/{c}")
-        for name in restored_pvs:
-            lab.http("DELETE", f"/api/v1/persistentvolumes/{name}")
+        remove_restored(lab, ns, restored_pvs)
 
 
 def test_restore_a_released_volume_in_place(lab, ns, tmp_path, player):

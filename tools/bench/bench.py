@@ -14,6 +14,22 @@ Each run (BENCH_RUNS, default 3) brings up fresh labs with tests/lab/lab-up.sh
   scaling  labs of 1 and 6 nodes (BENCH_SCALING_NODES): site.yml --tags nfs_server, then the
            client stage (--tags nfs_client) cold and warm; 3 nodes come from the site rows
 
+The growth rows (issue 21, points 4 and 5) share one 3-node lab per run, its NFS server and
+clients set up first by site.yml --tags nfs_server,nfs_client (row growth_prep):
+
+  replicas      for each of BENCH_REPLICAS (3 10 30) pods of the walkthrough's StatefulSet: site.yml
+                -e k8s_statefulset_nginx_replicas=N --tags k8s_statefulset_nginx, then the floor
+                with N pods (the walkthrough's statefulset.yaml in one kubectl apply, the role's
+                provisioner running, each pod's line written on Ready); StatefulSet, Service and
+                claims removed before each; each bounded by BENCH_GROWTH_TIMEOUT
+  applications  the roles nfs_provisioner + statefulset through site.yml (--tags
+                provisioner,statefulset): two classes, then 1 and 3 StatefulSets of 3 nginx pods
+                each, proved per pod with an HTTP check of the storage marker
+  app           the lab's redis example (examples/redis/redis.yaml: a primary and two replicas)
+                through site.yml with its application check (redis-cli info replication), then the
+                same manifest the usual way: kubectl apply + kubectl rollout status, then
+                redis-cli ping in each pod with kubectl exec
+
 For every play run: wall time, time per stage and API requests per stage (measure.py: the
 run's jsonl events and the API server's audit log), the recap; for every cold run and the
 floor: the time until every pod serves its line over HTTP (pod proxy). Results:
@@ -21,8 +37,9 @@ results/bench/raw.jsonl (one line per row and run), logs/ (each run's jsonl and 
 results.md and results.png (report.py). Every lab it brought up is taken down at the end,
 also on failure, Ctrl-C or SIGTERM (BENCH_KEEP=1 leaves the last one up).
 
-Environment: BENCH_RUNS (3), BENCH_ROWS ("site usual floor scaling"), BENCH_SCALING_NODES
-("1 6"), BENCH_PLAY_TIMEOUT (900 s per ansible-playbook), BENCH_LAB_TIMEOUT (900 s per lab-up),
+Environment: BENCH_RUNS (3), BENCH_ROWS ("site usual floor scaling replicas applications app"),
+BENCH_SCALING_NODES ("1 6"), BENCH_REPLICAS ("3 10 30"), BENCH_GROWTH_TIMEOUT (900 s per growth
+row's play and floor), BENCH_PLAY_TIMEOUT (900 s per ansible-playbook), BENCH_LAB_TIMEOUT (900 s per lab-up),
 BENCH_SERVING_TIMEOUT (300 s for the floor's pods), BENCH_LAB_NAME (snfs-bench), BENCH_OUT
 (results/bench), BENCH_KEEP.
 """
@@ -62,15 +79,22 @@ MANIFESTS = ("rbac.yaml", "deployment.yaml", "class.yaml", "statefulset.yaml")
 EXPORT_PATH = "/srv/nfs"
 
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
-ROWS = os.environ.get("BENCH_ROWS", "site usual floor scaling").split()
+GROUPS = ("site", "usual", "floor", "scaling", "replicas", "applications", "app")
+# The growth groups (issue 21, points 4 and 5) share one 3-node lab per run (run_growth).
+GROWTH_GROUPS = ("replicas", "applications", "app")
+ROWS = os.environ.get("BENCH_ROWS", " ".join(GROUPS)).split()
 SCALING_NODES = [int(n) for n in os.environ.get("BENCH_SCALING_NODES", "1 6").split()]
+REPLICAS = [int(n) for n in os.environ.get("BENCH_REPLICAS", "3 10 30").split()]
+GROWTH_TIMEOUT = int(os.environ.get("BENCH_GROWTH_TIMEOUT", "900"))
+APPLICATIONS = (1, 3)
+REDIS = REPO / "examples" / "redis" / "redis.yaml"
+REDIS_PODS = ["redis-0", "redis-1", "redis-2"]
 PLAY_TIMEOUT = int(os.environ.get("BENCH_PLAY_TIMEOUT", "900"))
 LAB_TIMEOUT = int(os.environ.get("BENCH_LAB_TIMEOUT", "900"))
 SERVING_TIMEOUT = int(os.environ.get("BENCH_SERVING_TIMEOUT", "300"))
 LAB_NAME = os.environ.get("BENCH_LAB_NAME", "snfs-bench")
 OUT = Path(os.environ.get("BENCH_OUT", REPO / "results" / "bench"))
 KEEP = os.environ.get("BENCH_KEEP", "0") == "1"
-GROUPS = ("site", "usual", "floor", "scaling")
 # What the bench's labs are made of, pinned for the whole bench (pin_images).
 LAB_CACHE = Path(os.environ.get("SNFS_LAB_CACHE", "/var/cache/stateful-nfs-lab"))
 PIN = LAB_CACHE / "pinned" / LAB_NAME
@@ -251,6 +275,11 @@ class Lab:
                 "ansible_python_interpreter": "{{ ansible_playbook_python }}",
                 "k8s_statefulset_nginx_kubeconfig": str(self.kubeconfig),
                 "k8s_statefulset_nginx_report_dir": str(self.dir / "report"),
+                # the roles nfs_provisioner and statefulset connect with their own variables (the
+                # lab's group_vars name the main lab's kubeconfig): this lab's
+                "nfs_provisioner_k8s_auth": {"kubeconfig": str(self.kubeconfig)},
+                "statefulset_k8s_auth": {"kubeconfig": str(self.kubeconfig)},
+                "statefulset_report_dir": str(self.dir / "report" / "statefulset"),
             }}},
             "lab_containers": {"children": {"nfs_server": None, "k8s_nodes": None}},
         }}}
@@ -259,11 +288,12 @@ class Lab:
             + yaml.safe_dump(hosts, sort_keys=False))
         return directory
 
-    def render_manifests(self) -> Path:
+    def render_manifests(self, replicas: int | None = None) -> Path:
         """The walkthrough's manifests with the lab's images and NFS server, the same for both
-        ways of the usual way and the floor (the role gets the same images from group_vars)."""
+        ways of the usual way and the floor (the role gets the same images from group_vars);
+        with ``replicas``, the StatefulSet's replicas set to it (the replicas rows' floor)."""
         server = self.address(self.nfs_host)
-        directory = OUT / "work" / "manifests"
+        directory = OUT / "work" / ("manifests" if replicas is None else f"manifests-{replicas}")
         directory.mkdir(parents=True, exist_ok=True)
         for name in MANIFESTS:
             docs = [d for d in yaml.safe_load_all((REPO / "tests/lab/walkthrough" / name).read_text()) if d]
@@ -279,6 +309,8 @@ class Lab:
                     pod["volumes"][0]["nfs"] = {"server": server, "path": EXPORT_PATH}
                 if doc["kind"] == "StatefulSet":
                     doc["spec"]["template"]["spec"]["containers"][0]["image"] = self.images["nginx"]
+                    if replicas is not None:
+                        doc["spec"]["replicas"] = replicas
             (directory / name).write_text(yaml.safe_dump_all(docs, sort_keys=False))
         return directory
 
@@ -360,17 +392,27 @@ class Bench:
             "K8S_AUTH_KUBECONFIG": str(lab.kubeconfig),
         }
 
-    def play(self, run: int, row: str, lab: Lab, playbook: str, *args: str, serving: bool = False) -> dict:
-        """One ansible-playbook run, measured."""
+    def play(self, run: int, row: str, lab: Lab, playbook: str, *args: str, serving: bool = False,
+             pods: list[str] | None = None, timeout: int = PLAY_TIMEOUT, extra_vars: dict | None = None) -> dict:
+        """One ansible-playbook run, measured (``pods``: the pods the serving poller watches;
+        ``extra_vars``: given to the run as a JSON file)."""
         logfile, errfile = self.logs / f"{row}.run{run}.jsonl", self.logs / f"{row}.run{run}.stderr"
+        if extra_vars is not None:
+            varfile = OUT / "work" / f"{row}.run{run}.vars.json"
+            varfile.parent.mkdir(parents=True, exist_ok=True)
+            varfile.write_text(json.dumps(extra_vars, indent=1))
+            shutil.copy2(varfile, self.logs / varfile.name)  # kept with the logs: what the row ran
+            args = (*args, "-e", f"@{varfile}")
         offset = audit_offset(lab.audit_log)
-        poller = ServingPoller(pod_proxy_fetcher(lab.super_admin, NAMESPACE), PODS, LINE) if serving else None
+        poller = (ServingPoller(pod_proxy_fetcher(lab.super_admin, NAMESPACE), pods or PODS, LINE)
+                  if serving else None)
         argv = [str(REPO / ".venv/bin/ansible-playbook"), "-i", str(lab.inventory()), playbook, *args]
+        load_start = os.getloadavg()
         started = now()
         if poller:
             poller.start()
         with logfile.open("w") as out, errfile.open("w") as err:
-            rc, timed_out = run_bounded(argv, PLAY_TIMEOUT, out, err, env=self.ansible_env(lab))
+            rc, timed_out = run_bounded(argv, timeout, out, err, env=self.ansible_env(lab))
         ended = now()
         if poller:
             poller.wait(10 if rc == 0 else 0)  # a last look: content written in the run's last second
@@ -378,9 +420,10 @@ class Bench:
         time.sleep(0.5)  # ResponseComplete events are written as the responses end: a margin for the last one
         playlog = PlayLog.read(logfile)
         rec = self.measure(run, row, lab, playlog, started, ended, offset, poller)
-        rec.update(rc=rc, timed_out=timed_out, argv=argv[3:], log=rel(logfile))
+        rec.update(rc=rc, timed_out=timed_out, argv=argv[3:], log=rel(logfile),
+                   load={"start": list(load_start), "end": list(os.getloadavg())})
         if timed_out:
-            rec["failures"] = [f"ansible-playbook timed out after {PLAY_TIMEOUT} s", *rec["failures"]]
+            rec["failures"] = [f"ansible-playbook timed out after {timeout} s", *rec["failures"]]
         elif rc != 0 and not rec["failures"]:
             rec["failures"] = [errfile.read_text(errors="replace")[-600:]]
         self.record(rec)
@@ -429,7 +472,13 @@ class Bench:
             "top_tasks": [[name, stage, round(secs, 2)] for name, stage, secs in tasks[:15]],
             "failures": [f"{t.name}: {msg}" for t in playlog.tasks for msg in t.failed],
             "serving": None,
+            # From the StatefulSet's apply to the end of the last apply, proof or report task:
+            # the application role's whole time for its StatefulSets.
+            "to_proved": None,
         }
+        sts, proved = playlog.first_start("statefulset"), playlog.last_end(("statefulset", "verify", "report"))
+        if sts and proved:
+            rec["to_proved"] = round((proved - sts).total_seconds(), 2)
         if poller is not None:
             rec["serving"] = serving_record(poller, started, playlog.first_start("statefulset"))
             # What ran between the StatefulSet's apply and the last pod serving its line.
@@ -440,40 +489,43 @@ class Bench:
                     for t, secs in durations if sts <= t.start < served]
         return rec
 
-    def floor(self, run: int, lab: Lab, manifests: Path) -> dict:
-        """The walkthrough's manifests in one kubectl apply, the provisioner already running, each
-        pod's line written as soon as it is Ready: the time the cluster itself needs."""
-        # Clean slate for the pods, the provisioner stays: StatefulSet, Service and claims go,
-        # and their volumes (the provisioner archives the directories).
+    @staticmethod
+    def clean_web(lab: Lab, pods: list[str], timeout: int = 180) -> None:
+        """Clean slate for the walkthrough's pods, the provisioner stays: StatefulSet, Service and
+        claims go, and their volumes (the provisioner archives the directories)."""
         lab.kubectl("delete", "statefulset", "web", "service", "web", "-n", NAMESPACE, "--ignore-not-found",
-                    "--wait=true", "--timeout=180s")
+                    "--wait=true", f"--timeout={timeout}s", timeout=timeout + 30)
         wait_for("the StatefulSet's pods to be gone", lambda: not lab.kubectl(
-            "get", "pods", "-n", NAMESPACE, "-l", "app=nginx", "-o", "name").stdout.strip(), timeout=180, interval=1)
-        lab.kubectl("delete", "pvc", "-n", NAMESPACE, *[f"nginx-pvc-{p}" for p in PODS], "--ignore-not-found",
-                    "--wait=true", "--timeout=180s")
+            "get", "pods", "-n", NAMESPACE, "-l", "app=nginx", "-o", "name").stdout.strip(), timeout=timeout, interval=1)
+        lab.kubectl("delete", "pvc", "-n", NAMESPACE, *[f"nginx-pvc-{p}" for p in pods], "--ignore-not-found",
+                    "--wait=true", f"--timeout={timeout}s", timeout=timeout + 30)
         wait_for("the claims' volumes to be released", lambda: not [
             pv for pv in json.loads(lab.kubectl("get", "pv", "-o", "json").stdout)["items"]
-            if pv["spec"].get("storageClassName") == "managed-nfs-storage"], timeout=180, interval=1)
+            if pv["spec"].get("storageClassName") == "managed-nfs-storage"], timeout=timeout, interval=1)
+
+    def floor(self, run: int, lab: Lab, manifests: Path, row: str = "floor", pods: list[str] | None = None,
+              names: tuple[str, ...] = MANIFESTS, timeout: int = SERVING_TIMEOUT) -> dict:
+        """The walkthrough's manifests (``names``) in one kubectl apply, the provisioner already
+        running, each pod's line written as soon as it is Ready: the time the cluster itself needs."""
+        pods = pods or PODS
+        self.clean_web(lab, pods)
         lab.kubectl("rollout", "status", "deployment/nfs-client-provisioner", "-n", NAMESPACE, "--timeout=120s")
 
-        logfile = self.logs / f"floor.run{run}.log"
+        logfile = self.logs / f"{row}.run{run}.log"
         offset = audit_offset(lab.audit_log)
-        poller = ServingPoller(pod_proxy_fetcher(lab.super_admin, NAMESPACE), PODS, LINE)
+        poller = ServingPoller(pod_proxy_fetcher(lab.super_admin, NAMESPACE), pods, LINE)
         steps: list[str] = []
+        load_start = os.getloadavg()
         started = now()
         poller.start()
         rc = 0
-        deadline = time.monotonic() + SERVING_TIMEOUT
+        deadline = time.monotonic() + timeout
 
         def step(*args: str) -> bool:
-            left = max(1, int(deadline - time.monotonic()))
-            proc = lab.kubectl(*args, admin=True, timeout=left + 10, check=False)
-            steps.append(f"{(now() - started).total_seconds():7.2f} s  kubectl {' '.join(args)} -> {proc.returncode} "
-                         f"{(proc.stdout + proc.stderr).strip()[:300]}")
-            return proc.returncode == 0
+            return kubectl_step(lab, steps, started, deadline, *args).returncode == 0
 
-        ok = step("apply", *[arg for name in MANIFESTS for arg in ("-f", str(manifests / name))])
-        for pod in PODS:
+        ok = step("apply", *[arg for name in names for arg in ("-f", str(manifests / name))])
+        for pod in pods:
             ok = ok and step("wait", "-n", NAMESPACE, "--for=create", f"pod/{pod}", f"--timeout={max(1, int(deadline - time.monotonic()))}s")
             ok = ok and step("wait", "-n", NAMESPACE, "--for=condition=Ready", f"pod/{pod}",
                              f"--timeout={max(1, int(deadline - time.monotonic()))}s")
@@ -488,19 +540,131 @@ class Bench:
             rc = 1
         logfile.write_text("\n".join(steps) + "\n")
         requests = audit_requests(lab.audit_log, offset, started, ended)
-        kinds = {k: sum(1 for r in requests if r.kind == k) for k in ("read", "write", "dry-run", "review", "stream")}
         rec = {
-            "run": run, "row": "floor", "nodes": lab.nodes, "started": started.isoformat(), "rc": rc,
+            "run": run, "row": row, "nodes": lab.nodes, "started": started.isoformat(), "rc": rc,
+            "timed_out": serving_at is None and time.monotonic() >= deadline,
+            "load": {"start": list(load_start), "end": list(os.getloadavg())},
             "seconds": round((ended - started).total_seconds(), 2), "changed": None,
-            "api": {"requests": len(requests), **kinds, "writes": [f"{r.kind} {r.verb} {r.uri.split('?')[0]}"
-                                                                   for r in requests if r.kind not in ("read", "review")]},
+            "api": api_summary(requests),
             "serving": serving_record(poller, started, started),
             "steps": steps, "log": rel(logfile),
-            "failures": [] if rc == 0 else [(f"not every pod served its line within {SERVING_TIMEOUT} s: "
-                                             f"{poller.last_answer}; steps: {steps[-3:]}")],
+            "failures": [] if rc == 0 else [(f"not every pod served its line within {timeout} s: "
+                                             f"{dict(list(poller.last_answer.items())[:5])}; steps: {steps[-3:]}")],
         }
         self.record(rec)
         return rec
+
+    def usual_app(self, run: int, lab: Lab, manifest: Path, namespace: str, pods: list[str]) -> dict:
+        """The usual way for the application: its manifest in one kubectl apply (the class's
+        provisioner already running), kubectl rollout status, then each pod's own check the
+        usual way (kubectl exec redis-cli ping). Times: apply to rollout done, and to every pod
+        answering."""
+        logfile = self.logs / f"app_kubectl.run{run}.log"
+        offset = audit_offset(lab.audit_log)
+        steps: list[str] = []
+        marks: dict[str, float] = {}
+        load_start = os.getloadavg()
+        started = now()
+        deadline = time.monotonic() + GROWTH_TIMEOUT
+
+        def step(*args: str) -> bool:
+            proc = kubectl_step(lab, steps, started, deadline, *args)
+            return proc.returncode == 0 and (args[0] != "exec" or proc.stdout.strip() == "PONG")
+
+        ok = step("create", "namespace", namespace)
+        ok = ok and step("apply", "-n", namespace, "-f", str(manifest))
+        ok = ok and step("rollout", "status", "-n", namespace, "statefulset/redis",
+                         f"--timeout={max(1, int(deadline - time.monotonic()))}s")
+        marks["rollout"] = (now() - started).total_seconds()
+        for pod in pods:
+            ok = ok and step("exec", "-n", namespace, pod, "--", "redis-cli", "ping")
+        ended = now()
+        logfile.write_text("\n".join(steps) + "\n")
+        requests = audit_requests(lab.audit_log, offset, started, ended)
+        rec = {
+            "run": run, "row": "app_kubectl", "nodes": lab.nodes, "started": started.isoformat(),
+            "rc": 0 if ok else 1, "timed_out": not ok and time.monotonic() >= deadline,
+            "load": {"start": list(load_start), "end": list(os.getloadavg())},
+            "seconds": round((ended - started).total_seconds(), 2), "changed": None,
+            "to_rollout": round(marks["rollout"], 2) if ok else None,
+            "to_proved": round((ended - started).total_seconds(), 2) if ok else None,
+            "api": api_summary(requests),
+            "steps": steps, "log": rel(logfile), "serving": None,
+            "failures": [] if ok else [f"the usual way's redis did not finish: {steps[-2:]}"],
+        }
+        self.record(rec)
+        return rec
+
+
+def redis_manifest(lab: Lab, storage_class: str) -> tuple[list[dict], Path]:
+    """The lab's redis example (Service, StatefulSet) with the lab's image and the bench's class,
+    the same for site.yml (as its definition) and the usual way (as a file for kubectl apply)."""
+    docs = [d for d in yaml.safe_load_all(REDIS.read_text()) if d]
+    for doc in docs:
+        if doc["kind"] == "StatefulSet":
+            doc["spec"]["template"]["spec"]["containers"][0]["image"] = lab.images["redis"]
+            doc["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"] = storage_class
+    path = OUT / "work" / "redis.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    return docs, path
+
+
+# The classes of the applications and app rows (roles nfs_provisioner + statefulset): two, one
+# archiving deleted claims and one deleting them under a pathPattern, as the lab's tests declare.
+BENCH_CLASSES = [
+    {"storage_class_name": "bench-data", "archive_on_delete": True},
+    {"storage_class_name": "bench-scratch", "on_delete": "delete", "path_pattern": "${.PVC.namespace}/${.PVC.name}"},
+]
+
+
+def applications_vars(lab: Lab, count: int) -> dict:
+    """``count`` StatefulSets of 3 nginx pods in one namespace, on the two classes in turn, each
+    proved per pod (identity, DNS, claims, storage) and by HTTP: the storage marker served."""
+    namespace = f"bench-apps{count}"
+    apps = []
+    for i in range(1, count + 1):
+        name = f"web{i}"
+        klass = BENCH_CLASSES[(i - 1) % len(BENCH_CLASSES)]["storage_class_name"]
+        apps.append({"name": name, "statefulset": {
+            "name": name, "namespace": namespace, "replicas": 3, "labels": {"app": name}, "image": lab.images["nginx"],
+            "ports": [{"name": "web", "container_port": 80}],
+            "volume_claim_templates": [{"name": "www", "storage_class_name": klass, "size": "1Mi",
+                                        "mount_path": "/usr/share/nginx/html"}]},
+            "verify": {"app_check": {"http_get": {"path": "/.stateful-nfs-verify", "port": 80, "status": 200,
+                                                  "body": "^stateful\\.nfs .*/{pod} "}}}})
+    return {"nfs_provisioner_classes": BENCH_CLASSES, "nfs_provisioner_namespace": "bench-nfs",
+            "statefulset_applications": apps}
+
+
+def redis_vars(docs: list[dict], namespace: str) -> dict:
+    """The redis example as the lab declares it (examples/redis/inventory-vars.yml), its class on
+    the lab's export, in ``namespace``."""
+    service, sts = docs
+    sts = {**sts, "metadata": {**sts["metadata"], "namespace": namespace}}
+    return {"nfs_provisioner_classes": BENCH_CLASSES, "nfs_provisioner_namespace": "bench-nfs",
+            "statefulset_applications": [{"name": "cache", "statefulset": {"definition": sts, "service": service},
+                                          "verify": {"app_check": {"exec": {
+                                              "command": ["redis-cli", "info", "replication"],
+                                              "stdout": "role:(master|slave)"}}}}]}
+
+
+def kubectl_step(lab: Lab, steps: list[str], started, deadline: float, *args: str):
+    """One kubectl command of a usual-way row, bounded by the row's ``deadline`` (monotonic),
+    logged in ``steps`` with its time since ``started``; returns the finished process."""
+    left = max(1, int(deadline - time.monotonic()))
+    proc = lab.kubectl(*args, admin=True, timeout=left + 10, check=False)
+    steps.append(f"{(now() - started).total_seconds():7.2f} s  kubectl {' '.join(args)} -> {proc.returncode} "
+                 f"{(proc.stdout + proc.stderr).strip()[:300]}")
+    return proc
+
+
+def api_summary(requests) -> dict:
+    """A usual-way row's API requests (audit_requests): the count, the count per kind, and every
+    request that is neither a read nor an access review."""
+    kinds = {k: sum(1 for r in requests if r.kind == k) for k in ("read", "write", "dry-run", "review", "stream")}
+    return {"requests": len(requests), **kinds,
+            "writes": [f"{r.kind} {r.verb} {r.uri.split('?')[0]}" for r in requests if r.kind not in ("read", "review")]}
 
 
 def serving_record(poller: ServingPoller, started, statefulset_started) -> dict:
@@ -520,8 +684,9 @@ def main() -> int:
         print("bench: BENCH_LAB_NAME must not be the main lab (snfs-lab)", file=sys.stderr)
         return 2
     unknown = [r for r in ROWS if r not in GROUPS]
-    if unknown or not 1 <= RUNS <= 99:
-        print(f"bench: BENCH_ROWS takes {' '.join(GROUPS)} (got {unknown}); BENCH_RUNS 1..99 (got {RUNS})", file=sys.stderr)
+    if unknown or not 1 <= RUNS <= 99 or not REPLICAS or min(REPLICAS) < 1:
+        print(f"bench: BENCH_ROWS takes {' '.join(GROUPS)} (got {unknown}); BENCH_RUNS 1..99 (got {RUNS}); "
+              f"BENCH_REPLICAS one or more pod counts (got {REPLICAS})", file=sys.stderr)
         return 2
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
@@ -536,7 +701,8 @@ def main() -> int:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
     (OUT / "meta.json").write_text(json.dumps({
-        "runs": RUNS, "rows": ROWS, "scaling_nodes": SCALING_NODES, "lab": LAB_NAME, "stages": STAGES,
+        "runs": RUNS, "rows": ROWS, "scaling_nodes": SCALING_NODES, "replicas": REPLICAS,
+        "applications": list(APPLICATIONS), "growth_timeout": GROWTH_TIMEOUT, "lab": LAB_NAME, "stages": STAGES,
         "cpus": os.cpu_count(), "loadavg_start": os.getloadavg(), "started": now().isoformat(),
         "kubernetes": Lab(3).images["kubernetes_version"],
     }, indent=1))
@@ -544,13 +710,16 @@ def main() -> int:
     try:
         for run in range(1, RUNS + 1):
             for group in [g for g in GROUPS if g in ROWS or (g == "usual" and "floor" in ROWS)]:
-                if group == "floor":
-                    continue  # on the usual way's kubectl lab
+                if group == "floor" or group in GROWTH_GROUPS:
+                    continue  # the floor on the usual way's kubectl lab; the growth rows below
                 try:
                     run_group(bench, run, group)
                 except (LabError, AssertionError, subprocess.SubprocessError) as exc:
                     log(f"run {run} {group}: {exc}")
                     bench.failed.append(f"{group} (run {run}): {exc}")
+            growth = [g for g in GROWTH_GROUPS if g in ROWS]
+            if growth:
+                run_growth(bench, run, growth)
         log(f"all runs done; load average {os.getloadavg()[0]:.1f}")
     except Interrupted as exc:
         log(f"interrupted ({exc}): stopping, taking the lab down")
@@ -604,6 +773,76 @@ def run_group(bench: Bench, run: int, group: str) -> None:
             bench.play(run, f"scaling{nodes}_nfs_server", lab, "site.yml", "--tags", "nfs_server")
             bench.play(run, f"clients_{nodes}_cold", lab, "site.yml", "--tags", "nfs_client")
             bench.play(run, f"clients_{nodes}_warm", lab, "site.yml", "--tags", "nfs_client")
+
+
+def run_growth(bench: Bench, run: int, groups: list[str]) -> None:
+    """The growth rows on one 3-node lab: its NFS server and clients first, then each group; a
+    group that fails does not stop the next one (each cleans up what it made first)."""
+    lab = Lab(3)
+    try:
+        lab.up()
+    except LabError as exc:
+        log(f"run {run} growth lab: {exc}")
+        bench.failed.append(f"{' '.join(groups)} (run {run}): {exc}")
+        return
+    prep = bench.play(run, "growth_prep", lab, "site.yml", "--tags", "nfs_server,nfs_client")
+    if prep["rc"] != 0:
+        bench.failed.append(f"{' '.join(groups)} (run {run}): the NFS server and clients were not set up")
+        return
+    for group in groups:
+        try:
+            if group == "replicas":
+                growth_replicas(bench, run, lab)
+            elif group == "applications":
+                growth_applications(bench, run, lab)
+            elif group == "app":
+                growth_app(bench, run, lab)
+        except (LabError, AssertionError, subprocess.SubprocessError) as exc:
+            log(f"run {run} {group}: {exc}")
+            bench.failed.append(f"{group} (run {run}): {exc}")
+
+
+def growth_replicas(bench: Bench, run: int, lab: Lab) -> None:
+    """Per size: the role (site.yml, the walkthrough's StatefulSet with N replicas) from a clean
+    slate, then the floor with N pods. The provisioner comes from the role's first run and stays."""
+    for count in REPLICAS:
+        pods = [f"web-{i}" for i in range(count)]
+        if lab.kubectl("get", "statefulset", "web", "-n", NAMESPACE, check=False).returncode == 0:
+            Bench.clean_web(lab, [f"web-{i}" for i in range(max(REPLICAS))], timeout=max(180, 10 * count))
+        bench.play(run, f"replicas{count}_site", lab, "site.yml", "--tags", "k8s_statefulset_nginx",
+                   "-e", f"k8s_statefulset_nginx_replicas={count}",
+                   "-e", f"k8s_statefulset_nginx_wait_timeout={GROWTH_TIMEOUT}",
+                   serving=True, pods=pods, timeout=GROWTH_TIMEOUT)
+        bench.floor(run, lab, lab.render_manifests(replicas=count), row=f"replicas{count}_floor", pods=pods,
+                    names=("statefulset.yaml",), timeout=GROWTH_TIMEOUT)
+    Bench.clean_web(lab, [f"web-{i}" for i in range(max(REPLICAS))], timeout=max(180, 10 * max(REPLICAS)))
+
+
+def growth_applications(bench: Bench, run: int, lab: Lab) -> None:
+    """The application role with 1, then 3 StatefulSets (a namespace each), on the same two
+    classes (made by the first row: compare the application stages, not the wall time)."""
+    for count in APPLICATIONS:
+        bench.play(run, f"apps{count}", lab, "site.yml", "--tags", "provisioner,statefulset",
+                   extra_vars=applications_vars(lab, count), timeout=GROWTH_TIMEOUT)
+    for count in APPLICATIONS:  # their pods leave the lab's cores to the next rows
+        lab.kubectl("delete", "namespace", f"bench-apps{count}", "--ignore-not-found", "--wait=false", check=False)
+
+
+def growth_app(bench: Bench, run: int, lab: Lab) -> None:
+    """redis through site.yml with its application check, then the same manifest the usual way in
+    a namespace of its own, the class's provisioner running for both."""
+    docs, manifest = redis_manifest(lab, BENCH_CLASSES[0]["storage_class_name"])
+    ours = bench.play(run, "app_site", lab, "site.yml", "--tags", "provisioner,statefulset",
+                      extra_vars=redis_vars(docs, "bench-redis"), timeout=GROWTH_TIMEOUT)
+    # the usual way needs the class (and its provisioner) the role makes
+    if ours["rc"] != 0 and lab.kubectl("get", "storageclass", BENCH_CLASSES[0]["storage_class_name"],
+                                       check=False).returncode != 0:
+        raise LabError("app: site.yml did not make the class the usual way's redis needs")
+    lab.kubectl("delete", "namespace", "bench-redis-usual", "--ignore-not-found", "--wait=true", "--timeout=180s",
+                timeout=210)
+    bench.usual_app(run, lab, manifest, "bench-redis-usual", REDIS_PODS)
+    for namespace in ("bench-redis", "bench-redis-usual"):
+        lab.kubectl("delete", "namespace", namespace, "--ignore-not-found", "--wait=false", check=False)
 
 
 if __name__ == "__main__":

@@ -56,6 +56,22 @@ STAGE_BY_PATH = (
     (re.compile(r"/roles/k8s_statefulset_nginx/tasks/statefulset\.yml"), "statefulset"),
     (re.compile(r"/roles/k8s_statefulset_nginx/tasks/verify[a-z_]*\.yml"), "verify"),
     (re.compile(r"/roles/k8s_statefulset_nginx/tasks/report\.yml"), "report"),
+    # roles nfs_provisioner (a list of classes) and statefulset (a list of applications)
+    (re.compile(r"/roles/nfs_provisioner/"), "provisioner"),
+    (re.compile(r"/roles/statefulset/tasks/report\.yml"), "report"),
+    (re.compile(r"/roles/statefulset/tasks/(main|plan|preflight)\.yml"), "k8s_validate"),
+    (re.compile(r"/roles/statefulset/"), "statefulset"),
+)
+# The statefulset role deploys and proves an application in one file (application.yml): its
+# proof and report tasks are told apart by their names.
+STAGE_BY_NAME = (
+    (re.compile(r"(^|: )(Prove each pod|Check that the credentials)"), "verify"),
+    (re.compile(r"(^|: )Write the identity report"), "report"),
+)
+# Plays whose every task belongs to one stage, whatever role file it comes from: site.yml's
+# check of the Kubernetes side runs the roles' preflight (and application.yml in preflight mode).
+STAGE_OF_WHOLE_PLAY = (
+    (re.compile(r"^Check the Kubernetes side"), "k8s_validate"),
 )
 STAGE_BY_PLAY = (
     (re.compile(r"^Gather facts"), "facts"),
@@ -80,7 +96,14 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def stage_of(path: str, play: str) -> str:
+def stage_of(path: str, play: str, name: str = "") -> str:
+    for pattern, stage in STAGE_OF_WHOLE_PLAY:
+        if pattern.search(play):
+            return stage
+    if "/roles/statefulset/" in path:
+        for pattern, stage in STAGE_BY_NAME:
+            if pattern.search(name):
+                return stage
     for pattern, stage in STAGE_BY_PATH:
         if pattern.search(path):
             return stage
@@ -101,6 +124,13 @@ class Task:
     action: str = ""  # the module, from its results (ansible.builtin.command, kubernetes.core.k8s_exec, ...)
     changed: int = 0  # hosts that reported a change
     failed: list[str] = field(default_factory=list)  # "host: message"
+    results: int = 0  # host results seen
+    skipped_hosts: int = 0  # of which skipped (the task's condition false there)
+
+    @property
+    def skipped(self) -> bool:
+        """Skipped on every host that reported (a role whose `when` is false still emits its tasks)."""
+        return self.results > 0 and self.skipped_hosts == self.results
 
 
 @dataclass
@@ -132,11 +162,13 @@ class PlayLog:
                 task = tasks.get(info["id"])
                 if task is None:
                     task = tasks[info["id"]] = Task(info["name"], info.get("path", ""), play,
-                                                    stage_of(info.get("path", ""), play), utc(info["duration"]["start"]))
+                                                    stage_of(info.get("path", ""), play, info["name"]), utc(info["duration"]["start"]))
                 if info["duration"].get("end"):
                     end = utc(info["duration"]["end"])
                     task.end = end if task.end is None else max(task.end, end)
                 for host, result in event.get("hosts", {}).items():
+                    task.results += 1
+                    task.skipped_hosts += bool(result.get("skipped"))
                     task.action = task.action or result.get("action", "")
                     if result.get("changed"):
                         task.changed += 1
@@ -174,7 +206,13 @@ class PlayLog:
         return out
 
     def first_start(self, stage: str) -> datetime | None:
-        return next((t.start for t in self.tasks if t.stage == stage), None)
+        """The start of the stage's first task that ran (a task skipped on every host did nothing)."""
+        return next((t.start for t in self.tasks if t.stage == stage and not t.skipped), None)
+
+    def last_end(self, stages: tuple[str, ...]) -> datetime | None:
+        """The end of the last task of any of ``stages`` (a task with no result: its start)."""
+        ends = [t.end or t.start for t in self.tasks if t.stage in stages and not t.skipped]
+        return max(ends) if ends else None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tools.bench.growth import explain, pod_interval, steps
 from tools.bench.measure import STAGE_TITLES, STAGES
 
 OUT = Path(sys.argv[1])
@@ -336,6 +337,133 @@ w(f"For comparison, the usual way's client stage (`apt nfs-common`, no proof) at
   "real hosts queues for the same cores here.")
 w("")
 
+# ------------------------------------------------------------------ growth (issue 21, point 4)
+def runs_note(rows: list[str], per: str = "size") -> str:
+    """How many runs the rows had (growth rows may run once), computed."""
+    counts = sorted({len(ROWS.get(row, [])) for row in rows if ROWS.get(row)})
+    if not counts:
+        return "not run"
+    return (f"{counts[0]} run(s) per {per}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]} runs per {per}") + (
+        f" (**once**: a single run per {per}, no median)" if counts == [1] else "")
+
+
+def row_state(row: str) -> str:
+    """ok, or why a row gave no figure: not run, timed out (did not finish), failed."""
+    recs = ROWS.get(row, [])
+    if not recs:
+        return "not run"
+    if any(r.get("rc") == 0 for r in recs):
+        return status(row)
+    if any(r.get("timed_out") for r in recs):
+        return f"**did not finish** (timed out after {META.get('growth_timeout', '?')} s)"
+    return "**failed**"
+
+
+def stage_medians(row: str) -> dict[str, float]:
+    return {st: v for st in STAGES if (v := stage_med(row, st))}
+
+
+sizes = META.get("replicas") or sorted({int(r["row"][8:].split("_")[0]) for r in RECORDS
+                                        if r["row"].startswith("replicas") and r["row"][8:].split("_")[0].isdigit()})
+replicas_ours = {n: med(f"replicas{n}_site", "serving.from_statefulset") for n in sizes}
+replicas_floor = {n: med(f"replicas{n}_floor", "serving.from_start") for n in sizes}
+apps_sizes = META.get("applications") or [1, 3]
+apps_time = {n: med(f"apps{n}", "to_proved") for n in apps_sizes}
+clients = {n: scaling[n] for n in scaling}
+growth_rows = [f"replicas{n}_{k}" for n in sizes for k in ("site", "floor")] + [f"apps{n}" for n in apps_sizes]
+if any(ROWS.get(row) for row in growth_rows):
+    w("## Cost growth (issue 21, point 4)")
+    w("")
+    w(f"Growth rows: {runs_note(growth_rows)}. Every step below is computed from the figures in the tables: "
+      "the time ratio against the size ratio, the time per unit before and after, and k in time ~ size^k; "
+      f"a step is *faster than linear* when the time per unit grows by more than 15%.")
+    w("")
+    w("**Replicas** (the walkthrough's StatefulSet `web`, 3 nodes; from the StatefulSet's apply to every pod "
+      "serving its own line):")
+    w("")
+    w("| replicas | `site.yml` | per pod | floor | per pod | vs the floor | `site.yml` rows | floor rows |")
+    w("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for n in sizes:
+        o, f = replicas_ours[n], replicas_floor[n]
+        r = ratio(o, f)
+        w(f"| {n} | {s(o)} | {s(o / n if o else None, ' s', 2)} | {s(f)} | {s(f / n if f else None, ' s', 2)} | "
+          f"{'n/a' if r is None else f'{r:.2f}x'} | {row_state(f'replicas{n}_site')} | {row_state(f'replicas{n}_floor')} |")
+    w("")
+    step_rows = [("`site.yml`", replicas_ours), ("floor", replicas_floor)]
+    w("| step | " + " | ".join(f"{lbl}: time ratio (size ratio), per pod, k" for lbl, _ in step_rows) + " |")
+    w("| --- |" + " --- |" * len(step_rows))
+    found = {lbl: {(st.small, st.large): st for st in steps(points)} for lbl, points in step_rows}
+    for key in sorted({k for v in found.values() for k in v}):
+        cells = []
+        for lbl, _ in step_rows:
+            st = found[lbl].get(key)
+            cells.append("n/a" if st is None else f"x{st.time_ratio:.2f} (x{st.size_ratio:.2f}), "
+                         f"x{st.per_unit_ratio:.2f} per pod, k={st.exponent:.2f}: {st.kind}")
+        w(f"| {key[0]:g} -> {key[1]:g} | " + " | ".join(cells) + " |")
+    w("")
+    intervals = {n: pod_interval(get(median_run(f"replicas{n}_site") or {}, "serving.per_pod")) for n in sizes}
+    floor_intervals = {n: pod_interval(get(median_run(f"replicas{n}_floor") or {}, "serving.per_pod")) for n in sizes}
+    w("- " + explain("`site.yml`, apply to every pod serving", "pod", replicas_ours,
+                     {n: stage_medians(f"replicas{n}_site") for n in sizes}, intervals))
+    w("- " + explain("Floor, apply to every pod serving", "pod", replicas_floor, None, floor_intervals))
+    w("")
+    w("The pods set no CPU or memory requests (the walkthrough's StatefulSet), so 30 of them schedule on the "
+      f"3 nodes of this {META.get('cpus', '?')}-core machine; with `OrderedReady` each pod starts after the one "
+      "before is Ready, so the rollout itself is sequential. The `site.yml` rows run `--tags "
+      "k8s_statefulset_nginx` on a lab whose NFS server and clients are set up (row `growth_prep`).")
+    w("")
+    w("**Applications** (roles `nfs_provisioner` + `statefulset` through `site.yml --tags provisioner,statefulset`, "
+      "two classes; each application a StatefulSet of 3 nginx pods proved per pod and by HTTP; time from the first "
+      "StatefulSet's apply to the last application proved and reported):")
+    w("")
+    w("| applications | apply to all proved | per application | wall time | stages statefulset / verify / report | rows |")
+    w("| --- | --- | --- | --- | --- | --- |")
+    for n in apps_sizes:
+        t = apps_time[n]
+        st3 = " / ".join(n1(stage_med(f"apps{n}", k)) for k in ("statefulset", "verify", "report"))
+        w(f"| {n} | {s(t)} | {s(t / n if t else None, ' s', 2)} | {s(med(f'apps{n}'))} | {st3} | {row_state(f'apps{n}')} |")
+    w("")
+    w("The first row also makes the two classes (their provisioners and a proof claim each: stage *provisioner*, "
+      "outside the figure compared); the second finds them made.")
+    w("")
+    w("- " + explain("Applications, apply to all proved", "application", apps_time,
+                     {n: stage_medians(f"apps{n}") for n in apps_sizes}))
+    w("- " + explain("Client stage cold (nodes)", "node", {n: c for n, (c, _) in clients.items()}))
+    w("- " + explain("Client stage warm (nodes)", "node", {n: wm for n, (_, wm) in clients.items()}))
+    w("")
+    loads = [f"{r['row']} {r['load']['start'][0]:.1f} -> {r['load']['end'][0]:.1f}" for r in RECORDS
+             if r["row"] in (*growth_rows, "growth_prep", "app_site", "app_kubectl") and isinstance(r.get("load"), dict)]
+    if loads:
+        w("Load average (1 min) at each growth row's start -> end: " + "; ".join(loads) + ".")
+        w("")
+
+# ------------------------------------------------------------------ a real application (point 5)
+if ROWS.get("app_site") or ROWS.get("app_kubectl"):
+    ours_app, usual_app = med("app_site", "to_proved"), med("app_kubectl", "to_proved")
+    usual_roll = med("app_kubectl", "to_rollout")
+    r = ratio(ours_app, usual_app)
+    w("## A real application: redis, a primary and two replicas (issue 21, point 5)")
+    w("")
+    w(f"`examples/redis/redis.yaml` with the lab's redis image, on the class `bench-data` (its provisioner running "
+      f"for both ways). {runs_note(['app_site', 'app_kubectl'], 'way')}.")
+    w("")
+    w("| way | from the StatefulSet's apply | of which to the rollout done | wall time | API requests / writes / exec "
+      "| what it proved | runs |")
+    w("| --- | --- | --- | --- | --- | --- | --- |")
+    w(f"| stateful.nfs `site.yml` (role `statefulset`, application check `redis-cli info replication`) | "
+      f"{s(ours_app)} (to every member proved and reported) | {s(stage_med('app_site', 'statefulset'))} (stage "
+      f"statefulset) | {s(med('app_site'))} | {s(med('app_site', 'api.requests'), '')} / "
+      f"{s(med('app_site', 'api.write'), '')} / {s(med('app_site', 'api.stream'), '')} | each member's identity, "
+      "hostname, DNS record from inside the cluster, own claim and NFS directory, redis' role | "
+      f"{row_state('app_site')} |")
+    w(f"| usual way: `kubectl apply` + `kubectl rollout status`, then `kubectl exec ... redis-cli ping` per pod | "
+      f"{s(usual_app)} | {s(usual_roll)} | {s(med('app_kubectl'))} | {s(med('app_kubectl', 'api.requests'), '')} / "
+      f"{s(med('app_kubectl', 'api.write'), '')} / {s(med('app_kubectl', 'api.stream'), '')} | replicas ready, "
+      f"each redis answers PONG | {row_state('app_kubectl')} |")
+    w("")
+    w(f"`site.yml` against the usual way, from the apply: {'n/a' if r is None else f'{r:.2f}x'}.")
+    w("")
+
 # ------------------------------------------------------------------ notes
 w("## How it is measured")
 w("")
@@ -366,7 +494,7 @@ except ImportError:
     print("report: matplotlib is not installed, no plot", file=sys.stderr)
     sys.exit(0)
 
-fig, ((ax1, ax2), (ax3, ax4)) = plt.subplots(2, 2, figsize=(14, 10))
+fig, ((ax1, ax2), (ax3, ax4), (ax5, ax6)) = plt.subplots(3, 2, figsize=(14, 15))
 
 
 def label_bars(ax, bars):
@@ -417,6 +545,37 @@ ax4.set_xticklabels([f"{n} node{'s' if n > 1 else ''}" for n in nodes])
 ax4.set_ylabel("seconds (median)")
 ax4.set_title("Client stage (nfs_client) by node count", fontsize=10)
 ax4.legend(fontsize=8)
+
+def curve(ax, points: dict, label: str, per: bool = False) -> None:
+    xs = [n for n in sorted(points) if points[n]]
+    if xs:
+        ax.plot(xs, [points[n] / n if per else points[n] for n in xs], marker="o", label=label)
+
+
+for points, lbl in ((replicas_ours, "site.yml"), (replicas_floor, "floor")):
+    curve(ax5, points, f"{lbl}: all serving")
+ax5b = ax5.twinx()
+for points, lbl in ((replicas_ours, "site.yml"), (replicas_floor, "floor")):
+    xs = [n for n in sorted(points) if points[n]]
+    if xs:
+        ax5b.plot(xs, [points[n] / n for n in xs], marker="x", linestyle=":", label=f"{lbl}: per pod")
+if sizes:
+    ax5.set_xticks(sorted(sizes))
+ax5.set_xlabel("replicas")
+ax5.set_ylabel("seconds from the StatefulSet's apply")
+ax5b.set_ylabel("seconds per pod (dotted)")
+ax5.set_title("Growth: replicas (apply to every pod serving its line)", fontsize=10)
+ax5.legend(fontsize=8, loc="upper left")
+ax5b.legend(fontsize=8, loc="lower right")
+
+curve(ax6, apps_time, "applications: apply to all proved (s)")
+curve(ax6, {n: c for n, (c, _) in clients.items()}, "nodes: client stage cold (s)")
+curve(ax6, {n: wm for n, (_, wm) in clients.items()}, "nodes: client stage warm (s)")
+ax6.set_xticks(sorted({*apps_sizes, *clients}))
+ax6.set_xlabel("applications / nodes")
+ax6.set_ylabel("seconds (median)")
+ax6.set_title("Growth: applications and nodes", fontsize=10)
+ax6.legend(fontsize=8)
 
 fig.suptitle(f"stateful.nfs benchmark on real Kubernetes {META.get('kubernetes', '')}, median of {runs} run(s)"
              f"{' (trial)' if trial else ''}", fontsize=11)

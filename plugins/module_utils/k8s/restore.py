@@ -39,10 +39,16 @@ RESTORED = "restored-"
 PV_NAME = r"pvc-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _DIR_RE = re.compile(rf"^(?P<prefix>{ARCHIVED}|{RESTORED})(?P<owner>.+)-(?P<pv>{PV_NAME})$")
 RESTORED_FROM = "stateful.nfs/restored-from"
+# What a manifest of backup.yml (module nfs_dir_copy) must say for a claim's copy to be restored.
+BACKUP_KEYS = ("claim_template", "ordinal", "pvc", "list_sha256")
+# What a restored claim's row says of the backup's copy.
+BACKUP_SUMMARY = ("namespace", "pvc", "pv", "list_sha256", "files", "bytes", "time", "crash_consistent")
 
 RESTORE_OPTIONS = {
     "statefulset": {"type": "dict", "required": True},
-    "source": {"type": "str", "choices": ["archive", "retained"], "default": "archive"},
+    "source": {"type": "str", "choices": ["archive", "retained", "backup"], "default": "archive"},
+    "namespace": {"type": "str"},
+    "backups": {"type": "list", "elements": "dict"},
     "ordinals": {"type": "list", "elements": "int"},
     "directories": {"type": "list", "elements": "str"},
     "choose": {"type": "dict", "default": {}},
@@ -100,6 +106,18 @@ def validate_restore_params(params):
         raise InputError("ordinals", f"must be a non-empty list of ordinals of the StatefulSet (from {start}), got {ordinals!r}")
     if len(set(ordinals)) != len(ordinals):
         raise InputError("ordinals", f"names an ordinal twice: {ordinals!r}")
+    if p["source"] == "backup":
+        if p.get("backups") is None:
+            raise InputError("backups", "is required with source=backup (the backup's manifests, as backup.yml wrote them)")
+        for i, entry in enumerate(p["backups"]):
+            if not isinstance(entry, dict) or not str(entry.get("path") or "").startswith("/"):
+                raise InputError(f"backups[{i}].path", "must be the absolute path of a claim's copy in the backup")
+            manifest = entry.get("manifest")
+            if manifest is not None and not all(k in manifest for k in BACKUP_KEYS):
+                raise InputError(f"backups[{i}].manifest", "is not a manifest of backup.yml (keys "
+                                                           f"{', '.join(k for k in BACKUP_KEYS if k not in manifest)} missing)")
+    elif p.get("backups") is not None:
+        raise InputError("backups", f"is read only with source=backup (source is {p['source']})")
     if p["wait_timeout"] < 0:
         raise InputError("wait_timeout", f"must be 0 or more, got {p['wait_timeout']}")
     if p.get("directories") is not None:
@@ -111,7 +129,9 @@ def validate_restore_params(params):
             parent, name = path.rsplit("/", 1)
             listing.setdefault(parent or "/", []).append(name)
         p["directories"] = listing
-    p["target"] = {"namespace": checked["namespace"], "name": definition["metadata"]["name"],
+    if p.get("namespace") is not None:
+        validation.check_dns1123_label("namespace", p["namespace"])
+    p["target"] = {"namespace": p.get("namespace") or checked["namespace"], "name": definition["metadata"]["name"],
                    "templates": templates, "ordinals": sorted(ordinals),
                    "selector": dict((spec.get("selector") or {}).get("matchLabels") or {})}
     claims = {claim_name(t["name"], p["target"]["name"], o) for t in templates for o in ordinals}
@@ -202,6 +222,8 @@ def plan_restore(p, live):
             where = f"claim {ns}/{claim}"
             if p["source"] == "archive":
                 problems = _plan_archive(p, live, tmpl, row, pvs_by_name)
+            elif p["source"] == "backup":
+                problems = _plan_backup(p, live, tmpl, row, pvs_by_name)
             else:
                 problems = _plan_retained(p, live, row, pvs_by_name)
             problems = [f"{where}: {m}" for m in problems]
@@ -267,14 +289,59 @@ def _plan_archive(p, live, tmpl, row, pvs_by_name):
                nfs_path=f"{klass['nfs_path'].rstrip('/')}/{target_dir}",
                rename=({"from": f"{klass['nfs_path'].rstrip('/')}/{source_dir}",
                         "to": f"{klass['nfs_path'].rstrip('/')}/{target_dir}"} if source_dir != target_dir else None))
-    live_pv = pvs_by_name.get(pv)
-    if live_pv is not None:
-        row["pv_phase"] = (live_pv.get("status") or {}).get("phase")
-        server, path = _nfs_of(live_pv)
-        if path != row["nfs_path"] or _claim_ref(live_pv) != (ns, claim):
-            return [(f"PersistentVolume {pv} exists for another directory or claim ({server}:{path}, claimRef"
-                    f" {'/'.join(x or '-' for x in _claim_ref(live_pv))}): remove it or restore another archive")]
+    return _planned_pv_problems(pvs_by_name, row, "restore another archive")
+
+
+def _planned_pv_problems(pvs_by_name, row, way_out):
+    """The PV a restore names exists: only for this directory and claim (an earlier run's)."""
+    live_pv = pvs_by_name.get(row["pv"])
+    if live_pv is None:
+        return []
+    row["pv_phase"] = (live_pv.get("status") or {}).get("phase")
+    server, path = _nfs_of(live_pv)
+    if path != row["nfs_path"] or _claim_ref(live_pv) != (row["namespace"], row["claim"]):
+        return [(f"PersistentVolume {row['pv']} exists for another directory or claim ({server}:{path}, claimRef"
+                 f" {'/'.join(x or '-' for x in _claim_ref(live_pv))}): remove it or {way_out}")]
     return []
+
+
+def backup_directory(namespace, claim, list_sha256):
+    """The fresh directory a backup's copy of ``claim`` is restored into (one per content)."""
+    return f"{RESTORED}{namespace}-{claim}-backup-{list_sha256[:12]}"
+
+
+def _plan_backup(p, live, tmpl, row, pvs_by_name):
+    """A claim's copy in the backup, to be copied into a fresh directory of the class's export."""
+    klass = live["classes"].get(tmpl["storage_class_name"])
+    if not klass or not klass.get("nfs_path"):
+        message = (f"StorageClass {tmpl['storage_class_name']!r} ({tmpl['where']}) is not served by an NFS provisioner"
+                   " of this cluster (no Deployment with its PROVISIONER_NAME and an NFS_PATH): there is no export to"
+                   " restore the backup into")
+        return [message]
+    entries = p["backups"]
+    mine = [e for e in entries if e.get("manifest") and e["manifest"]["claim_template"] == tmpl["name"]
+            and e["manifest"]["ordinal"] == row["ordinal"]]
+    if not mine:
+        bare = [e["path"] for e in entries if not e.get("manifest") and e["path"].rstrip("/").endswith("/" + row["claim"])]
+        if bare:
+            return [(f"the backup's copy {bare[0]} has no manifest ({bare[0]}.manifest.json): an unfinished copy"
+                    " (run backup.yml again) or not a backup of backup.yml")]
+        held = sorted({(e["manifest"]["claim_template"], e["manifest"]["ordinal"]) for e in entries if e.get("manifest")})
+        return [f"the backup has no copy of ordinal {row['ordinal']} (claim template {tmpl['name']}); it holds "
+                + (", ".join(f"{t} {o}" for t, o in held) or "none") + ": restore those ordinals with -e ordinals=[N]"]
+    if len(mine) > 1:
+        return ["ambiguous: the backup holds several copies of this claim: " + ", ".join(e["path"] for e in mine)]
+    entry = mine[0]
+    manifest = entry["manifest"]
+    ns, claim = row["namespace"], row["claim"]
+    target_dir = backup_directory(ns, claim, manifest["list_sha256"])
+    row.update(nfs_server=klass["nfs_server"], export_path=klass["nfs_path"], mount_options=klass.get("mount_options"),
+               source_directory=entry["path"].rstrip("/"), directory=target_dir, pv=target_dir[:253],
+               nfs_path=f"{klass['nfs_path'].rstrip('/')}/{target_dir}", rename=None,
+               copy={"src": entry["path"].rstrip("/"), "dest": f"{klass['nfs_path'].rstrip('/')}/{target_dir}",
+                     "expect_list_sha256": manifest["list_sha256"]},
+               backup={k: manifest.get(k) for k in BACKUP_SUMMARY})
+    return _planned_pv_problems(pvs_by_name, row, "restore into another namespace")
 
 
 def _plan_retained(p, live, row, pvs_by_name):
@@ -483,6 +550,7 @@ def run_restore(client, p, check_mode, outcome):
     outcome.extra.update(statefulset={"name": p["target"]["name"], "namespace": p["target"]["namespace"]},
                          claims=plan["claims"], nfs_volumes=plan["nfs_volumes"],
                          renames=[r["rename"] for r in plan["claims"] if r.get("rename") and r.get("action") == "restore"],
+                         copies=[r["copy"] for r in plan["claims"] if r.get("copy") and r.get("action") == "restore"],
                          pods_to_stop=sorted({r["pod"] for r in plan["claims"]
                                               if r.get("action") == "restore" and r["pod_exists"]}))
     if plan["refusals"]:

@@ -154,3 +154,47 @@ def test_a_claim_deleted_while_its_pod_runs_is_restored_with_quiesce():
     plan = plan_restore(params(ordinals=[0], directories=[target], quiesce=True),
                         live(claims={"www-web-0": claim}, pvs=[pv], pods=pods))
     assert plan["refusals"] == [] and plan["claims"][0]["action"] == "restore" and plan["claims"][0]["claim_deleting"]
+
+
+def backup_entries(*ordinals, sha="ab" * 32):
+    return [{"path": f"/srv/nfs-backups/shop-web/www-web-{o}",
+             "manifest": {"claim_template": "www", "ordinal": o, "pvc": f"www-web-{o}", "namespace": "shop",
+                          "list_sha256": f"{o}{sha[1:]}", "files": 2, "bytes": 10, "crash_consistent": True}}
+            for o in ordinals]
+
+
+def test_a_backup_is_copied_into_a_fresh_directory_of_another_namespace_and_bound():
+    p = params(source="backup", directories=None, backups=backup_entries(0, 1), namespace="shop2")
+    plan = plan_restore(p, live(namespaces={"shop", "shop2"}))
+    assert plan["refusals"] == []
+    row = plan["claims"][0]
+    fresh = "restored-shop2-www-web-0-backup-" + ("0" + ("ab" * 32)[1:])[:12]
+    assert (row["namespace"], row["claim"], row["directory"], row["pv"]) == ("shop2", "www-web-0", fresh, fresh)
+    assert row["copy"] == {"src": "/srv/nfs-backups/shop-web/www-web-0", "dest": f"{EXPORT}/{fresh}",
+                           "expect_list_sha256": "0" + ("ab" * 32)[1:]}
+    assert row["rename"] is None and pv_manifest(row)["spec"]["nfs"]["path"] == f"{EXPORT}/{fresh}"
+    assert pvc_manifest(row, {})["metadata"]["namespace"] == "shop2"
+
+
+def test_a_backup_refuses_a_missing_ordinal_and_a_copy_without_manifest():
+    entries = backup_entries(0) + [{"path": "/srv/nfs-backups/shop-web/www-web-1", "manifest": None}]
+    plan = plan_restore(params(source="backup", directories=None, backups=entries, ordinals=[0, 1, 2]), live())
+    text = "\n".join(plan["refusals"])
+    assert "claim shop/www-web-1: the backup's copy /srv/nfs-backups/shop-web/www-web-1 has no manifest" in text
+    assert ("claim shop/www-web-2: the backup has no copy of ordinal 2 (claim template www); it holds www 0:"
+            " restore those ordinals with -e ordinals=[N]") in text
+    assert len(plan["refusals"]) == 2
+
+
+@pytest.mark.parametrize("over, message", [
+    ({"source": "backup", "directories": None}, "backups"),
+    ({"backups": []}, "backups"),
+    ({"source": "backup", "directories": None, "backups": [{"path": "rel"}]}, "backups[0].path"),
+    ({"source": "backup", "directories": None, "backups": [{"path": "/b", "manifest": {"pvc": "x"}}]},
+     "backups[0].manifest"),
+    ({"namespace": "Bad_NS"}, "namespace"),
+])
+def test_backup_input(over, message):
+    with pytest.raises(InputError) as exc:
+        params(**over)
+    assert exc.value.param == message
