@@ -8,7 +8,9 @@ Role ``k8s_statefulset_nginx`` keeps its variables for 0.x and hands them to rol
 ``stateful.nfs.statefulset`` the parameters the role gave it (so the StatefulSet and Service an
 existing deployment has are built again field for field, never recreated), and its ``verify``
 proves what the role proved: each pod's line written into the index file of its own volume,
-served back by that pod over HTTP.
+served back by that pod over HTTP. Its ``verify_method: nfs`` (clusters that forbid exec) is
+``method: api`` with ``nfs_side`` on the NFS server host: each line written into its PV's
+directory there and read back through NFS, each directory there and distinct.
 """
 from __future__ import annotations
 
@@ -95,12 +97,24 @@ def mapped_statefulset(v):
     return params
 
 
-def mapped_verify(v):
+def mapped_nfs_side(v, nfs_path):
+    """``statefulset_verify``'s ``nfs_side`` for ``verify_method: nfs``: the lines written and read
+    back on the NFS server host (``nfs_server_host``), in the export's directory there
+    (``nfs_export_dir``, else the export's path)."""
+    side = {"host": v.get("nfs_server_host") or "", "export": nfs_path}
+    if _given(v.get("nfs_export_dir")):
+        side["export_directory"] = v["nfs_export_dir"]
+    return side
+
+
+def mapped_verify(v, nfs_path=""):
     """The ``statefulset_verify`` parameters (false when the role's verify is off): the index file
-    holds the pod's line (the storage marker) and the pod serves exactly that line (the app check)."""
+    holds the pod's line (the storage marker) and the pod serves exactly that line (the app check);
+    with ``verify_method: nfs`` the line is written on the NFS side (``nfs_side``)."""
     if not _bool(v["verify"]):
         return False
     index = v["verify_index_file"]
+    extra = {"nfs_side": mapped_nfs_side(v, nfs_path)} if v["verify_method"] == "nfs" else {}
     return {
         "method": VERIFY_METHODS[v["verify_method"]],
         "container": v["container_name"],
@@ -109,6 +123,7 @@ def mapped_verify(v):
         "dns_client": {"image": v["verify_image"], "start_timeout": _int(v["verify_pod_timeout"])},
         "storage_marker": {"file": index, "line": v["verify_content"]},
         "app_check": {"http_get": {"port": _int(v["port"]), "path": "/" + index.lstrip("/"), "body": "^{line}$"}},
+        **extra,
     }
 
 
@@ -147,7 +162,12 @@ def walkthrough_mapping(role_vars, nfs_server="", nfs_path=""):
                 f"No NFS server for the provisioner: set {PREFIX}nfs_server and {PREFIX}nfs_path, or put the NFS"
                 f" host in group nfs_server with nfs_server_exports (got server {nfs_server!r}, path {nfs_path!r})")
         classes.append(mapped_class(v, nfs_server, nfs_path))
-    application = {"name": v["name"], "statefulset": mapped_statefulset(v), "verify": mapped_verify(v),
+    if method == "nfs" and _bool(v.get("verify")) and (not v.get("nfs_server_host") or not str(nfs_path).startswith("/")):
+        problems.append(
+            f"{PREFIX}verify_method: nfs writes each pod's line on the NFS server: put the NFS host in group nfs_server"
+            f" (or set {PREFIX}nfs_server_host) and give its export ({PREFIX}nfs_path, or its nfs_server_exports); got"
+            f" host {v.get('nfs_server_host')!r}, path {nfs_path!r}")
+    application = {"name": v["name"], "statefulset": mapped_statefulset(v), "verify": mapped_verify(v, nfs_path),
                    "report": _bool(v["report"])}
     return {"classes": classes, "applications": [application], "k8s_auth": mapped_auth(v),
             "report": _bool(v["report"]), "report_dir": v["report_dir"], "problems": problems}

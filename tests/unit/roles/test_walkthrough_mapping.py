@@ -128,11 +128,33 @@ def test_verify_proves_the_line_in_the_index_file_served_by_its_pod():
     }
 
 
-def test_method_nfs_is_the_api_method_and_verify_off_is_false():
+def test_method_nfs_is_the_api_method_with_the_nfs_side_on_the_server_and_verify_off_is_false():
     values = dict(_role_vars("defaults"), k8s_statefulset_nginx_verify_method="nfs")
-    assert walkthrough_mapping(values, **NFS)["applications"][0]["verify"]["method"] == "api"
+    mapping = walkthrough_mapping(values, **NFS)
+    verify = mapping["applications"][0]["verify"]
+    assert mapping["problems"] == []
+    assert verify["method"] == "api"
+    # the line written into each PV's directory on the server host, read back through NFS there
+    assert verify["nfs_side"] == {"host": "nfs1", "export": "/srv/nfs/k8s"}
+    assert verify["storage_marker"] == {"file": "index.html", "line": "congratulations {pod} for k8s"}
+    assert verify["app_check"]["http_get"]["body"] == "^{line}$"  # each pod serves its directory's line
+    values["k8s_statefulset_nginx_nfs_export_dir"] = "/exports/disk1"
+    assert walkthrough_mapping(values, **NFS)["applications"][0]["verify"]["nfs_side"]["export_directory"] == \
+        "/exports/disk1"
+    # the mapped verify is statefulset_verify's input, as role statefulset's plan asks
+    assert lists.application_plan(walkthrough_mapping(values, **NFS)["applications"])["problems"] == []
+    assert "nfs_side" not in walkthrough_mapping(_role_vars("defaults"), **NFS)["applications"][0]["verify"]
     values["k8s_statefulset_nginx_verify"] = False
     assert walkthrough_mapping(values, **NFS)["applications"][0]["verify"] is False
+
+
+def test_method_nfs_without_the_nfs_server_host_is_a_problem_naming_the_variables():
+    values = dict(_role_vars("defaults"), k8s_statefulset_nginx_verify_method="nfs", k8s_statefulset_nginx_nfs_server_host="")
+    problems = walkthrough_mapping(values, **NFS)["problems"]
+    assert any(p.startswith("k8s_statefulset_nginx_verify_method: nfs writes each pod's line on the NFS server")
+               and "k8s_statefulset_nginx_nfs_server_host" in p for p in problems), problems
+    values["k8s_statefulset_nginx_verify"] = False
+    assert walkthrough_mapping(values, **NFS)["problems"] == []
 
 
 def test_no_provisioner_no_class_and_no_planned_class():
