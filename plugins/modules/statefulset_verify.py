@@ -323,7 +323,7 @@ container:
 pods:
   description:
     - The identity table's rows (see M(stateful.nfs.statefulset_info)), each with C(checks), the verdict per check,
-      and C(observed), what the pod said (C(hostname) through exec, C(app) the application check's answer).
+      and C(observed), what the pod said (C(hostname) through exec, null without; C(app) the application check's answer).
   returned: always
   type: list
   elements: dict

@@ -330,7 +330,8 @@ class Proof:
         self.lines = {name: planned[0]["line"] for name, planned in markers.items() if planned}
         self.nfs = nfs_side_verdicts([m for name in markers for m in markers[name]], nfs_side,
                                      self.check_mode) if nfs_side and nfs_side.get("volumes") is not None else None
-        self.observed = {row["name"]: {} for row in rows}
+        # what each pod said; hostname null until an exec session reads it (the report lists it per pod)
+        self.observed = {row["name"]: {"hostname": None} for row in rows}
         by_exec = p["method"] == "exec"
         ready = [row for row in rows if row["ready"]]
         for row in rows:
@@ -738,7 +739,7 @@ class Proof:
         for name in sorted(results, key=lambda n: waiters.pod_ordinal(n, self.p["name"]) or 0):
             row = dict(rows.get(name) or {"name": name, "ordinal": waiters.pod_ordinal(name, self.p["name"])})
             row["checks"] = results[name]
-            row["observed"] = self.observed.get(name, {})
+            row["observed"] = self.observed.get(name, {"hostname": None})
             pods.append(row)
             for kind in CHECKS:
                 verdict = results[name][kind]
