@@ -248,3 +248,57 @@ def test_ordered_ready_leaves_later_readiness_changes_and_recreated_pods_unjudge
     upgraded["web-0"]["metadata"]["creationTimestamp"] = "2026-12-06T14:00:00Z"
     verdict = v.ready_order(rows_of(upgraded), upgraded, "OrderedReady")["web-1"]
     assert verdict["status"] == "skipped" and verdict["detail"].startswith("web-0 was re-created (14:00:00) after web-1")
+
+
+# -- with exec, the NFS side as an extra: each pod must find the line written into its directory ------
+class ExecCluster(Cluster):
+    """Exec runs the proof's program under the local sh, the pod's mount path standing for the
+    directory the pod really mounts (``disk_root`` + that directory)."""
+
+    def __init__(self, pods, dirs, disk_root):
+        super().__init__(pods, dirs, {})
+        self.root = disk_root
+
+    def exec(self, namespace, name, command, container=None, timeout=30):
+        import subprocess
+
+        where = str(self.root) + self.mounted.get(name, self.dirs[name])
+        argv = [a.replace("/usr/share/nginx/html", where) for a in command]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+        said = [f"hostname\t{name}" if line.startswith("hostname\t") else line for line in done.stdout.splitlines()]
+        return {"rc": done.returncode, "stdout": "\n".join(said).replace(where, "/usr/share/nginx/html"),
+                "stderr": done.stderr, "error": None}
+
+
+def exec_proof(cluster, p):
+    planned = v.Proof(cluster, dict(p, markers_only=True), False).run()
+    rows = []
+    for vol in planned["nfs_volume_check"]["volumes"]:  # written on the server's disk, read back
+        target = cluster.root / vol["path"].lstrip("/")
+        target.mkdir(parents=True, exist_ok=True)
+        (target / FILE).write_text(vol["content"] + "\n")
+    for vol in planned["nfs_volume_check"]["volumes"]:
+        rows.append({"name": vol["name"], "directory": vol["directory"], "directory_exists": True, "written": True,
+                     "nfs_content": (cluster.root / vol["path"].lstrip("/") / FILE).read_text().strip(),
+                     "nfs_error": None})
+    return v.Proof(cluster, dict(p, nfs_side=dict(p["nfs_side"], volumes=rows)), False).run()
+
+
+def test_with_exec_each_pod_finds_the_line_written_on_the_nfs_side(tmp_path):
+    p = params(method="exec", dns=False)
+    result = exec_proof(ExecCluster(rollout(), own_dirs(), tmp_path), p)
+    storage = {c["pod"]: c for c in result["checks"] if c["check"] == "storage"}
+    assert {c["status"] for c in storage.values()} == {"pass"}, storage
+    assert "the line written on the NFS side" in storage["web-0"]["detail"]
+    assert "storage (in the pods and through NFS on nfs1): web-0, web-1, web-2" in result["proved"]
+
+
+def test_with_exec_a_pod_mounting_another_directory_fails(tmp_path):
+    cluster = ExecCluster(rollout(), own_dirs(), tmp_path)
+    (tmp_path / "elsewhere").mkdir()
+    cluster.mounted["web-1"] = "/elsewhere"
+    with pytest.raises(VerificationError) as err:
+        exec_proof(cluster, params(method="exec", dns=False))
+    storage = [f for f in err.value.details["failures"] if " storage:" in f]
+    assert storage == ["web-1 storage: /usr/share/nginx/html/index.html held '', not the line written into its PV's"
+                       " directory on nfs1: the pod does not mount /srv/nfs/k8s-real-www-web-1-pv-web-1"]
