@@ -46,7 +46,7 @@ BACKUP_SUMMARY = ("namespace", "pvc", "pv", "list_sha256", "files", "bytes", "ti
 
 RESTORE_OPTIONS = {
     "statefulset": {"type": "dict", "required": True},
-    "source": {"type": "str", "choices": ["archive", "retained", "backup"], "default": "archive"},
+    "source": {"type": "str", "choices": ["archive", "retained", "backup", "migrate"], "default": "archive"},
     "namespace": {"type": "str"},
     "backups": {"type": "list", "elements": "dict"},
     "ordinals": {"type": "list", "elements": "int"},
@@ -55,6 +55,7 @@ RESTORE_OPTIONS = {
     "force_claim_mismatch": {"type": "bool", "default": False},
     "quiesce": {"type": "bool", "default": False},
     "wait_timeout": {"type": "int", "default": 60},
+    "copy_host": {"type": "str"},
 }
 
 
@@ -131,8 +132,12 @@ def validate_restore_params(params):
         p["directories"] = listing
     if p.get("namespace") is not None:
         validation.check_dns1123_label("namespace", p["namespace"])
+    if p["source"] == "migrate" and p.get("namespace") is not None:
+        raise InputError("namespace", "is not read with source=migrate (the claims move in the StatefulSet's namespace)")
+    if p.get("copy_host") is not None and p["source"] != "migrate":
+        raise InputError("copy_host", f"is read only with source=migrate (source is {p['source']})")
     p["target"] = {"namespace": p.get("namespace") or checked["namespace"], "name": definition["metadata"]["name"],
-                   "templates": templates, "ordinals": sorted(ordinals),
+                   "templates": templates, "ordinals": sorted(ordinals), "ordinals_given": p.get("ordinals") is not None,
                    "selector": dict((spec.get("selector") or {}).get("matchLabels") or {})}
     claims = {claim_name(t["name"], p["target"]["name"], o) for t in templates for o in ordinals}
     for claim in p["choose"]:
