@@ -270,7 +270,12 @@ def run_migrate(client, p, check_mode, outcome):
             restore._create(client, restore.pv_manifest(row), check_mode, outcome)
         elif _spec(pvs[row["pv"]]).get("claimRef", {}).get("uid"):
             restore._rebind(client, pvs[row["pv"]], row, check_mode, outcome)
-        restore._create(client, restore.pvc_manifest(row, p["target"]["selector"]), check_mode, outcome)
+        claim = restore.pvc_manifest(row, p["target"]["selector"])
+        if check_mode and row["from"] == "claim":
+            # the old claim is only dry-run deleted: a dry-run create of its name would be refused as existing
+            outcome.add(Result(Ref.of(claim), "create", True, before={}, after=claim, reason="migrate (bound to its copy)"))
+            continue
+        restore._create(client, claim, check_mode, outcome)
     if todo and not check_mode and p["wait_timeout"]:
         phases = restore._wait_bound(client, todo, p["wait_timeout"])
         for row in todo:

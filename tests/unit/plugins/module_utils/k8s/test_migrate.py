@@ -273,9 +273,16 @@ def test_the_run_sets_retain_first_and_binds_only_finished_copies():
     assert f"claim shop/www-web-1: its copy {NEW}/migrated-shop-www-web-1-{PV1} is not finished" in str(refused.value)
     assert "claim shop/www-web-0: pod web-0 still exists" in str(refused.value)
     assert client.writes == []
+    # check mode of step 3: dry runs only, and no dry-run create of a claim that still exists
+    copies = [f"{NEW}/migrated-shop-www-web-0-{PV0}", f"{NEW}/migrated-shop-www-web-1-{PV1}"]
+    dry = run(client, check_mode=True, directories=copies)
+    assert all(w[3] for w in client.writes) and ("create", "PersistentVolume", f"migrated-{PV0}", True) in client.writes
+    assert ("delete", "PersistentVolumeClaim", "www-web-0", True) in client.writes
+    assert not any(w[0] == "create" and w[1] == "PersistentVolumeClaim" for w in client.writes)
+    assert sum(r.action == "create" and r.ref.kind == "PersistentVolumeClaim" for r in dry.results) == 2
+    client.writes.clear()
     # pods stopped, both copies finished: each old claim deleted, then its copy's PV and claim created
     client.state["pods"] = {}
-    copies = [f"{NEW}/migrated-shop-www-web-0-{PV0}", f"{NEW}/migrated-shop-www-web-1-{PV1}"]
     run(client, directories=copies)
     assert client.writes == [
         ("delete", "PersistentVolumeClaim", "www-web-0", False), ("delete", "PersistentVolumeClaim", "www-web-1", False),
