@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import signal
 
-from tests.integration.test_backup import copiers, exists, writes
+from tests.integration.test_backup import exists, kill_copier, writes
 from tests.integration.test_restore import checksums, deploy_and_write
 from tests.support.lab import NFS_HOST, dexec
 from tests.support.waiting import wait_for
@@ -96,7 +96,7 @@ def test_migrate_to_another_class(lab, ns, player):
             run = player.play("playbooks/migrate.yml", **more)
             assert run.rc != 0 and message in run.failure(), (more.get("app"), run.failure())
             assert state(lab, ns) == unchanged and run.changed_tasks() == [], run.changed_tasks()
-            assert writes(lab, mark, ns) == []
+            assert writes(lab, mark, ns, *(pv for pv, _path in old.values())) == []
         lab.http("DELETE", f"/api/v1/namespaces/{ns}/persistentvolumeclaims/www-web-5")
         wait_for("the stand-in claim to go",
                  lambda: lab.get(f"/api/v1/namespaces/{ns}/persistentvolumeclaims/www-web-5") is None, timeout=60, interval=1)
@@ -114,7 +114,7 @@ def test_migrate_to_another_class(lab, ns, player):
         assert dry.rc == 0, dry.failure()
         assert dry.day2["moved"] == ["www-web-0", "www-web-1"] and dry.day2["proof"].startswith("check mode")
         assert sorted(c["dest"] for c in dry.day2["copies"]) == sorted(copy_of.values())
-        assert state(lab, ns) == unchanged and writes(lab, mark, ns) == []
+        assert state(lab, ns) == unchanged and writes(lab, mark, ns, *(pv for pv, _path in old.values())) == []
 
         # --- killed in the middle of web-0's copy: every claim still on its old directory, nothing looks finished
         partial = f"{new_export}/.migrated-{ns}-www-web-0-{old['www-web-0'][0]}.partial"
@@ -123,14 +123,9 @@ def test_migrate_to_another_class(lab, ns, player):
                  lambda: bg.poll() is None and exists(partial), timeout=180, interval=0.2)
         os.killpg(bg.pid, signal.SIGKILL)
         bg.finish(timeout=30)
-        pids = wait_for("the NFS server's copy process (or its end)",
-                        lambda: copiers(partial) or (exists(f"{copy_of['www-web-0']}.manifest.json") and ["done"]),
-                        timeout=30, interval=0.2)
-        if pids != ["done"]:
-            dexec(NFS_HOST, "kill", "-9", *pids)
-            wait_for("the copy process to end", lambda: not copiers(partial), timeout=30, interval=0.5)
+        pids = kill_copier(partial, f"{copy_of['www-web-0']}.manifest.json")
         assert pids != ["done"], f"the copy of {BIG_MB} MB ended before it was killed: raise BIG_MB"
-        assert exists(f"{copy_of['www-web-0']}.manifest.json") == exists(copy_of["www-web-0"]) is False
+        assert not exists(copy_of["www-web-0"]) and not exists(f"{copy_of['www-web-0']}.manifest.json")
         pvs = pvs_of(lab, ns)
         for claim, (pv, path) in old.items():
             assert pvs[pv]["spec"]["persistentVolumeReclaimPolicy"] == "Retain", pv  # before any claim is deleted

@@ -34,7 +34,6 @@ import re
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import restore
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import wait as waiters
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.apply import FIELD_MANAGER, Result
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import K8sError
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.resources import Ref
 
 MIGRATED = "migrated-"
@@ -276,14 +275,9 @@ def run_migrate(client, p, check_mode, outcome):
             outcome.add(Result(Ref.of(claim), "create", True, before={}, after=claim, reason="migrate (bound to its copy)"))
             continue
         restore._create(client, claim, check_mode, outcome)
-    if todo and not check_mode and p["wait_timeout"]:
-        phases = restore._wait_bound(client, todo, p["wait_timeout"])
-        for row in todo:
-            row["phase"] = phases.get(row["claim"])
-        unbound = [r["claim"] for r in todo if r["phase"] != "Bound"]
-        if unbound:
-            raise K8sError(f"claims not Bound to their copies after {p['wait_timeout']}s: {', '.join(unbound)}"
-                           " (kubectl describe pvc names the reason); run migrate.yml again", claims=plan["claims"])
+    if todo and not check_mode:
+        restore.wait_bound_or_fail(client, todo, p["wait_timeout"], plan["claims"], "their copies",
+                                   "; run migrate.yml again")
 
 
 def run_pvc_restore(client, p, check_mode, outcome):

@@ -586,11 +586,19 @@ def run_restore(client, p, check_mode, outcome):
             _create(client, pv_manifest(row), check_mode, outcome)
         if row["claim"] not in live["claims"]:
             _create(client, pvc_manifest(row, p["target"]["selector"]), check_mode, outcome)
-    if todo and not check_mode and p["wait_timeout"]:
-        phases = _wait_bound(client, todo, p["wait_timeout"])
-        for row in todo:
-            row["phase"] = phases.get(row["claim"])
-        unbound = [r["claim"] for r in todo if r["phase"] != "Bound"]
-        if unbound:
-            raise K8sError(f"claims not Bound to their restored volumes after {p['wait_timeout']}s: {', '.join(unbound)}"
-                           " (kubectl describe pvc names the reason)", claims=plan["claims"])
+    if todo and not check_mode:
+        wait_bound_or_fail(client, todo, p["wait_timeout"], plan["claims"], "their restored volumes")
+
+
+def wait_bound_or_fail(client, todo, timeout, claims, what, hint=""):
+    """Wait (``timeout`` seconds, 0 - not at all) for the claims of ``todo`` to be Bound, noting each row's
+    phase; a K8sError naming those that are not (bound to ``what``)."""
+    if not timeout:
+        return
+    phases = _wait_bound(client, todo, timeout)
+    for row in todo:
+        row["phase"] = phases.get(row["claim"])
+    unbound = [r["claim"] for r in todo if r["phase"] != "Bound"]
+    if unbound:
+        raise K8sError(f"claims not Bound to {what} after {timeout}s: {', '.join(unbound)}"
+                       f" (kubectl describe pvc names the reason){hint}", claims=claims)
