@@ -41,7 +41,7 @@ description:
   - O(namespace) restores into another namespace than the StatefulSet's (C(restore.yml -e to_namespace=NS));
     a claim there that is bound to another volume is refused as in the StatefulSet's own.
   - O(source=migrate) - move the data to the class the claim templates of O(statefulset) name (the inventory's,
-    the source of truth): each claim's live directory (its PV's C(spec.nfs) path, read as the NFS server's disk
+    the source of truth) - each claim's live directory (its PV's C(spec.nfs) path, read as the NFS server's disk
     path) is copied by the caller into C(migrated-<namespace>-<claim>-<old pv>) of the new class's export
     (RV(copies); playbook C(migrate.yml) does it with M(stateful.nfs.nfs_dir_copy)) and the claim is created again
     bound to its copy (PV C(migrated-<old pv>), reclaim policy C(Retain), pre-bound, as a restore). Two steps. Without
