@@ -9,7 +9,7 @@ no file is held in memory) and every symlink (-> ``symlink:<target>``); other fi
 sorted ``"<sha256>  <path>\\n"`` lines (what ``sha256sum`` prints), so two lists are equal when
 their summaries are.
 
-``list`` reads each directory's summary now (nothing kept); ``record`` keeps a directory's list in an index directory once (the list taken before a
+``summary`` reads each directory's summary now (nothing kept); ``record`` keeps a directory's list in an index directory once (the list taken before a
 restored pod first started stays the reference); ``compare`` lists what differs from it,
 leaving out the paths the application rewrites at start (fnmatch patterns).
 """
@@ -144,7 +144,7 @@ def compare(index, excludes, dirs):
 
 
 NFS_DIR_CHECKSUMS_OPTIONS = {
-    "state": {"type": "str", "choices": ["list", "record", "compare"], "required": True},
+    "state": {"type": "str", "choices": ["summary", "record", "compare"], "required": True},
     "index_dir": {"type": "path"},
     "directories": {"type": "list", "elements": "path", "required": True},
     "exclude": {"type": "list", "elements": "str", "default": []},
@@ -154,7 +154,7 @@ NFS_DIR_CHECKSUMS_OPTIONS = {
 def run_dir_checksums(module, done):
     """The ``nfs_dir_checksums`` module's run."""
     p = module.params
-    if p["state"] == "list":
+    if p["state"] == "summary":
         return summaries(p["directories"])
     if not p["index_dir"]:
         raise ModuleError(f"index_dir is required with state={p['state']}")

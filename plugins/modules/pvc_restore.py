@@ -214,8 +214,8 @@ claims:
     pv: {description: The PersistentVolume bound to the claim., type: str, sample: restored-pvc-0b0c8f1e-27a4-4d35-9d7b-6a1f6f3c2e10}
     rename: {description: "C({from, to}) paths on the NFS server, or null.", type: dict}
     copy: {description: "With O(source=backup), C({src, dest, expect_list_sha256}); with O(source=migrate) C({src, dest}).", type: dict}
-    old_pv: {description: With O(source=migrate), the claim's old PersistentVolume (moved from)., type: str}
-    source_nfs_path: {description: With O(source=migrate), the old volume's NFS path (its directory)., type: str}
+    old_pv: {description: "With O(source=migrate), the claim's old PersistentVolume (moved from).", type: str}
+    source_nfs_path: {description: "With O(source=migrate), the old volume's NFS path (its directory).", type: str}
     backup:
       description: "With O(source=backup), what the manifest says of the copy (namespace, pvc, pv, list_sha256, files, bytes, time, crash_consistent)."
       type: dict

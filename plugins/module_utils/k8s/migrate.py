@@ -285,4 +285,3 @@ def run_pvc_restore(client, p, check_mode, outcome):
     if p["source"] == "migrate":
         return run_migrate(client, p, check_mode, outcome)
     return restore.run_restore(client, p, check_mode, outcome)
-

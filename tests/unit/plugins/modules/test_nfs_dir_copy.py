@@ -168,7 +168,7 @@ def test_checksums_record_once_and_compare_with_excludes(tmp_path, capsys):
 def test_checksums_list_reads_each_directory_now_and_keeps_nothing(tmp_path, capsys):
     src = tree(tmp_path)
     before = listing(tmp_path)
-    rc, out = run(capsys, nfs_dir_checksums.main, state="list", directories=[str(src), str(tmp_path / "gone")])
+    rc, out = run(capsys, nfs_dir_checksums.main, state="summary", directories=[str(src), str(tmp_path / "gone")])
     assert rc == 0 and out["changed"] is False
     assert out["directories"][str(src)] == dir_checksums.summary(dir_checksums.checksum_list(str(src)))
     assert out["directories"][str(tmp_path / "gone")] == {"error": "missing"}
