@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.lab import INVENTORY
+from tests.support.lab import INVENTORY, ensure_nfs_clients
 from tests.support.playbook import Player
 from tests.support.waiting import wait_for
 
@@ -81,6 +81,13 @@ def settled_sts(lab, ns, name="web"):
         rv, last["rv"] = last.get("rv"), sts["metadata"]["resourceVersion"]
         return sts if done and rv == sts["metadata"]["resourceVersion"] else None
     return wait_for(f"StatefulSet {ns}/{name} to settle", quiet, timeout=60, interval=1)
+
+
+@pytest.fixture(scope="session")
+def nfs_clients():
+    """Every node has the NFS client (tests that deploy with --tags provisioner,statefulset need it),
+    installed once per session when a node lacks it."""
+    ensure_nfs_clients()
 
 
 @pytest.fixture

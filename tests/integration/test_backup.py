@@ -9,9 +9,14 @@ from __future__ import annotations
 import os
 import signal
 
+import pytest
+
 from tests.integration.test_restore import checksums, deploy_and_write, remove_restored
 from tests.support.lab import NFS_HOST, dexec
 from tests.support.waiting import wait_for
+
+# the provisioner stage probes each class's export from a node: the nodes need the NFS client
+pytestmark = pytest.mark.usefixtures("nfs_clients")
 
 TAGS = "provisioner,statefulset"
 BIG_MB = 300  # web-0's large file: the copy takes long enough to be killed in the middle

@@ -8,8 +8,13 @@ from __future__ import annotations
 import json
 import uuid
 
+import pytest
+
 from tests.support.lab import NFS_HOST, dexec
 from tests.support.waiting import wait_for
+
+# the provisioner stage probes each class's export from a node: the nodes need the NFS client
+pytestmark = pytest.mark.usefixtures("nfs_clients")
 
 TAGS = "provisioner,statefulset"
 

@@ -16,6 +16,9 @@ import yaml
 from tests.support.cluster import IDENTITY_NAMESPACE
 from tests.support.lab import LAB_DIR, NFS_HOST, dexec
 
+# the provisioner stage probes each class's export from a node: the nodes need the NFS client
+pytestmark = pytest.mark.usefixtures("nfs_clients")
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "redis" / "redis.yaml"
 TAGS = "provisioner,statefulset"
 

@@ -161,16 +161,33 @@ class AuditLog:
 AUDIT_LOG = AuditLog(LAB_DIR / "audit" / "audit.log")
 
 
+def run_site_stages(tags: str, why: str = "") -> None:
+    """site.yml's stages ``tags`` against the lab's inventory; fails with the run's tail (and ``why``)."""
+    proc = subprocess.run(
+        [str(REPO / ".venv" / "bin" / "ansible-playbook"), "-i", str(INVENTORY), str(REPO / "site.yml"),
+         "--tags", tags], capture_output=True, text=True, timeout=900, cwd=REPO, check=False)
+    assert proc.returncode == 0, f"site.yml --tags {tags} failed{why}:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}"
+
+
 def ensure_nfs_server() -> tuple[str, str]:
     """(server address, path) of the lab's export; configured with the collection's nfs_server
     role (site.yml --tags nfs_server) when Ganesha is not serving yet."""
     active = dexec(NFS_HOST, "systemctl", "is-active", "nfs-ganesha", check=False).stdout.strip()
     if active != "active":
-        proc = subprocess.run(
-            [str(REPO / ".venv" / "bin" / "ansible-playbook"), "-i", str(INVENTORY), str(REPO / "site.yml"),
-             "--tags", "nfs_server"], capture_output=True, text=True, timeout=900, cwd=REPO, check=False)
-        assert proc.returncode == 0, f"site.yml --tags nfs_server failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}"
+        run_site_stages("nfs_server")
     return address(NFS_HOST), EXPORT_DIR
+
+
+def ensure_nfs_clients(nodes=NODES) -> None:
+    """The NFS client on every node (role nfs_client: site.yml --tags nfs_server,nfs_client) when a
+    node lacks it. A test that deploys with --tags provisioner,statefulset needs it: the provisioner
+    stage probes the class's export from a node with libnfs, which a fresh lab's nodes do not have
+    until an earlier test or run installed it."""
+    missing = [n for n in nodes
+               if dexec(n, "dpkg-query", "-W", "-f", "${Status}", "libnfs-utils", check=False).stdout.strip()
+               != "install ok installed"]
+    if missing:
+        run_site_stages("nfs_server,nfs_client", f" (nodes without the NFS client: {missing})")
 
 
 def address(container: str) -> str:

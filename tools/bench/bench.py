@@ -522,11 +522,7 @@ class Bench:
         deadline = time.monotonic() + timeout
 
         def step(*args: str) -> bool:
-            left = max(1, int(deadline - time.monotonic()))
-            proc = lab.kubectl(*args, admin=True, timeout=left + 10, check=False)
-            steps.append(f"{(now() - started).total_seconds():7.2f} s  kubectl {' '.join(args)} -> {proc.returncode} "
-                         f"{(proc.stdout + proc.stderr).strip()[:300]}")
-            return proc.returncode == 0
+            return kubectl_step(lab, steps, started, deadline, *args).returncode == 0
 
         ok = step("apply", *[arg for name in names for arg in ("-f", str(manifests / name))])
         for pod in pods:
@@ -544,14 +540,12 @@ class Bench:
             rc = 1
         logfile.write_text("\n".join(steps) + "\n")
         requests = audit_requests(lab.audit_log, offset, started, ended)
-        kinds = {k: sum(1 for r in requests if r.kind == k) for k in ("read", "write", "dry-run", "review", "stream")}
         rec = {
             "run": run, "row": row, "nodes": lab.nodes, "started": started.isoformat(), "rc": rc,
             "timed_out": serving_at is None and time.monotonic() >= deadline,
             "load": {"start": list(load_start), "end": list(os.getloadavg())},
             "seconds": round((ended - started).total_seconds(), 2), "changed": None,
-            "api": {"requests": len(requests), **kinds, "writes": [f"{r.kind} {r.verb} {r.uri.split('?')[0]}"
-                                                                   for r in requests if r.kind not in ("read", "review")]},
+            "api": api_summary(requests),
             "serving": serving_record(poller, started, started),
             "steps": steps, "log": rel(logfile),
             "failures": [] if rc == 0 else [(f"not every pod served its line within {timeout} s: "
@@ -574,10 +568,7 @@ class Bench:
         deadline = time.monotonic() + GROWTH_TIMEOUT
 
         def step(*args: str) -> bool:
-            left = max(1, int(deadline - time.monotonic()))
-            proc = lab.kubectl(*args, admin=True, timeout=left + 10, check=False)
-            steps.append(f"{(now() - started).total_seconds():7.2f} s  kubectl {' '.join(args)} -> {proc.returncode} "
-                         f"{(proc.stdout + proc.stderr).strip()[:300]}")
+            proc = kubectl_step(lab, steps, started, deadline, *args)
             return proc.returncode == 0 and (args[0] != "exec" or proc.stdout.strip() == "PONG")
 
         ok = step("create", "namespace", namespace)
@@ -590,7 +581,6 @@ class Bench:
         ended = now()
         logfile.write_text("\n".join(steps) + "\n")
         requests = audit_requests(lab.audit_log, offset, started, ended)
-        kinds = {k: sum(1 for r in requests if r.kind == k) for k in ("read", "write", "dry-run", "review", "stream")}
         rec = {
             "run": run, "row": "app_kubectl", "nodes": lab.nodes, "started": started.isoformat(),
             "rc": 0 if ok else 1, "timed_out": not ok and time.monotonic() >= deadline,
@@ -598,8 +588,7 @@ class Bench:
             "seconds": round((ended - started).total_seconds(), 2), "changed": None,
             "to_rollout": round(marks["rollout"], 2) if ok else None,
             "to_proved": round((ended - started).total_seconds(), 2) if ok else None,
-            "api": {"requests": len(requests), **kinds, "writes": [f"{r.kind} {r.verb} {r.uri.split('?')[0]}"
-                                                                   for r in requests if r.kind not in ("read", "review")]},
+            "api": api_summary(requests),
             "steps": steps, "log": rel(logfile), "serving": None,
             "failures": [] if ok else [f"the usual way's redis did not finish: {steps[-2:]}"],
         }
@@ -658,6 +647,24 @@ def redis_vars(docs: list[dict], namespace: str) -> dict:
                                           "verify": {"app_check": {"exec": {
                                               "command": ["redis-cli", "info", "replication"],
                                               "stdout": "role:(master|slave)"}}}}]}
+
+
+def kubectl_step(lab: Lab, steps: list[str], started, deadline: float, *args: str):
+    """One kubectl command of a usual-way row, bounded by the row's ``deadline`` (monotonic),
+    logged in ``steps`` with its time since ``started``; returns the finished process."""
+    left = max(1, int(deadline - time.monotonic()))
+    proc = lab.kubectl(*args, admin=True, timeout=left + 10, check=False)
+    steps.append(f"{(now() - started).total_seconds():7.2f} s  kubectl {' '.join(args)} -> {proc.returncode} "
+                 f"{(proc.stdout + proc.stderr).strip()[:300]}")
+    return proc
+
+
+def api_summary(requests) -> dict:
+    """A usual-way row's API requests (audit_requests): the count, the count per kind, and every
+    request that is neither a read nor an access review."""
+    kinds = {k: sum(1 for r in requests if r.kind == k) for k in ("read", "write", "dry-run", "review", "stream")}
+    return {"requests": len(requests), **kinds,
+            "writes": [f"{r.kind} {r.verb} {r.uri.split('?')[0]}" for r in requests if r.kind not in ("read", "review")]}
 
 
 def serving_record(poller: ServingPoller, started, statefulset_started) -> dict:
