@@ -18,7 +18,7 @@ import signal
 
 import pytest
 
-from tests.integration.test_backup import exists, kill_copier, writes
+from tests.integration.test_backup import copiers, exists, writes
 from tests.integration.test_restore import checksums, deploy_and_write
 from tests.support.lab import NFS_HOST, dexec
 from tests.support.waiting import wait_for
@@ -47,6 +47,16 @@ def extra(lab, ns, klass, template="www", app_check=OWN_FILE, **more):
             "nfs_provisioner_nfs_server": lab.nfs_server, "nfs_provisioner_nfs_path": lab.nfs_dir("migrate-old"),
             "statefulset_applications": [{"name": "web", "statefulset": web,
                                           "verify": {"dns_timeout": 30, **({"app_check": app_check} if app_check else {})}}], **more}
+
+
+def stop_copier(partial, manifest):
+    """On the NFS server, in one exec: SIGSTOP the module's copy (a python process writing ``partial``'s
+    big.bin) where it is, so that the kill lands in the middle of the copy whatever the disk's speed.
+    Returns the stopped pids, ``["done"]`` when the copy is finished already (``manifest`` there), else []."""
+    script = (f"test -e {manifest} && echo done && exit 0; for p in /proc/[0-9]*; do"
+              f" grep -q python $p/comm 2>/dev/null && ls -l $p/fd 2>/dev/null | grep -q -- ' {partial}/big.bin$'"
+              " && kill -STOP ${p#/proc/} 2>/dev/null && echo ${p#/proc/}; done; true")
+    return dexec(NFS_HOST, "sh", "-c", script).stdout.split()
 
 
 def tree(lab):
@@ -123,13 +133,20 @@ def test_migrate_to_another_class(lab, ns, player):
 
         # --- killed in the middle of web-0's copy: every claim still on its old directory, nothing looks finished
         partial = f"{new_export}/.migrated-{ns}-www-web-0-{old['www-web-0'][0]}.partial"
+        manifest = f"{copy_of['www-web-0']}.manifest.json"
         bg = player.start("playbooks/migrate.yml", app="web", **moved)
-        wait_for("the copy of www-web-0 to be under way",
-                 lambda: bg.poll() is None and exists(partial), timeout=180, interval=0.2)
+        pids = wait_for("web-0's copy to be under way (its process stopped where it is)",
+                        lambda: stop_copier(partial, manifest) or (bg.poll() is not None and ["ended"]),
+                        timeout=180, interval=0.1)
+        assert pids not in (["done"], ["ended"]), f"{pids}: the copy of {BIG_MB} MB was not seen under way: raise BIG_MB"
+        # a crash of the whole run: the controller, and the module's process on the NFS server (a docker
+        # exec outlives its killed client, as an ssh session would)
         os.killpg(bg.pid, signal.SIGKILL)
         bg.finish(timeout=30)
-        pids = kill_copier(partial, f"{copy_of['www-web-0']}.manifest.json")
-        assert pids != ["done"], f"the copy of {BIG_MB} MB ended before it was killed: raise BIG_MB"
+        dexec(NFS_HOST, "kill", "-9", *pids)
+        wait_for("the copy process to end", lambda: not copiers(partial), timeout=30, interval=0.5)
+        copied = int(dexec(NFS_HOST, "stat", "-c", "%s", f"{partial}/big.bin").stdout)
+        assert 0 < copied < BIG_MB << 20, copied  # killed in the middle of the large file
         assert not exists(copy_of["www-web-0"]) and not exists(f"{copy_of['www-web-0']}.manifest.json")
         pvs = pvs_of(lab, ns)
         for claim, (pv, path) in old.items():
