@@ -5,7 +5,7 @@ size) imposed on the module's own process - its interpreter is a script of the t
 same play, under the same interpreter, ansible.builtin.slurp (which holds the whole file in memory)
 fails with MemoryError: the limit bites, so a copy that read the file whole would fail too. The copy
 succeeds, the file's sha256 in the copy and in its manifest is the source's, and /proc/self/limits of
-a module run shows the limit. Everything is removed afterwards."""
+a module run shows the limit. Everything is removed afterwards. Wall time on the lab: about 5 s."""
 from __future__ import annotations
 
 import base64
