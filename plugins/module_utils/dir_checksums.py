@@ -9,7 +9,7 @@ no file is held in memory) and every symlink (-> ``symlink:<target>``); other fi
 sorted ``"<sha256>  <path>\\n"`` lines (what ``sha256sum`` prints), so two lists are equal when
 their summaries are.
 
-``record`` keeps a directory's list in an index directory once (the list taken before a
+``summary`` reads each directory's summary now (nothing kept); ``record`` keeps a directory's list in an index directory once (the list taken before a
 restored pod first started stays the reference); ``compare`` lists what differs from it,
 leaving out the paths the application rewrites at start (fnmatch patterns).
 """
@@ -20,6 +20,8 @@ import fnmatch
 import hashlib
 import json
 import os
+
+from ansible_collections.stateful.nfs.plugins.module_utils.module_entry import ModuleError
 
 BLOCK = 1 << 20
 
@@ -112,6 +114,12 @@ def record(index, dirs, check_mode=False):
     return result
 
 
+def summaries(dirs):
+    """Each directory's summary as it is now (``error`` when missing); nothing is kept."""
+    return {"changed": False,
+            "directories": {d: summary(checksum_list(d)) if os.path.isdir(d) else {"error": "missing"} for d in dirs}}
+
+
 def compare(index, excludes, dirs):
     """What differs in each directory from its record (``same`` when nothing but excluded paths)."""
     result = {"changed": False, "excluded_patterns": list(excludes), "directories": {}}
@@ -136,8 +144,8 @@ def compare(index, excludes, dirs):
 
 
 NFS_DIR_CHECKSUMS_OPTIONS = {
-    "state": {"type": "str", "choices": ["record", "compare"], "required": True},
-    "index_dir": {"type": "path", "required": True},
+    "state": {"type": "str", "choices": ["summary", "record", "compare"], "required": True},
+    "index_dir": {"type": "path"},
     "directories": {"type": "list", "elements": "path", "required": True},
     "exclude": {"type": "list", "elements": "str", "default": []},
 }
@@ -146,6 +154,10 @@ NFS_DIR_CHECKSUMS_OPTIONS = {
 def run_dir_checksums(module, done):
     """The ``nfs_dir_checksums`` module's run."""
     p = module.params
+    if p["state"] == "summary":
+        return summaries(p["directories"])
+    if not p["index_dir"]:
+        raise ModuleError(f"index_dir is required with state={p['state']}")
     if p["state"] == "record":
         return record(p["index_dir"], p["directories"], module.check_mode)
     return compare(p["index_dir"], p["exclude"], p["directories"])

@@ -46,11 +46,14 @@ options:
         (Service, StatefulSet, the ordered wait, claim checks); V(verify) - M(stateful.nfs.statefulset_verify) with
         O(verify_method); V(teardown) - M(stateful.nfs.statefulset) with O(ignore:state=absent); V(purge) - its
         O(ignore:delete_pvcs=true); V(restore) - M(stateful.nfs.pvc_restore) (pre-bound PersistentVolumes and their
-        claims); V(quiesce) - the StatefulSet scaled to 0 and back through its C(scale) subresource.
+        claims); V(quiesce) - the StatefulSet scaled to 0 and back through its C(scale) subresource; V(migrate) -
+        M(stateful.nfs.pvc_restore) with O(stateful.nfs.pvc_restore#module:source=migrate) (old PersistentVolumes
+        patched, old claims deleted and created again, the StatefulSet recreated); V(prune_source) - the old
+        PersistentVolumes deleted (C(migrate.yml -e prune_source=true)).
       - At least one of O(needs) and O(resource_attributes) is required.
     type: list
     elements: str
-    choices: [provisioner, statefulset, verify, teardown, purge, restore, quiesce]
+    choices: [provisioner, statefulset, verify, teardown, purge, restore, quiesce, migrate, prune_source]
     default: []
   verify_method:
     description:

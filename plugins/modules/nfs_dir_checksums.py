@@ -13,20 +13,23 @@ description:
   - Runs on the NFS server host. A directory's checksum list is every regular file under it (relative
     path to sha256, read 1 MiB at a time) and every symlink (to its target); its summary is the file count
     and the sha256 of the sorted list.
+  - O(state=summary) reads each directory's summary as it is now and keeps nothing (O(index_dir) is not read) -
+    for example a volume directory's content before it is copied.
   - O(state=record) keeps each directory's list in O(index_dir) as C(<directory name>.json), only when it is
     not kept yet (the list taken before a restored pod first started stays the reference).
   - O(state=compare) takes each list again and names the files that differ from the kept one, are missing
     or were added, leaving out the paths matching O(exclude). It changes nothing.
 options:
   state:
-    description: C(record) or C(compare).
+    description: C(summary), C(record) or C(compare).
     type: str
-    choices: [record, compare]
+    choices: [summary, record, compare]
     required: true
   index_dir:
-    description: The directory holding the kept lists (created, mode C(0700), when a list is kept).
+    description:
+      - The directory holding the kept lists (created, mode C(0700), when a list is kept). Required with
+        O(state=record) and O(state=compare).
     type: path
-    required: true
   directories:
     description: The volume directories (absolute paths on this host).
     type: list
@@ -70,13 +73,19 @@ EXAMPLES = r'''
     directories: [/srv/nfs/restored-shop-www-web-0-pvc-0b0c8f1e-27a4-4d35-9d7b-6a1f6f3c2e10]
     exclude: [.stateful-nfs-verify]
   delegate_to: nfs1
+
+- name: The content of a claim's directory now (nothing kept)
+  stateful.nfs.nfs_dir_checksums:
+    state: summary
+    directories: [/srv/nfs/shop-www-web-0-pvc-0b0c8f1e-27a4-4d35-9d7b-6a1f6f3c2e10]
+  delegate_to: nfs1
 '''
 
 RETURN = r'''
 directories:
   description:
-    - Per directory (key - its path). With O(state=record) C(files), C(list_sha256), C(recorded) (kept by this
-      run), C(record) (the list's file). With O(state=compare) C(same), C(differ), C(missing), C(added),
+    - Per directory (key - its path). With O(state=summary) C(files) and C(list_sha256). With O(state=record)
+      C(files), C(list_sha256), C(recorded) (kept by this run), C(record) (the list's file). With O(state=compare) C(same), C(differ), C(missing), C(added),
       C(excluded), C(before) and C(after) (summaries). C(error) when the directory or its record is missing.
   returned: always
   type: dict

@@ -40,6 +40,20 @@ description:
     change - an ordinal the backup has no copy of (the ordinals it holds are named), a copy without its manifest.
   - O(namespace) restores into another namespace than the StatefulSet's (C(restore.yml -e to_namespace=NS));
     a claim there that is bound to another volume is refused as in the StatefulSet's own.
+  - O(source=migrate) - move the data to the class the claim templates of O(statefulset) name (the inventory's,
+    the source of truth) - each claim's live directory (its PV's C(spec.nfs) path, read as the NFS server's disk
+    path) is copied by the caller into C(migrated-<namespace>-<claim>-<old pv>) of the new class's export
+    (RV(copies); playbook C(migrate.yml) does it with M(stateful.nfs.nfs_dir_copy)) and the claim is created again
+    bound to its copy (PV C(migrated-<old pv>), reclaim policy C(Retain), pre-bound, as a restore). Two steps. Without
+    O(directories), each old PV is set to reclaim policy C(Retain) and marked C(stateful.nfs/migrate-to) (RV(retains)),
+    before any claim is deleted. With O(directories) (the finished copies, as listed on the NFS server), each old
+    claim is deleted (its volume and directory stay) and created again bound to its copy; a copy not listed, a pod
+    that still exists or an old PV that is not C(Retain) is refused first. A claim is never bound to an unfinished copy
+    and no directory is removed. A re-run finds a deleted claim's old PV by its mark and converges.
+  - "O(source=migrate) refuses, before any change - the new class missing or not served by an NFS provisioner of
+    the cluster; a claim not Bound; a claim template of the live StatefulSet the given one lacks; an old directory on
+    another NFS server than the new class's export (unless O(copy_host)). A claim on the new class already is
+    C(unchanged); when every claim is and the live StatefulSet asks for the new class, RV(nothing_to_do) is true."
   - Without O(directories) and with O(source=archive), only reads and returns where to list the
     archives (RV(nfs_volumes)) and the refusals already known.
   - With a class's C(pathPattern) the provisioner archives as C(archived-<last path element>), a name that
@@ -76,7 +90,7 @@ options:
   source:
     description: Where the data is.
     type: str
-    choices: [archive, retained, backup]
+    choices: [archive, retained, backup, migrate]
     default: archive
   namespace:
     description: The namespace of the claims, when not the StatefulSet's (restore into another namespace).
@@ -96,6 +110,8 @@ options:
     description:
       - With O(source=archive), the absolute paths of the C(archived-*) and C(restored-*) directories
         directly under each NFS path of RV(nfs_volumes), as listed on the NFS server.
+      - With O(source=migrate), the absolute paths of the finished copies (those with their C(.manifest.json) of
+        M(stateful.nfs.nfs_dir_copy)); given, the claims are moved, else only the old PVs are set to C(Retain).
     type: list
     elements: str
   choose:
@@ -114,6 +130,12 @@ options:
         target pod is then no refusal in check mode. A real run still refuses while the pod exists.
     type: bool
     default: false
+  copy_host:
+    description:
+      - With O(source=migrate), the inventory host the copies run on when the old directories' NFS server is not the
+        new class's; the caller has checked that both directories are reachable there under their NFS paths.
+        Without it such a move is refused.
+    type: str
   wait_timeout:
     description: Seconds to wait for every restored claim to be Bound to its volume (0 - do not wait).
     type: int
@@ -166,6 +188,18 @@ EXAMPLES = r"""
   check_mode: true
   register: plan
 
+- name: Move web's data to the class its claim template names now - step 1, the old PVs set to Retain
+  stateful.nfs.pvc_restore:
+    statefulset: "{{ web_statefulset }}"
+    source: migrate
+  register: move
+
+- name: Step 3 (after the copies of move.copies are finished), each claim bound to its copy
+  stateful.nfs.pvc_restore:
+    statefulset: "{{ web_statefulset }}"
+    source: migrate
+    directories: "{{ move.copies | map(attribute='dest') | list }}"
+
 - name: Bind a Released PV (reclaim policy Retain) to claim www-web-0 again
   stateful.nfs.pvc_restore:
     statefulset: "{{ web_statefulset }}"
@@ -190,7 +224,10 @@ claims:
     claim: {description: The claim's name., type: str, sample: www-web-0}
     namespace: {description: The claim's namespace., type: str, sample: shop}
     action:
-      description: C(restore) (created or bound now), C(unchanged) (already bound to it), C(list) (directories not given yet).
+      description:
+        - C(restore) (created or bound now), C(unchanged) (already bound to it), C(list) (directories not given yet).
+        - With O(source=migrate) C(migrate) (to copy and bind), C(unchanged) (on the new class), C(none) (no claim and
+          no old volume - the StatefulSet makes it on the new class).
       type: str
       sample: restore
     source_directory: {description: The directory's name as found (an archive's C(archived-...))., type: str}
@@ -202,7 +239,9 @@ claims:
     indexed:
       description: "The index entry that attributed the archive (C(pv), C(namespace), C(claim), C(statefulset), C(ordinal), C(directory)), when one did."
       type: dict
-    copy: {description: "With O(source=backup), C({src, dest, expect_list_sha256}).", type: dict}
+    copy: {description: "With O(source=backup), C({src, dest, expect_list_sha256}); with O(source=migrate) C({src, dest}).", type: dict}
+    old_pv: {description: "With O(source=migrate), the claim's old PersistentVolume (moved from).", type: str}
+    source_nfs_path: {description: "With O(source=migrate), the old volume's NFS path (its directory).", type: str}
     backup:
       description: "With O(source=backup), what the manifest says of the copy (namespace, pvc, pv, list_sha256, files, bytes, time, crash_consistent)."
       type: dict
@@ -235,6 +274,33 @@ copies:
   returned: always
   type: list
   elements: dict
+retains:
+  description: With O(source=migrate), the old PVs set (or to set) to reclaim policy C(Retain) by this run.
+  returned: always with O(source=migrate)
+  type: list
+  elements: str
+apply_statefulset:
+  description:
+    - With O(source=migrate), whether the StatefulSet must be applied with the new class (its live claim templates
+      name another, or it was deleted by an interrupted recreate after claims moved).
+  returned: always with O(source=migrate)
+  type: bool
+live_classes:
+  description: With O(source=migrate), the live StatefulSet's claim templates and their class.
+  returned: always with O(source=migrate)
+  type: dict
+  sample: {www: nfs-data}
+sources:
+  description:
+    - With O(source=migrate), the old volume and directory of each claim moved or to move (C({claim, pv, nfs_path}));
+      C(migrate.yml -e prune_source=true) removes them once the move is proved.
+  returned: always with O(source=migrate)
+  type: list
+  elements: dict
+nothing_to_do:
+  description: With O(source=migrate), true when every claim and the live StatefulSet are on the new class already.
+  returned: always with O(source=migrate)
+  type: bool
 pods_to_stop:
   description: Target pods that exist and must be gone before their claims are restored.
   returned: always

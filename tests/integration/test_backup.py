@@ -63,6 +63,18 @@ def copiers(path):
     return dexec(NFS_HOST, "sh", "-c", script).stdout.split()
 
 
+def kill_copier(partial, manifest):
+    """The module's process on the NFS server outlives the killed controller (a docker exec, as an ssh
+    session would): kill it too, as a crash of the whole run would, unless it is done already (its
+    ``manifest`` there). Returns the pids killed, or ``["done"]``."""
+    pids = wait_for("the NFS server's copy process (or its end)",
+                    lambda: copiers(partial) or (exists(manifest) and ["done"]), timeout=30, interval=0.2)
+    if pids != ["done"]:
+        dexec(NFS_HOST, "kill", "-9", *pids)
+        wait_for("the copy process to end", lambda: not copiers(partial), timeout=30, interval=0.5)
+    return pids
+
+
 def test_backup_then_restore_into_another_namespace(lab, ns, player):
     app_ns = lab.new_namespace()
     export = lab.nfs_dir_path("backup")
@@ -83,15 +95,8 @@ def test_backup_then_restore_into_another_namespace(lab, ns, player):
                  lambda: bg.poll() is None and exists(f"{live}/.www-web-0.partial"), timeout=120, interval=0.2)
         os.killpg(bg.pid, signal.SIGKILL)
         bg.finish(timeout=30)
-        # the module's process on the NFS server outlives the killed controller (a docker exec, as an ssh
-        # session would): kill it too, as a crash of the whole run would, unless it is done already
         partial = f"{live}/.www-web-0.partial"
-        pids = wait_for("the NFS server's copy process (or its end)",
-                        lambda: copiers(partial) or (exists(f"{live}/www-web-0.manifest.json") and ["done"]),
-                        timeout=30, interval=0.2)
-        if pids != ["done"]:
-            dexec(NFS_HOST, "kill", "-9", *pids)
-            wait_for("the copy process to end", lambda: not copiers(partial), timeout=30, interval=0.5)
+        pids = kill_copier(partial, f"{live}/www-web-0.manifest.json")
         # never a copy that looks finished without being so: the directory exists exactly with its manifest
         assert exists(f"{live}/www-web-0.manifest.json") == exists(f"{live}/www-web-0")
         assert pids != ["done"], f"the copy of {BIG_MB} MB ended before it was killed: raise BIG_MB"

@@ -33,6 +33,8 @@ Layout (one concern per file; each imports only the ones listed before it):
 * ``runners``    - what each module does, given validated parameters and a client.
 * ``restore``    - module ``pvc_restore``: archived or retained directories bound again
                    to a StatefulSet's claims (pre-bound static volumes), every refusal first.
+* ``migrate``    - module ``pvc_restore``, ``source=migrate``: each claim's live directory
+                   copied to another class's export and its claim bound to the copy.
 * ``access``     - what each stage needs to be allowed to do, asked of the API server
                    (SelfSubjectAccessReview) before the first change.
 * ``module``     - the modules' one entry path: argument spec, validate once,

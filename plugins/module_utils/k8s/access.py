@@ -116,6 +116,19 @@ NEEDS = {
         _needs("get storageclasses.storage.k8s.io", "cluster"),
         _needs("list deployments.apps", "all"),  # the provisioner of a class names its export
     ),
+    # pvc_restore source=migrate (migrate.yml): the old volumes set to Retain, the old claims deleted and created
+    # again bound to their copies (pre-bound volumes), the StatefulSet recreated on the new class (orphan delete).
+    "migrate": _table(
+        _needs("get,list namespaces", "cluster"),
+        _needs("list,create,patch persistentvolumes", "cluster"),
+        _needs("get,list,create,delete persistentvolumeclaims"),
+        _needs("get,list pods"),
+        _needs("get,delete statefulsets.apps"),
+        _needs("get storageclasses.storage.k8s.io", "cluster"),
+        _needs("list deployments.apps", "all"),  # the provisioner of the new class names its export
+    ),
+    # migrate.yml -e prune_source=true: the old volumes (reclaim policy Retain) deleted once the move is proved.
+    "prune_source": _table(_needs("delete persistentvolumes", "cluster")),
     # restore.yml -e quiesce=true: the StatefulSet scaled to 0 and back (its scale subresource).
     "quiesce": _table(
         _needs("get statefulsets.apps"),

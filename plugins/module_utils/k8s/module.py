@@ -25,9 +25,9 @@ from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import K8s
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.identity import (
     read_identity,
 )
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.migrate import run_pvc_restore
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.restore import (
     RESTORE_OPTIONS,
-    run_restore,
     validate_restore_params,
 )
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.runners import (
@@ -42,7 +42,7 @@ from ansible_collections.stateful.nfs.plugins.module_utils.k8s.verify import run
 
 # module -> runner(client, validated params, check_mode, outcome) -> result or None
 RUNNERS = {"statefulset": run_statefulset, "nfs_provisioner": run_provisioner, "statefulset_info": read_identity,
-           "statefulset_verify": run_verify, "access_review": run_access_review, "pvc_restore": run_restore}
+           "statefulset_verify": run_verify, "access_review": run_access_review, "pvc_restore": run_pvc_restore}
 
 # modules whose rules live in their own file (listed after validation in __init__.py)
 OWN_RULES = {"pvc_restore": (RESTORE_OPTIONS, {}, validate_restore_params)}

@@ -52,7 +52,7 @@ BACKUP_SUMMARY = ("namespace", "pvc", "pv", "list_sha256", "files", "bytes", "ti
 
 RESTORE_OPTIONS = {
     "statefulset": {"type": "dict", "required": True},
-    "source": {"type": "str", "choices": ["archive", "retained", "backup"], "default": "archive"},
+    "source": {"type": "str", "choices": ["archive", "retained", "backup", "migrate"], "default": "archive"},
     "namespace": {"type": "str"},
     "backups": {"type": "list", "elements": "dict"},
     "ordinals": {"type": "list", "elements": "int"},
@@ -63,6 +63,7 @@ RESTORE_OPTIONS = {
     "wait_timeout": {"type": "int", "default": 60},
     "volume_index": {"type": "list", "elements": "dict", "default": []},
     "index_only": {"type": "bool", "default": False},
+    "copy_host": {"type": "str"},
 }
 
 
@@ -139,8 +140,12 @@ def validate_restore_params(params):
         p["directories"] = listing
     if p.get("namespace") is not None:
         validation.check_dns1123_label("namespace", p["namespace"])
+    if p["source"] == "migrate" and p.get("namespace") is not None:
+        raise InputError("namespace", "is not read with source=migrate (the claims move in the StatefulSet's namespace)")
+    if p.get("copy_host") is not None and p["source"] != "migrate":
+        raise InputError("copy_host", f"is read only with source=migrate (source is {p['source']})")
     p["target"] = {"namespace": p.get("namespace") or checked["namespace"], "name": definition["metadata"]["name"],
-                   "templates": templates, "ordinals": sorted(ordinals),
+                   "templates": templates, "ordinals": sorted(ordinals), "ordinals_given": p.get("ordinals") is not None,
                    "selector": dict((spec.get("selector") or {}).get("matchLabels") or {})}
     claims = {claim_name(t["name"], p["target"]["name"], o) for t in templates for o in ordinals}
     for claim in p["choose"]:
@@ -657,11 +662,19 @@ def run_restore(client, p, check_mode, outcome):
             _create(client, pv_manifest(row), check_mode, outcome)
         if row["claim"] not in live["claims"]:
             _create(client, pvc_manifest(row, p["target"]["selector"]), check_mode, outcome)
-    if todo and not check_mode and p["wait_timeout"]:
-        phases = _wait_bound(client, todo, p["wait_timeout"])
-        for row in todo:
-            row["phase"] = phases.get(row["claim"])
-        unbound = [r["claim"] for r in todo if r["phase"] != "Bound"]
-        if unbound:
-            raise K8sError(f"claims not Bound to their restored volumes after {p['wait_timeout']}s: {', '.join(unbound)}"
-                           " (kubectl describe pvc names the reason)", claims=plan["claims"])
+    if todo and not check_mode:
+        wait_bound_or_fail(client, todo, p["wait_timeout"], plan["claims"], "their restored volumes")
+
+
+def wait_bound_or_fail(client, todo, timeout, claims, what, hint=""):
+    """Wait (``timeout`` seconds, 0 - not at all) for the claims of ``todo`` to be Bound, noting each row's
+    phase; a K8sError naming those that are not (bound to ``what``)."""
+    if not timeout:
+        return
+    phases = _wait_bound(client, todo, timeout)
+    for row in todo:
+        row["phase"] = phases.get(row["claim"])
+    unbound = [r["claim"] for r in todo if r["phase"] != "Bound"]
+    if unbound:
+        raise K8sError(f"claims not Bound to {what} after {timeout}s: {', '.join(unbound)}"
+                       f" (kubectl describe pvc names the reason){hint}", claims=claims)

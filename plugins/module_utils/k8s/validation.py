@@ -865,7 +865,8 @@ def validate_info_params(params):
 ACCESS_REVIEW_OPTIONS = {
     "namespace": {"type": "str", "default": "default"},
     "needs": {"type": "list", "elements": "str", "default": [],
-              "choices": ["provisioner", "statefulset", "verify", "teardown", "purge", "restore", "quiesce"]},
+              "choices": ["provisioner", "statefulset", "verify", "teardown", "purge", "restore", "quiesce", "migrate",
+                          "prune_source"]},
     "verify_method": VERIFY_OPTIONS["method"],
     "resource_attributes": {"type": "list", "elements": "dict", "default": [], "options": {
         "verb": {"type": "str", "required": True},
@@ -884,7 +885,7 @@ def validate_access_review_params(params):
     check_dns1123_label("namespace", p.get("namespace"))
     if not p.get("needs") and not p.get("resource_attributes"):
         raise InputError("needs", "name at least one stage (provisioner, statefulset, verify, teardown, purge, restore,"
-                                  " quiesce) or give resource_attributes")
+                                  " quiesce, migrate, prune_source) or give resource_attributes")
     for i, attrs in enumerate(p.get("resource_attributes") or []):
         for key in ("verb", "resource"):
             if not attrs.get(key) or not re.fullmatch(r"[a-z*][a-z0-9.*-]*", attrs[key]):

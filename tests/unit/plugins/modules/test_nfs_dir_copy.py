@@ -163,3 +163,19 @@ def test_checksums_record_once_and_compare_with_excludes(tmp_path, capsys):
     rc, differ = run(capsys, nfs_dir_checksums.main, state="compare", index_dir=str(index), directories=[str(src)])
     row = differ["directories"][str(src)]
     assert row["same"] is False and row["differ"] == ["owner.txt"] and row["added"] == [".stateful-nfs-verify"]
+
+
+def test_checksums_list_reads_each_directory_now_and_keeps_nothing(tmp_path, capsys):
+    src = tree(tmp_path)
+    before = listing(tmp_path)
+    rc, out = run(capsys, nfs_dir_checksums.main, state="summary", directories=[str(src), str(tmp_path / "gone")])
+    assert rc == 0 and out["changed"] is False
+    assert out["directories"][str(src)] == dir_checksums.summary(dir_checksums.checksum_list(str(src)))
+    assert out["directories"][str(tmp_path / "gone")] == {"error": "missing"}
+    assert listing(tmp_path) == before
+    # the copy made with the list as its expectation is the directory as it was listed
+    rc, copied = run(capsys, nfs_dir_copy.main, src=str(src), dest=str(tmp_path / "new" / "copy"),
+                     expect_list_sha256=out["directories"][str(src)]["list_sha256"])
+    assert rc == 0 and copied["copied"] is True
+    rc, refused = run(capsys, nfs_dir_checksums.main, state="record", directories=[str(src)])
+    assert rc == 1 and refused["msg"] == "index_dir is required with state=record"

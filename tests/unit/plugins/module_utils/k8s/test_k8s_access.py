@@ -61,6 +61,15 @@ def test_restore_and_quiesce_need_the_pre_bound_volume_and_the_scale_subresource
     assert needs[("get", "statefulsets", "", "namespace")] == ["restore", "quiesce"]
 
 
+def test_migrate_needs_to_delete_the_old_claims_and_recreate_the_statefulset():
+    needs = {(n.verb, n.resource, n.subresource, n.scope): s
+             for n, s in access.needs_for(["migrate", "quiesce", "statefulset", "prune_source"])}
+    assert needs[("patch", "persistentvolumes", "", "cluster")] == ["migrate"]
+    assert needs[("delete", "persistentvolumeclaims", "", "namespace")] == ["migrate"]
+    assert needs[("delete", "statefulsets", "", "namespace")] == ["migrate"]
+    assert needs[("delete", "persistentvolumes", "", "cluster")] == ["prune_source"]
+
+
 def test_needs_merge_stages_once_and_keep_required():
     rows = access.needs_for(["provisioner", "statefulset", "verify"])
     keys = [(n.verb, n.resource, n.subresource, n.scope) for n, _ in rows]
