@@ -63,16 +63,14 @@ def copiers(path):
     return dexec(NFS_HOST, "sh", "-c", script).stdout.split()
 
 
-def kill_copier(partial, manifest):
-    """The module's process on the NFS server outlives the killed controller (a docker exec, as an ssh
-    session would): kill it too, as a crash of the whole run would, unless it is done already (its
-    ``manifest`` there). Returns the pids killed, or ``["done"]``."""
-    pids = wait_for("the NFS server's copy process (or its end)",
-                    lambda: copiers(partial) or (exists(manifest) and ["done"]), timeout=30, interval=0.2)
-    if pids != ["done"]:
-        dexec(NFS_HOST, "kill", "-9", *pids)
-        wait_for("the copy process to end", lambda: not copiers(partial), timeout=30, interval=0.5)
-    return pids
+def stop_copier(partial, manifest):
+    """On the NFS server, in one exec: SIGSTOP the module's copy (a python process writing ``partial``'s
+    big.bin) where it is, so that the kill lands in the middle of the copy whatever the disk's speed.
+    Returns the stopped pids, ``["done"]`` when the copy is finished already (``manifest`` there), else []."""
+    script = (f"test -e {manifest} && echo done && exit 0; for p in /proc/[0-9]*; do"
+              f" grep -q python $p/comm 2>/dev/null && ls -l $p/fd 2>/dev/null | grep -q -- ' {partial}/big.bin$'"
+              " && kill -STOP ${p#/proc/} 2>/dev/null && echo ${p#/proc/}; done; true")
+    return dexec(NFS_HOST, "sh", "-c", script).stdout.split()
 
 
 def test_backup_then_restore_into_another_namespace(lab, ns, player):
@@ -90,16 +88,20 @@ def test_backup_then_restore_into_another_namespace(lab, ns, player):
     try:
         # --- a live backup killed in the middle of web-0's copy: nothing looks finished; the re-run converges
         live = f"{root}/live"
+        partial = f"{live}/.www-web-0.partial"
         bg = player.start("playbooks/backup.yml", app="web", backup_name="live", **extra(lab, ns, app_ns))
-        wait_for("the copy of www-web-0 to be under way",
-                 lambda: bg.poll() is None and exists(f"{live}/.www-web-0.partial"), timeout=120, interval=0.2)
+        pids = wait_for("the copy of www-web-0 to be under way (its process stopped where it is)",
+                        lambda: stop_copier(partial, f"{live}/www-web-0.manifest.json") or (bg.poll() is not None and ["ended"]),
+                        timeout=120, interval=0.1)
+        assert pids not in (["done"], ["ended"]), f"{pids}: the copy of {BIG_MB} MB was not seen under way: raise BIG_MB"
+        # a crash of the whole run: the controller, and the module's process on the NFS server (a docker
+        # exec outlives its killed client, as an ssh session would)
         os.killpg(bg.pid, signal.SIGKILL)
         bg.finish(timeout=30)
-        partial = f"{live}/.www-web-0.partial"
-        pids = kill_copier(partial, f"{live}/www-web-0.manifest.json")
+        dexec(NFS_HOST, "kill", "-9", *pids)
+        wait_for("the copy process to end", lambda: not copiers(partial), timeout=30, interval=0.5)
         # never a copy that looks finished without being so: the directory exists exactly with its manifest
         assert exists(f"{live}/www-web-0.manifest.json") == exists(f"{live}/www-web-0")
-        assert pids != ["done"], f"the copy of {BIG_MB} MB ended before it was killed: raise BIG_MB"
         assert exists(partial) and not exists(f"{live}/www-web-0") and not exists(f"{live}/www-web-0.manifest.json")
         again = player.play("playbooks/backup.yml", app="web", backup_name="live", **extra(lab, ns, app_ns))
         assert again.rc == 0, again.failure()

@@ -21,7 +21,7 @@ import signal
 
 import pytest
 
-from tests.integration.test_backup import copiers, exists, writes
+from tests.integration.test_backup import copiers, exists, stop_copier, writes
 from tests.integration.test_restore import checksums, deploy_and_write
 from tests.support.lab import NFS_HOST, dexec
 from tests.support.waiting import wait_for
@@ -50,16 +50,6 @@ def extra(lab, ns, klass, template="www", app_check=OWN_FILE, **more):
             "nfs_provisioner_nfs_server": lab.nfs_server, "nfs_provisioner_nfs_path": lab.nfs_dir("migrate-old"),
             "statefulset_applications": [{"name": "web", "statefulset": web,
                                           "verify": {"dns_timeout": 30, **({"app_check": app_check} if app_check else {})}}], **more}
-
-
-def stop_copier(partial, manifest):
-    """On the NFS server, in one exec: SIGSTOP the module's copy (a python process writing ``partial``'s
-    big.bin) where it is, so that the kill lands in the middle of the copy whatever the disk's speed.
-    Returns the stopped pids, ``["done"]`` when the copy is finished already (``manifest`` there), else []."""
-    script = (f"test -e {manifest} && echo done && exit 0; for p in /proc/[0-9]*; do"
-              f" grep -q python $p/comm 2>/dev/null && ls -l $p/fd 2>/dev/null | grep -q -- ' {partial}/big.bin$'"
-              " && kill -STOP ${p#/proc/} 2>/dev/null && echo ${p#/proc/}; done; true")
-    return dexec(NFS_HOST, "sh", "-c", script).stdout.split()
 
 
 def tree(lab):
