@@ -73,6 +73,21 @@ def stop_copier(partial, manifest):
     return dexec(NFS_HOST, "sh", "-c", script).stdout.split()
 
 
+def crash_mid_copy(bg, partial, manifest, timeout, big_mb=BIG_MB):
+    """A crash of the whole run in the middle of a copy into ``partial``: the copier stopped where it is
+    (:func:`stop_copier`), then the controller ``bg`` and the module's process on the NFS server (a docker
+    exec outlives its killed client, as an ssh session would) killed. Returns the copier's pids."""
+    pids = wait_for("the copy to be under way (its process stopped where it is)",
+                    lambda: stop_copier(partial, manifest) or (bg.poll() is not None and ["ended"]),
+                    timeout=timeout, interval=0.1)
+    assert pids not in (["done"], ["ended"]), f"{pids}: the copy of {big_mb} MB was not seen under way: raise BIG_MB"
+    os.killpg(bg.pid, signal.SIGKILL)
+    bg.finish(timeout=30)
+    dexec(NFS_HOST, "kill", "-9", *pids)
+    wait_for("the copy process to end", lambda: not copiers(partial), timeout=30, interval=0.5)
+    return pids
+
+
 def test_backup_then_restore_into_another_namespace(lab, ns, player):
     app_ns = lab.new_namespace()
     export = lab.nfs_dir_path("backup")
@@ -90,16 +105,7 @@ def test_backup_then_restore_into_another_namespace(lab, ns, player):
         live = f"{root}/live"
         partial = f"{live}/.www-web-0.partial"
         bg = player.start("playbooks/backup.yml", app="web", backup_name="live", **extra(lab, ns, app_ns))
-        pids = wait_for("the copy of www-web-0 to be under way (its process stopped where it is)",
-                        lambda: stop_copier(partial, f"{live}/www-web-0.manifest.json") or (bg.poll() is not None and ["ended"]),
-                        timeout=120, interval=0.1)
-        assert pids not in (["done"], ["ended"]), f"{pids}: the copy of {BIG_MB} MB was not seen under way: raise BIG_MB"
-        # a crash of the whole run: the controller, and the module's process on the NFS server (a docker
-        # exec outlives its killed client, as an ssh session would)
-        os.killpg(bg.pid, signal.SIGKILL)
-        bg.finish(timeout=30)
-        dexec(NFS_HOST, "kill", "-9", *pids)
-        wait_for("the copy process to end", lambda: not copiers(partial), timeout=30, interval=0.5)
+        crash_mid_copy(bg, partial, f"{live}/www-web-0.manifest.json", timeout=120)
         # never a copy that looks finished without being so: the directory exists exactly with its manifest
         assert exists(f"{live}/www-web-0.manifest.json") == exists(f"{live}/www-web-0")
         assert exists(partial) and not exists(f"{live}/www-web-0") and not exists(f"{live}/www-web-0.manifest.json")

@@ -16,12 +16,9 @@ prune 15 s).
 """
 from __future__ import annotations
 
-import os
-import signal
-
 import pytest
 
-from tests.integration.test_backup import copiers, exists, stop_copier, writes
+from tests.integration.test_backup import crash_mid_copy, exists, writes
 from tests.integration.test_restore import checksums, deploy_and_write
 from tests.support.lab import NFS_HOST, dexec
 from tests.support.waiting import wait_for
@@ -128,16 +125,7 @@ def test_migrate_to_another_class(lab, ns, player):
         partial = f"{new_export}/.migrated-{ns}-www-web-0-{old['www-web-0'][0]}.partial"
         manifest = f"{copy_of['www-web-0']}.manifest.json"
         bg = player.start("playbooks/migrate.yml", app="web", **moved)
-        pids = wait_for("web-0's copy to be under way (its process stopped where it is)",
-                        lambda: stop_copier(partial, manifest) or (bg.poll() is not None and ["ended"]),
-                        timeout=180, interval=0.1)
-        assert pids not in (["done"], ["ended"]), f"{pids}: the copy of {BIG_MB} MB was not seen under way: raise BIG_MB"
-        # a crash of the whole run: the controller, and the module's process on the NFS server (a docker
-        # exec outlives its killed client, as an ssh session would)
-        os.killpg(bg.pid, signal.SIGKILL)
-        bg.finish(timeout=30)
-        dexec(NFS_HOST, "kill", "-9", *pids)
-        wait_for("the copy process to end", lambda: not copiers(partial), timeout=30, interval=0.5)
+        crash_mid_copy(bg, partial, manifest, timeout=180, big_mb=BIG_MB)
         copied = int(dexec(NFS_HOST, "stat", "-c", "%s", f"{partial}/big.bin").stdout)
         assert 0 < copied < BIG_MB << 20, copied  # killed in the middle of the large file
         assert not exists(copy_of["www-web-0"]) and not exists(f"{copy_of['www-web-0']}.manifest.json")
