@@ -145,7 +145,7 @@ demo:
 	echo; echo "inventory: $(LAB_INVENTORY)   kubeconfig: $(LAB)/kubeconfig   logs: $(LAB)/logs"; \
 	for r in $(LAB)/report/*-identity.md; do [ -f "$$r" ] || continue; \
 	  echo; echo "== demo: identity table, read from the cluster ($$r)"; \
-	  sed -n '/^Target:/p; /^## Identity table/,/^## Readiness timeline/p' "$$r" | sed '/^## Readiness timeline/d'; \
+	  sed -n '/^# Application/p; /^## Identity table/,/^## Checks per pod/p' "$$r" | sed '/^## Checks per pod/d'; \
 	done; \
 	echo "== demo: set-up $$(( play - start )) s, site.yml $$(( end - play )) s (exit $$rc), total $$(( end - start )) s"; \
 	exit $$rc

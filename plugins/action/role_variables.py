@@ -36,7 +36,7 @@ def _load(path):
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(('prefix', 'results'))
+    _VALID_ARGS = frozenset(('prefix', 'results', 'deprecated'))
     _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
@@ -56,4 +56,10 @@ class ActionModule(ActionBase):
                       suggestions={name: closest for name, closest in found if closest})
         if found:
             result['warnings'] = [warning_text(role.get_name(), name, closest) for name, closest in found]
+        deprecated = self._task.args.get('deprecated')
+        if deprecated:
+            if not isinstance(deprecated, dict) or not deprecated.get('msg') or not deprecated.get('version'):
+                raise AnsibleError(f'deprecated must be a dict with msg and version, got {deprecated!r}')
+            result['deprecations'] = [{'msg': str(deprecated['msg']), 'version': str(deprecated['version']),
+                                       'collection_name': 'stateful.nfs'}]
         return result

@@ -21,8 +21,10 @@ description:
   - A missing directory or a file that reads back differently is not a failure of the module; the
     caller compares RV(volumes) with what it expects and names what is wrong. A session that
     cannot run (no libnfs) fails it.
-  - Used by role C(stateful.nfs.k8s_statefulset_nginx) to prove each pod's own storage on the NFS
-    side (nfs method - clusters that forbid exec).
+  - Used by role C(stateful.nfs.statefulset) (an application's C(verify.nfs_side), the walkthrough's
+    nfs verify method) to prove each pod's own storage on the NFS side, for clusters that forbid exec;
+    M(stateful.nfs.statefulset_verify) plans the volumes (its C(nfs_volume_check) result) and judges
+    RV(volumes).
 options:
   volumes:
     description: The volumes, in the order they are reported.

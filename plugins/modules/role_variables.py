@@ -28,6 +28,21 @@ options:
     type: list
     elements: str
     default: []
+  deprecated:
+    description:
+      - Say that the role is deprecated - a deprecation warning with C(msg), removal planned in C(version)
+        (run the task with C(run_once) to say it once per run).
+    type: dict
+    version_added: 0.4.0
+    suboptions:
+      msg:
+        description: What to use instead.
+        type: str
+        required: true
+      version:
+        description: The collection version that removes the role.
+        type: str
+        required: true
 attributes:
   action:
     support: full

@@ -29,6 +29,20 @@ description:
     container holds the pod's own line: written through exec when it differs, then read back once every pod
     wrote, so two pods on one directory are caught; a read-only mount is only read. The result's C(markers)
     name where each marker lies in its PV's NFS directory, for a check from a host the export admits."
+  - "C(storage) on the NFS side, with O(nfs_side) (what a cluster that forbids exec keeps, and an extra with exec):
+    each marker's directory (its PV's C(spec.nfs.path), with the mount's C(subPath)) lies under O(nfs_side.export),
+    exists on O(nfs_side.host) and is no other marker's, and the marker's line, written there by
+    M(stateful.nfs.nfs_volume_check) on that host, reads back through NFS (O(nfs_side.volumes), its result). With
+    O(method=exec) each pod must then find that line at its mount (the tie between the pod and its directory);
+    with O(method=api) an O(app_check) matching C({line}) that passes is the tie (the walkthrough's page), and
+    without one the result's C(not_proved) says the tie was not proved. The C(proved) entry names the way and the
+    host (see RV(proved))."
+  - "C(ready_order): with C(podManagementPolicy: OrderedReady) (the default), each pod was created once the pod of
+    the ordinal before it was Ready (that pod's Ready condition's C(lastTransitionTime) against the next pod's
+    C(creationTimestamp)); it fails when the pod before had not even started its containers then (no restart
+    since). A pod before that is Ready since a later time yet ran earlier (a readiness change, or the order
+    broken) leaves it C(not_proved); a pair where the pod before was re-created later (a rolling update) and
+    C(Parallel) skip it."
   - "C(app): the application's own check, when O(app_check) is given: an HTTP GET through the API server's pod
     proxy, or a command through exec, its answer matched against a pattern; asked again each second up to
     O(app_check.timeout) until it passes."
@@ -37,7 +51,8 @@ description:
   - Each check ends as C(pass), C(fail), C(not_proved) or C(skipped). An image without a shell cannot prove its
     hostname or storage by exec - C(not_proved), which fails the run unless O(identity_by_exec=false). With
     O(method=api) (clusters that forbid C(pods/exec)) no exec session is started; DNS is proved from the DNS client
-    pod and the result lists what was then not proved (hostname, storage).
+    pod and the result lists what was then not proved (hostname; storage unless O(nfs_side) proves it on the
+    NFS side).
 author:
   - stateful.nfs contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -62,9 +77,9 @@ options:
   method:
     description:
       - V(exec) proves hostname, DNS and storage from inside the pods (needs the RBAC right C(create) on C(pods/exec)).
-      - V(api) starts no exec session, for clusters that forbid it; C(hostname) and C(storage) are then
-        C(not_proved) and the result's C(not_proved) says so; C(dns) is asked from the DNS client pod
-        (O(dns_client)), or C(not_proved) with O(dns_client.enabled=false).
+      - V(api) starts no exec session, for clusters that forbid it; C(hostname) is then C(not_proved), and
+        C(storage) too unless O(nfs_side) proves it on the NFS side; the result's C(not_proved) says so; C(dns) is
+        asked from the DNS client pod (O(dns_client)), or C(not_proved) with O(dns_client.enabled=false).
     type: str
     choices: [exec, api]
     default: exec
@@ -149,6 +164,44 @@ options:
         description: Its one line; C({pod}), C({namespace}) and C({claim}) stand for the pod's name, its namespace and the claim's name.
         type: str
         default: "stateful.nfs {namespace}/{pod} {claim}"
+  nfs_side:
+    description:
+      - Prove each pod's storage on the NFS side too (see C(storage) above). The caller runs the module first with
+        O(markers_only=true), hands its RV(nfs_volume_check) to M(stateful.nfs.nfs_volume_check) delegated to
+        O(nfs_side.host), and runs it again with that module's RV(stateful.nfs.nfs_volume_check#module:volumes)
+        as O(nfs_side.volumes) (role C(stateful.nfs.statefulset) does, for an application's C(verify.nfs_side)).
+      - Needs O(storage_marker.enabled=true).
+    type: dict
+    suboptions:
+      host:
+        description:
+          - The inventory host that writes the markers and reads them back through NFS - the NFS server host, or
+            another host the export admits whose disk holds O(nfs_side.export_directory). Named in the result.
+        type: str
+        required: true
+      export:
+        description: The export as NFS clients see it (the PVs' C(spec.nfs.path) lie under it), mounted once.
+        type: str
+        required: true
+      export_directory:
+        description: The directory on O(nfs_side.host)'s disk that backs O(nfs_side.export); defaults to O(nfs_side.export).
+        type: str
+      server:
+        description: The address O(nfs_side.host) reads the export through.
+        type: str
+        default: 127.0.0.1
+      volumes:
+        description:
+          - M(stateful.nfs.nfs_volume_check)'s RV(stateful.nfs.nfs_volume_check#module:volumes) for the markers.
+            Without it C(storage) stays C(not_proved) (O(method=api)).
+        type: list
+        elements: dict
+  markers_only:
+    description:
+      - Plan the markers and prove nothing, writing nothing - the first step of the NFS side (O(nfs_side)); the
+        result's RV(markers) and RV(nfs_volume_check) say where each marker lies.
+    type: bool
+    default: false
   app_check:
     description: The application's own check, asked of every ready pod; exactly one of O(app_check.http_get) and O(app_check.exec).
     type: dict
@@ -235,6 +288,18 @@ EXAMPLES = r"""
     method: api
     dns_client:
       image: registry.example.com/library/busybox:1.36.1
+
+- name: A cluster that forbids exec - storage proved on the NFS side, each pod tied to its directory by its page
+  stateful.nfs.statefulset_verify:
+    name: web
+    method: api
+    storage_marker: {file: index.html, line: "{pod} serves from its own NFS volume"}
+    app_check:
+      http_get: {port: 80, path: /index.html, body: "^{line}$"}
+    nfs_side:
+      host: nfs1
+      export: /srv/nfs
+      volumes: "{{ written.volumes }}"  # stateful.nfs.nfs_volume_check's, run on nfs1 with a markers_only run's nfs_volume_check
 """
 
 RETURN = r"""
@@ -258,7 +323,7 @@ container:
 pods:
   description:
     - The identity table's rows (see M(stateful.nfs.statefulset_info)), each with C(checks), the verdict per check,
-      and C(observed), what the pod said (C(hostname) through exec, C(app) the application check's answer).
+      and C(observed), what the pod said (C(hostname) through exec, null without; C(app) the application check's answer).
   returned: always
   type: list
   elements: dict
@@ -269,15 +334,15 @@ checks:
   elements: dict
   contains:
     pod: {description: The pod., type: str, sample: redis-1}
-    check: {description: The check., type: str, choices: [identity, hostname, dns, claims, storage, app]}
+    check: {description: The check., type: str, choices: [identity, ready_order, hostname, dns, claims, storage, app]}
     status: {description: The verdict., type: str, choices: [pass, fail, not_proved, skipped]}
     detail: {description: What was seen., type: str, sample: "redis-1.redis.cache.svc.cluster.local -> 10.244.2.7 (asked from redis-0)"}
 proved:
-  description: The checks every pod passed, with the pods.
+  description: The checks every pod passed, with the pods; C(storage) proved on the NFS side names the way and the host.
   returned: always
   type: list
   elements: str
-  sample: ["hostname: redis-0, redis-1, redis-2"]
+  sample: ["hostname: redis-0, redis-1, redis-2", "storage (without exec, through NFS on nfs1): web-0, web-1"]
 not_proved:
   description: What could not be proved, and why.
   returned: always
@@ -312,8 +377,21 @@ dns_client:
     ready: {description: Whether it was Ready and asked., type: bool}
     used_because: {description: Why it was needed., type: str, sample: "method api: no exec session"}
     problem: {description: Why it could not be asked (only when it could not)., type: str}
+nfs_volume_check:
+  description:
+    - With O(nfs_side) and O(markers_only=true), what to hand M(stateful.nfs.nfs_volume_check) on C(host) (its
+      options C(export), C(server), C(file), C(write) and C(volumes), one per marker whose directory is under
+      the export).
+  returned: with O(nfs_side) and O(markers_only=true)
+  type: dict
+  sample: {host: nfs1, export: /srv/nfs, server: 127.0.0.1, file: index.html, write: true,
+           volumes: [{name: "web-0:www", path: /srv/nfs/default-www-web-0-pvc-1, directory: /srv/nfs/default-www-web-0-pvc-1,
+                      content: web-0 from its own volume}]}
 markers:
-  description: Each marker, with its claim, PV and place in the PV's NFS directory (C(nfs_server), C(nfs_path)).
+  description:
+    - Each marker, with its claim, PV and place in the PV's NFS directory (C(nfs_server), C(nfs_path), and
+      C(nfs_directory), the directory with the mount's C(subPath)).
+    - With O(nfs_side), also C(nfs_volume) (its entry in RV(nfs_volume_check)) or C(nfs_problem) (why it has none).
   returned: always
   type: list
   elements: dict

@@ -12,12 +12,14 @@ def test_walkthrough_check_mode_from_scratch_with_new_names(lab, ns, player):
                       k8s_statefulset_nginx_storage_class=f"managed-nfs-{ns}",
                       k8s_statefulset_nginx_provisioner_name=f"example.com/{ns}")
     assert run.rc == 0, run.failure()
-    said = " ".join(str(r.get("msg")) for r in run.results("Say what check mode does not prove").values())
-    assert f"StatefulSet {new}/chk would be created; not verified" in said, said
-    assert "chk-0, chk-1, chk-2" in said
-    applied = next(iter(run.results("Apply the headless Service and the StatefulSet").values()))
+    # role k8s_statefulset_nginx maps onto role statefulset: its application, named as the StatefulSet
+    said = " ".join(str(r.get("msg")) for r in run.results("Say what was proved: chk").values())
+    assert f"Application chk ({new}/chk): not verified: check mode, the StatefulSet would change" in said, said
+    applied = next(iter(run.results("Apply the StatefulSet and its headless Service, wait for the rollout: chk").values()))
     assert applied["changed"] is True
     assert [(o["kind"], o["action"]) for o in applied["objects"]][-1] == ("StatefulSet", "create")
+    # the claims a run would make, one per pod chk-0..2
+    assert applied["pvc_names"] == [f"nginx-pvc-chk-{i}" for i in range(3)], applied["pvc_names"]
     writes = [w for w in lab.lab.api_writes(mark) if "dryRun=All" not in w]
     assert writes == [], writes
     assert lab.http("GET", f"/api/v1/namespaces/{new}")[0] == 404

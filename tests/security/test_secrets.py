@@ -162,8 +162,8 @@ def test_kubeconfig_given_as_a_dict(lab, ns, tmp_path):
 
 
 def test_role_passes_api_key_without_printing_it(lab, ns, tmp_path):
-    """k8s_statefulset_nginx forwards k8s_statefulset_nginx_api_key through module_defaults; its validation
-    and the StatefulSet step (tags always,statefulset) run with -vvv without showing it."""
+    """k8s_statefulset_nginx maps k8s_statefulset_nginx_api_key onto role statefulset's connection; its mapping
+    and role statefulset's StatefulSet step run with -vvv without showing it."""
     role_vars = {"k8s_statefulset_nginx_host": lab.url, "k8s_statefulset_nginx_ca_cert": lab.ca_cert,
                  "k8s_statefulset_nginx_api_key": lab.token,
                  "k8s_statefulset_nginx_namespace": ns, "k8s_statefulset_nginx_provisioner_enabled": False,
@@ -176,7 +176,8 @@ def test_role_passes_api_key_without_printing_it(lab, ns, tmp_path):
         "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": f"sc-{ns}"},
         "provisioner": "kubernetes.io/no-provisioner"})
     role_dir = REPO_ROOT / "roles" / "k8s_statefulset_nginx"
-    assert (role_dir / "tasks" / "statefulset.yml").exists()
+    # the role hands its variables (the api_key too) to role statefulset, which deploys
+    assert "name: stateful.nfs.statefulset\n" in (role_dir / "tasks" / "main.yml").read_text()
     p, text = _run(tmp_path, [{"name": "role", "ansible.builtin.include_role": {
         "name": "stateful.nfs.k8s_statefulset_nginx"}, "vars": role_vars, "tags": ["always"]}])
     assert p.returncode == 0, p.stdout[-3000:]

@@ -75,7 +75,7 @@ def test_sigkill_mid_rollout_then_rerun_converges(play, start_play, api, nfs_nam
 
         # Identity table of the re-run.
         report = json.loads((REPORT_DIR / f"{STS}-identity.json").read_text())
-        rows = report["identity"]
+        rows = report["pods"]
         assert [r["name"] for r in rows] == PODS
         assert [r["ordinal"] for r in rows] == list(range(REPLICAS))
         assert [r["pvc"] for r in rows] == PVCS

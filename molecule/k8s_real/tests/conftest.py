@@ -43,6 +43,12 @@ player = player_fixture("K8S_REAL_INVENTORY_DIR", "k8s_real")
 
 
 @pytest.fixture(scope="session")
+def nfs_host_name() -> str:
+    """The NFS server's inventory name (where the nfs method's proof reads through NFS)."""
+    return _env("K8S_REAL_NFS_HOST")
+
+
+@pytest.fixture(scope="session")
 def nfs_host():
     """The NFS server the inventory names (a lab container, reached with docker exec)."""
     return testinfra.get_host(f"docker://{_env('K8S_REAL_NFS_HOST')}")

@@ -1,7 +1,10 @@
-"""The converge (the walkthrough's StatefulSet in a namespace of its own, nfs write method) on a
-real cluster: the identity report the role wrote, the objects in the cluster, and each volume's
-directory and content ON THE NFS SERVER."""
+"""The converge (the walkthrough's StatefulSet in a namespace of its own, nfs verify method: role
+statefulset's proof without exec, storage proved on the NFS side) on a real cluster: the identity
+report the role wrote, the objects in the cluster, and each volume's directory and content ON THE
+NFS SERVER."""
 from __future__ import annotations
+
+import itertools
 
 import pytest
 from conftest import load_report
@@ -16,9 +19,13 @@ def report(ephemeral):
     return load_report(ephemeral / "report", "web")
 
 
+def verdicts(report, check):
+    return {c["pod"]: c["status"] for c in report["checks"] if c["check"] == check}
+
+
 def test_identity_table_matches_the_walkthrough(report, scenario_vars):
     ns = scenario_vars["k8s_statefulset_nginx_namespace"]
-    rows = report["identity"]
+    rows = report["pods"]
     assert [r["name"] for r in rows] == PODS
     assert [r["ordinal"] for r in rows] == [0, 1, 2]
     assert [r["hostname"] for r in rows] == PODS
@@ -35,31 +42,44 @@ def test_identity_table_matches_the_walkthrough(report, scenario_vars):
         assert row["nfs_path"] == f"{EXPORT}/{ns}-{row['pvc']}-{row['pv']}"
 
 
-def test_report_names_the_real_server_and_the_nfs_method(report, ephemeral, scenario_vars):
+def test_report_says_what_the_nfs_method_proved_and_how(report, ephemeral, scenario_vars, nfs_host_name):
     ns = scenario_vars["k8s_statefulset_nginx_namespace"]
-    assert report["target"]["api_git_version"].startswith("v1.")
-    assert report["verify_method"] == "nfs"
-    # Written on the NFS server, served by nginx from each pod's volume, read over HTTP in the cluster.
-    assert report["content"] == {p: f"congratulations {p} for k8s" for p in PODS}
-    ips = {r["name"]: r["pod_ip"] for r in report["identity"]}
-    assert report["dns"][f"web.{ns}.svc.cluster.local"] == sorted(ips.values())
+    assert report["container"] == "nginx"
+    # storage proved on the NFS side, per pod: each PV's directory exists on the NFS server and is no
+    # other's, the pod's line written there reads back through NFS (libnfs), and the pod serves it
+    # through the pod proxy (app), which ties the pod to that directory
+    for check in ("identity", "ready_order", "dns", "claims", "storage", "app"):
+        assert verdicts(report, check) == dict.fromkeys(PODS, "pass"), (check, report["checks"])
+    assert f"storage (without exec, through NFS on {nfs_host_name}): web-0, web-1, web-2" in report["proved"]
+    # without exec the hostname the container sees is not proved; nothing else is left unsaid
+    assert verdicts(report, "hostname") == dict.fromkeys(PODS, "not_proved")
+    assert [line.split(":")[0] for line in report["not_proved"]] == [f"{p} hostname" for p in PODS]
+    assert report["exec_hostnames"] == dict.fromkeys(PODS)
+    ips = {r["name"]: r["pod_ip"] for r in report["pods"]}
+    assert report["dns_answers"][f"web.{ns}.svc.cluster.local"] == sorted(ips.values())
     for pod, ip in ips.items():
-        assert report["dns"][f"{pod}.web.{ns}.svc.cluster.local"] == [ip]
+        assert report["dns_answers"][f"{pod}.web.{ns}.svc.cluster.local"] == [ip]
     markdown = (ephemeral / "report" / "web-identity.md").read_text()
-    assert "Verification method: **nfs**" in markdown
+    assert f"- storage (without exec, through NFS on {nfs_host_name}): web-0, web-1, web-2" in markdown
     for pvc in PVCS:
-        assert f"| {pvc} |" in markdown
+        assert f"{pvc} -> pvc-" in markdown
 
 
-def test_ready_in_ordinal_order(report):
-    timeline = report["readiness_timeline"]
-    assert timeline, "the role recorded no readiness timeline"
-    assert [t["pod"] for t in timeline] == PODS
-    assert [t["ready_at"] for t in timeline] == sorted(t["ready_at"] for t in timeline)
+def test_ready_in_ordinal_order(report, api, scenario_vars):
+    import kubernetes.client as k
+
+    assert verdicts(report, "ready_order") == dict.fromkeys(PODS, "pass")
+    # the same order read here from the API: each pod created once the one before it was Ready
+    ns = scenario_vars["k8s_statefulset_nginx_namespace"]
+    pods = {p: k.CoreV1Api(api).read_namespaced_pod(p, ns) for p in PODS}
+    ready = {p: next(c.last_transition_time for c in pod.status.conditions if c.type == "Ready")
+             for p, pod in pods.items()}
+    for before, after in itertools.pairwise(PODS):
+        assert ready[before] <= pods[after].metadata.creation_timestamp, (before, after)
 
 
 def test_directories_and_content_on_the_server(report, nfs_host):
-    for row in report["identity"]:
+    for row in report["pods"]:
         assert nfs_host.file(row["nfs_path"]).is_directory
         assert nfs_host.file(f"{row['nfs_path']}/index.html").content_string.strip() == \
             f"congratulations {row['name']} for k8s"

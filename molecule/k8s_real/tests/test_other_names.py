@@ -21,7 +21,7 @@ def variant_run(player, ephemeral, variant_vars):
 
 def test_variant_identity_table(variant_run, variant_vars):
     ns = variant_vars["k8s_statefulset_nginx_namespace"]
-    rows = variant_run["identity"]
+    rows = variant_run["pods"]
     assert [r["name"] for r in rows] == ["db-0", "db-1"]
     assert [r["hostname"] for r in rows] == ["db-0", "db-1"]
     assert [r["dns_name"] for r in rows] == [f"db-0.db-hl.{ns}.svc.cluster.local", f"db-1.db-hl.{ns}.svc.cluster.local"]
@@ -30,14 +30,17 @@ def test_variant_identity_table(variant_run, variant_vars):
     assert {r["storage_class"] for r in rows} == {"nfs-db"}
     for row in rows:
         assert row["nfs_path"] == f"/srv/nfs/{ns}-{row['pvc']}-{row['pv']}"
-    assert variant_run["verify_method"] == "exec"
+    assert variant_run["container"] == "server"
+    # the exec method: every check proved in the pods, nothing left unproved
     assert variant_run["exec_hostnames"] == {"db-0": "db-0", "db-1": "db-1"}
-    assert variant_run["content"] == {"db-0": "hello from db-0", "db-1": "hello from db-1"}
+    assert {(c["check"], c["status"]) for c in variant_run["checks"]} == {
+        (check, "pass") for check in ("identity", "ready_order", "hostname", "dns", "claims", "storage", "app")}
+    assert variant_run["not_proved"] == []
     assert "web" not in json.dumps(rows) and "nginx-pvc" not in json.dumps(rows)
 
 
 def test_variant_directories_on_the_server(variant_run, nfs_host):
-    for row in variant_run["identity"]:
+    for row in variant_run["pods"]:
         assert nfs_host.file(row["nfs_path"]).is_directory
         assert nfs_host.file(f"{row['nfs_path']}/index.html").content_string.strip() == f"hello from {row['name']}"
 

@@ -208,6 +208,14 @@ VERIFY_OPTIONS = {
         "image_pull_policy": {"type": "str", "choices": ["Always", "IfNotPresent", "Never"], "default": "IfNotPresent"},
         "start_timeout": {"type": "int", "default": 60},
     }},
+    "nfs_side": {"type": "dict", "options": {
+        "host": {"type": "str", "required": True},
+        "export": {"type": "str", "required": True},
+        "export_directory": {"type": "str"},
+        "server": {"type": "str", "default": "127.0.0.1"},
+        "volumes": {"type": "list", "elements": "dict"},
+    }},
+    "markers_only": {"type": "bool", "default": False},
     "app_check": {"type": "dict", "options": {
         "http_get": {"type": "dict", "options": {
             **HTTP_GET_OPTIONS,
@@ -913,6 +921,18 @@ def validate_verify_params(params):
     check_image("dns_client.image", client["image"])
     check_int("dns_client.start_timeout", client["start_timeout"], 1)
     p["dns_client"] = client
+    side = p.get("nfs_side")
+    if side:
+        side = with_defaults(VERIFY_OPTIONS["nfs_side"]["options"], side)
+        for key in ("export", "export_directory"):
+            if side.get(key) is not None and not str(side[key]).startswith("/"):
+                raise InputError(f"nfs_side.{key}", f"{side[key]!r} must be an absolute path")
+        if not side["host"]:
+            raise InputError("nfs_side.host", "must name the inventory host that checks the NFS side")
+        if not marker["enabled"]:
+            raise InputError("nfs_side", "needs storage_marker.enabled: true (the NFS side writes the markers)")
+        side["file"] = marker["file"]
+        p["nfs_side"] = side
     app = p.get("app_check")
     if app:
         app = dict(app)

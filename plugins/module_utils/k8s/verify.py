@@ -18,6 +18,15 @@ Per pod (Kubernetes docs, StatefulSets, "Pod Identity" and "Stable Storage"):
   exec session) holds that pod's own line, read back after every pod wrote (two pods on one
   directory would read each other's line); ``markers`` in the result name each marker's
   place in the PV's NFS directory, for a check on the NFS side;
+* ``storage`` on the NFS side (``nfs_side``; what a cluster that forbids exec keeps): each
+  marker's directory under the export exists on the host that checks it and is no other
+  marker's, and the line written there reads back through NFS (``stateful.nfs.nfs_volume_check``
+  delegated to ``nfs_side.host``, its result given back as ``nfs_side.volumes``); with exec the
+  pod then finds that line at its mount (which ties the pod to its directory), without exec an
+  application check matching ``{line}`` does;
+* ``ready_order``: with ``podManagementPolicy: OrderedReady``, each pod was created only once the
+  pod of the ordinal before it was Ready (its Ready condition's ``lastTransitionTime`` against the
+  next pod's ``creationTimestamp``); skipped with ``Parallel``;
 * ``app``: the application's own check, an HTTP GET through the API server's pod proxy or a
   command through exec, its answer matched against a pattern.
 
@@ -35,6 +44,7 @@ import re
 import shlex
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import wait as waiters
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.dns_client import DnsClient
@@ -50,7 +60,7 @@ from ansible_collections.stateful.nfs.plugins.module_utils.k8s.identity import (
 )
 
 PASS, FAIL, NOT_PROVED, SKIPPED = "pass", "fail", "not_proved", "skipped"
-CHECKS = ("identity", "hostname", "dns", "claims", "storage", "app")
+CHECKS = ("identity", "ready_order", "hostname", "dns", "claims", "storage", "app")
 MAX_THREADS = 16
 DNS_RETRY_INTERVAL = 1.0
 
@@ -137,6 +147,142 @@ def claim_mounts(sts, container_name):
             for m in container.get("volumeMounts") or [] if m.get("name") in templates]
 
 
+def api_time(value):
+    """An API timestamp (RFC 3339 in UTC, ``2026-12-06T13:11:49Z``, fraction allowed) as a datetime; None when absent."""
+    if not value:
+        return None
+    return datetime.strptime(value.split(".")[0].rstrip("Z"), "%Y-%m-%dT%H:%M:%S")
+
+
+def _ready_since(pod):
+    cond = next((c for c in (pod.get("status") or {}).get("conditions") or [] if c.get("type") == "Ready"), None)
+    return api_time(cond.get("lastTransitionTime")) if cond and cond.get("status") == "True" else None
+
+
+def _started(pod):
+    """When the pod's containers last started (the latest), and their restarts."""
+    states = (pod.get("status") or {}).get("containerStatuses") or []
+    started = [api_time(((s.get("state") or {}).get("running") or {}).get("startedAt")) for s in states]
+    started = [t for t in started if t]
+    return (max(started) if started else None), sum(s.get("restartCount") or 0 for s in states)
+
+
+def ready_order(rows, pods, policy):
+    """``{pod: check}``: with ``OrderedReady`` (the default) the controller creates a pod only once
+    the pod of the ordinal before it is Running and Ready (Kubernetes docs, StatefulSets,
+    "Deployment and Scaling Guarantees"). A pair is judged while both pods are the ones of that
+    rollout (the one before created first): a pass when the one before became Ready no later than
+    the next was created; a failure when its containers had not even started then (no restart
+    since); ``not_proved`` when it ran but its Ready condition changed later (a probe's flap, or the
+    order broken: the objects cannot tell); ``skipped`` with ``Parallel`` or a pod re-created since."""
+    if policy == "Parallel":
+        return {row["name"]: check(SKIPPED, "podManagementPolicy Parallel: no order promised") for row in rows}
+    by_ordinal = {row["ordinal"]: row for row in rows}
+    out = {}
+    for row in rows:
+        name, before = row["name"], by_ordinal.get(row["ordinal"] - 1)
+        if not before:
+            out[name] = check(PASS, "no pod before it") if row["ordinal"] == min(by_ordinal) else check(
+                SKIPPED, f"the pod of ordinal {row['ordinal'] - 1} does not exist")
+            continue
+        prev, pod, first = before["name"], pods.get(name) or {}, pods.get(before["name"]) or {}
+        created, prev_created = (api_time((p.get("metadata") or {}).get("creationTimestamp")) for p in (pod, first))
+        prev_ready = _ready_since(first)
+        if not (created and prev_created and prev_ready):
+            out[name] = check(SKIPPED, f"{prev} is not Ready, or a creation time is missing")
+        elif prev_created > created:
+            out[name] = check(SKIPPED, f"{prev} was re-created ({prev_created:%H:%M:%S}) after {name} ({created:%H:%M:%S}):"
+                                       " the rollout's order is no longer in the objects")
+        elif prev_ready <= created:
+            out[name] = check(PASS, f"created {created:%H:%M:%S}, once {prev} was Ready ({prev_ready:%H:%M:%S})")
+        else:
+            started, restarts = _started(first)
+            if started and started > created and not restarts:
+                out[name] = check(FAIL, f"created {created:%H:%M:%S}, before {prev} even started ({started:%H:%M:%S};"
+                                        f" Ready {prev_ready:%H:%M:%S}): OrderedReady creates a pod only once the one"
+                                        " before it is Ready")
+            else:
+                out[name] = check(NOT_PROVED, f"created {created:%H:%M:%S}; {prev} became Ready last at"
+                                              f" {prev_ready:%H:%M:%S} ({restarts} restart(s)): its readiness changed"
+                                              " since, or the order was broken")
+    return out
+
+
+def plan_nfs_volumes(markers, nfs_side):
+    """Give each marker (of every pod) its ``nfs_volume``, what ``stateful.nfs.nfs_volume_check``
+    takes (``name``, ``directory`` on ``nfs_side.host``'s disk, ``path`` as NFS clients see it,
+    ``content``), or an ``nfs_problem`` when its PV has no NFS directory under ``nfs_side.export``."""
+    export = "/" + nfs_side["export"].strip("/")
+    disk = (nfs_side.get("export_directory") or export).rstrip("/")
+    base = export.rstrip("/")
+    for m in markers:
+        place = m.get("nfs_directory")
+        if not place:
+            m["nfs_problem"] = f"claim {m['claim']} has no PV with an NFS directory"
+        elif place != export and not place.startswith(base + "/"):
+            m["nfs_problem"] = (f"the PV's NFS directory {m['nfs_server']}:{place} is not under nfs_side.export"
+                                f" {export}")
+        else:
+            m["nfs_volume"] = {"name": f"{m['pod']}:{m['template']}", "path": place,
+                               "directory": disk + place[len(base):], "content": m["line"]}
+    return markers
+
+
+def nfs_side_verdicts(markers, nfs_side, check_mode):
+    """``{(pod, template): (status, detail)}`` of each marker's NFS side: its directory exists on
+    ``nfs_side.host``, is no other marker's, and the line written there reads back through NFS
+    (``nfs_side.volumes``: ``stateful.nfs.nfs_volume_check``'s result). ``status`` is PASS, FAIL or
+    ``would`` (check mode: the line would be written)."""
+    host, file = nfs_side["host"], nfs_side["file"]
+    rows = {r.get("name"): r for r in nfs_side.get("volumes") or [] if isinstance(r, dict)}
+    owners = {}
+    for m in markers:
+        if m.get("nfs_volume"):
+            owners.setdefault(m["nfs_volume"]["directory"], []).append(f"{m['pod']} ({m['claim']})")
+    out = {}
+    for m in markers:
+        key, vol = (m["pod"], m["template"]), m.get("nfs_volume")
+        if not vol:
+            out[key] = (FAIL, m.get("nfs_problem") or "no NFS directory")
+            continue
+        me = f"{m['pod']} ({m['claim']})"
+        where, others = vol["directory"], [o for o in owners[vol["directory"]] if o != me]
+        row = rows.get(vol["name"])
+        if others:
+            out[key] = (FAIL, f"directory {where} on {host} is also {', '.join(others)}'s: two pods on one directory")
+        elif row is None:
+            out[key] = (FAIL, (f"not checked on {host}: nfs_side.volumes has no {vol['name']!r} (give the volumes"
+                               " result of stateful.nfs.nfs_volume_check run with the nfs_volume_check result)"))
+        elif row.get("directory_exists") is False:
+            out[key] = (FAIL, f"directory {where} does not exist on {host}")
+        elif row.get("nfs_error"):
+            out[key] = (FAIL, f"{vol['path']}/{file} could not be read through NFS on {host}: {row['nfs_error']}")
+        elif row.get("nfs_content") is None and check_mode and row.get("written"):
+            out[key] = ("would", f"{where}/{file} on {host} would be written (check mode)")
+        elif row.get("nfs_content") != m["line"]:
+            out[key] = (FAIL, (f"{vol['path']}/{file} reads back {row.get('nfs_content')!r} through NFS on {host},"
+                               f" not {m['line']!r} (another pod's line: two pods on one directory?)"))
+        else:
+            out[key] = (PASS, (f"{vol['path']}/{file}: directory {where} exists on {host}, the line written there"
+                               f" read back through NFS ({nfs_side['server']}:{nfs_side['export']})"))
+    return out
+
+
+def nfs_volume_check_params(markers, nfs_side):
+    """What the caller hands ``stateful.nfs.nfs_volume_check`` on ``nfs_side.host`` (writing each line)."""
+    return {"host": nfs_side["host"], "export": "/" + nfs_side["export"].strip("/"), "server": nfs_side["server"],
+            "file": nfs_side["file"], "write": True,
+            "volumes": [m["nfs_volume"] for m in markers if m.get("nfs_volume")]}
+
+
+def ties_line(app):
+    """Whether the application check matches the pod's marker line (``{line}``): then a pass shows
+    the pod serves what its directory holds."""
+    app = app or {}
+    pattern = (app.get("http_get") or {}).get("body") or (app.get("exec") or {}).get("stdout") or ""
+    return "{line}" in pattern
+
+
 class Proof:
     """One verification run; :meth:`run` returns the module's result (see the module's RETURN)."""
 
@@ -147,6 +293,8 @@ class Proof:
         # what the pods said: {pod: {hostname, app}}, and the DNS answers {name: [address]}
         self.observed, self.dns_answers, self.lines = {}, {}, {}
         self.dns_client = None  # the DNS client pod's state, when it was needed
+        self.nfs = None  # {(pod, template): (status, detail)} of the NFS side, when nfs_side.volumes was given
+        self.unproved = []  # what the checks' verdicts leave unsaid (the pod's tie to its directory)
 
     # -- reading --------------------------------------------------------------------------
     def run(self):
@@ -163,11 +311,27 @@ class Proof:
         container = p.get("container") or sts["spec"]["template"]["spec"]["containers"][0]["name"]
         rows = table["pods"]
         results = {row["name"]: {c: check(SKIPPED, "not asked for") for c in CHECKS} for row in rows}
-        self.identity(table, pods, results)
-        self.claims(rows, results)
         markers = self.plan_markers(sts, rows, container)
+        nfs_side = self.p.get("nfs_side")
+        if nfs_side:
+            plan_nfs_volumes([m for name in markers for m in markers[name]], nfs_side)
+        if p["markers_only"]:
+            return {"changed": False, "exists": True, "statefulset": table["statefulset"], "container": container,
+                    "pods": rows, "checks": [], "proved": [], "failures": [],
+                    "not_proved": ["markers_only: the markers were planned, nothing was proved"],
+                    "markers": [m for name in markers for m in markers[name]],
+                    **({"nfs_volume_check": nfs_volume_check_params(
+                        [m for name in markers for m in markers[name]], nfs_side)} if nfs_side else {})}
+        self.identity(table, pods, results)
+        order = ready_order(rows, pods, (sts.get("spec") or {}).get("podManagementPolicy") or "OrderedReady")
+        for name, verdict in order.items():
+            results[name]["ready_order"] = verdict
+        self.claims(rows, results)
         self.lines = {name: planned[0]["line"] for name, planned in markers.items() if planned}
-        self.observed = {row["name"]: {} for row in rows}
+        self.nfs = nfs_side_verdicts([m for name in markers for m in markers[name]], nfs_side,
+                                     self.check_mode) if nfs_side and nfs_side.get("volumes") is not None else None
+        # what each pod said; hostname null until an exec session reads it (the report lists it per pod)
+        self.observed = {row["name"]: {"hostname": None} for row in rows}
         by_exec = p["method"] == "exec"
         ready = [row for row in rows if row["ready"]]
         for row in rows:
@@ -180,7 +344,11 @@ class Proof:
             why = "method api: no exec session"
             for row in rows:
                 results[row["name"]]["hostname"] = check(NOT_PROVED, why + "; the hostname was read from the pod spec")
-                results[row["name"]]["storage"] = check(NOT_PROVED, why + "; see markers for the NFS side")
+                results[row["name"]]["storage"] = check(NOT_PROVED, why + (
+                    "; nfs_side.volumes not given (the result of stateful.nfs.nfs_volume_check)" if nfs_side else
+                    " and no nfs_side; see markers for the NFS side"))
+            if self.nfs is not None:
+                self.storage_on_nfs_side(ready, markers, results)
             if not self.p["dns"]:
                 for row in ready:
                     results[row["name"]]["dns"] = check(SKIPPED, "dns: false")
@@ -192,7 +360,43 @@ class Proof:
                 self.dns_from_client(ready, want_dns, domain, results)
         if p.get("app_check"):
             self.app_checks(ready, pods, results)
+        if self.nfs is not None and not by_exec:
+            self.tie_pods_to_directories(ready, markers, results)
         return self.report(table, results, markers, container)
+
+    # -- the NFS side ----------------------------------------------------------------------------
+    def storage_on_nfs_side(self, ready, markers, results):
+        """Without exec: each ready pod's markers judged on the NFS side alone."""
+        for row in ready:
+            name = row["name"]
+            if not markers[name]:
+                results[name]["storage"] = check(SKIPPED, "no claim template mounted in the container, or"
+                                                          " storage_marker disabled")
+                continue
+            verdicts = [self.nfs[(name, m["template"])] for m in markers[name]]
+            problems = [detail for status, detail in verdicts if status == FAIL]
+            if any(status == "would" for status, _detail in verdicts):
+                self.changed = True
+            results[name]["storage"] = check(FAIL, "; ".join(problems)) if problems else check(
+                PASS, "own line on the NFS side: " + "; ".join(detail for _status, detail in verdicts))
+
+    def tie_pods_to_directories(self, ready, markers, results):
+        """Without exec the NFS side proves the directories; an application check that matched the
+        pod's line proves the pod mounts its first claim's directory, else that stays unproved."""
+        tied = ties_line(self.p.get("app_check"))
+        for row in ready:
+            name, verdict = row["name"], results[row["name"]]["storage"]
+            if verdict["status"] != PASS:
+                continue
+            if tied and results[name]["app"]["status"] == PASS:
+                verdict["detail"] += (f"; the pod serves that line (app check), so it mounts"
+                                      f" {markers[name][0]['nfs_directory']}")
+                if len(markers[name]) > 1:
+                    self.unproved.append(f"{name} storage: that the pod mounts the directories of its claims after"
+                                         f" {markers[name][0]['claim']} (no exec; the app check reads the first's)")
+            else:
+                self.unproved.append(f"{name} storage: that the pod mounts {markers[name][0]['nfs_directory']} (no exec,"
+                                     " and no app_check matching {line} passed)")
 
     # -- what the API says -----------------------------------------------------------------
     def identity(self, table, pods, results):
@@ -259,6 +463,7 @@ class Proof:
                     "nfs_server": vol.get("nfs_server"),
                     "nfs_path": "/".join(x for x in (nfs_dir, sub_path.strip("/"), marker["file"]) if x)
                     if nfs_dir else None,
+                    "nfs_directory": "/".join(x for x in (nfs_dir, sub_path.strip("/")) if x) if nfs_dir else None,
                 })
         return out
 
@@ -340,6 +545,7 @@ class Proof:
                 results[row["name"]]["dns"] = check(SKIPPED, "dns: false")
 
     def storage(self, ready, container, markers, said, parsed, no_shell, results):
+        first = {row["name"]: dict(parsed[row["name"]]["markers"]) for row in ready if row["name"] not in no_shell}
         wrote = [row for row in ready if row["name"] not in no_shell and any(
             state == "written" for state, _held in parsed[row["name"]]["markers"].values())]
         if wrote:
@@ -359,8 +565,18 @@ class Proof:
             problems, good = [], []
             for index, m in enumerate(markers[name]):
                 state, held = parsed[name]["markers"].get(index, ("missing", said[name]["stderr"].strip()))
-                if state in ("unchanged", "written"):
-                    good.append(f"{m['path']} ({m['claim']})")
+                nfs_status, nfs_detail = self.nfs[(name, m["template"])] if self.nfs is not None else (None, "")
+                if nfs_status == FAIL:
+                    problems.append(f"NFS side: {nfs_detail}")
+                elif nfs_status == PASS and first[name].get(index, (state,))[0] != "unchanged" and not self.check_mode:
+                    # the line was written on the NFS side before this session: a pod mounting that
+                    # directory finds it there
+                    problems.append(f"{m['path']} held {first[name].get(index, (state, held))[1]!r}, not the line written"
+                                    f" into its PV's directory on {self.p['nfs_side']['host']}: the pod does not mount"
+                                    f" {m['nfs_directory']}")
+                elif state in ("unchanged", "written"):
+                    good.append(f"{m['path']} ({m['claim']})" + (
+                        f", the line written on the NFS side: {nfs_detail}" if nfs_status == PASS else ""))
                 elif state == "differs" and self.check_mode:
                     good.append(f"{m['path']} (would be written)")
                     self.changed = True
@@ -523,7 +739,7 @@ class Proof:
         for name in sorted(results, key=lambda n: waiters.pod_ordinal(n, self.p["name"]) or 0):
             row = dict(rows.get(name) or {"name": name, "ordinal": waiters.pod_ordinal(name, self.p["name"])})
             row["checks"] = results[name]
-            row["observed"] = self.observed.get(name, {})
+            row["observed"] = self.observed.get(name, {"hostname": None})
             pods.append(row)
             for kind in CHECKS:
                 verdict = results[name][kind]
@@ -532,9 +748,14 @@ class Proof:
                     failures.append(f"{name} {kind}: {verdict['detail']}")
                 elif verdict["status"] == NOT_PROVED:
                     not_proved.append(f"{name} {kind}: {verdict['detail']}")
-        proved = [f"{kind}: {', '.join(c['pod'] for c in checks if c['check'] == kind)}" for kind in CHECKS
+        label = dict.fromkeys(CHECKS, "")
+        if self.nfs is not None:
+            how = "in the pods and" if self.p["method"] == "exec" else "without exec,"
+            label["storage"] = f" ({how} through NFS on {self.p['nfs_side']['host']})"
+        proved = [f"{kind}{label[kind]}: {', '.join(c['pod'] for c in checks if c['check'] == kind)}" for kind in CHECKS
                   if any(c["check"] == kind for c in checks) and all(
                       c["status"] == PASS for c in checks if c["check"] == kind)]
+        not_proved += self.unproved
         result = {"changed": self.changed, "exists": True, "statefulset": table["statefulset"], "container": container,
                   "pods": pods, "checks": checks, "proved": proved, "not_proved": not_proved,
                   "markers": [m for name in markers for m in markers[name]], "failures": failures,
