@@ -144,7 +144,7 @@ def test_site_survey_leads_with_what_to_deploy_and_where():
 def test_day2_surveys_start_with_the_statefulset_they_act_on():
     """The application by name where the playbook takes one (-e app), then the walkthrough's StatefulSet."""
     for playbook, (survey, options, _prefixes) in _surveys().items():
-        if playbook in ("site.yml", "playbooks/archive_prune.yml"):
+        if playbook in ("site.yml", "playbooks/archive_prune.yml") + LIFECYCLE:
             continue
         by_app = ["app"] if "app" in options else []
         assert [q["variable"] for q in survey["spec"]][:len(by_app) + 3] == by_app + [
@@ -153,6 +153,30 @@ def test_day2_surveys_start_with_the_statefulset_they_act_on():
         assert "app" in _surveys()[f"playbooks/{playbook}.yml"][1], playbook
     # the upgrade of an application also asks which container
     assert "container" in [q["variable"] for q in _surveys()["playbooks/upgrade.yml"][0]["spec"]]
+
+
+LIFECYCLE = ("playbooks/backup.yml", "playbooks/restore.yml", "playbooks/migrate.yml")
+
+
+def test_lifecycle_surveys_ask_the_application_first_and_leave_the_environment_to_the_inventory():
+    """backup, restore and migrate act on an application of statefulset_applications, by name: app is the
+    first question and required by the playbook, not by AWX (its default is empty, refused by the playbook
+    with the names it knows); where the data lives (the NFS host, the index directories) stays in the
+    inventory, lists (ordinals, excludes) are Extra Variables, tuning knobs are named in the description."""
+    surveys = _surveys()
+    for playbook in LIFECYCLE:
+        survey, options, _prefixes = surveys[playbook]
+        asked = [q["variable"] for q in survey["spec"]]
+        assert asked[0] == "app", playbook
+        assert not [v for v in asked if v.endswith(("_nfs_host", "_index_dir", "_exclude")) or v == "ordinals"], playbook
+        assert all(v in survey["description"] for v in options if v.endswith("_timeout")), playbook
+    assert {q["variable"]: q for q in surveys["playbooks/restore.yml"][0]["spec"]}["source"]["choices"] == [
+        "archive", "retained", "backup"]
+    # nothing that removes data is on by default: AWX sends every default as an extra var
+    for playbook, variable in (("playbooks/migrate.yml", "prune_source"), ("playbooks/backup.yml", "backup_replace"),
+                               ("playbooks/restore.yml", "force_claim_mismatch")):
+        question = {q["variable"]: q for q in surveys[playbook][0]["spec"]}[variable]
+        assert question["default"] == "false", (playbook, question)
 
 
 def test_no_survey_sets_what_the_playbook_refuses_as_an_extra_var():

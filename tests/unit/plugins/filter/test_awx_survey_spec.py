@@ -319,7 +319,8 @@ def test_job_template_surveys_as_the_playbook_generates_them():
     assert len(names) == len(set(names))
     playbooks = {t["playbook"] for t in templates["awx_job_templates"]}
     assert playbooks == {"site.yml", "playbooks/verify.yml", "playbooks/scale.yml", "playbooks/upgrade.yml",
-                         "playbooks/teardown.yml", "playbooks/archive_prune.yml"}
+                         "playbooks/teardown.yml", "playbooks/archive_prune.yml",
+                         "playbooks/backup.yml", "playbooks/restore.yml", "playbooks/migrate.yml"}
     for template in templates["awx_job_templates"]:
         survey = argspec_to_survey(docs, name=template["name"], description=template["description"],
                                    sources=template["sources"], prefixes=templates["awx_survey_prefixes"])
