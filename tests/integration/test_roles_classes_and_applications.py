@@ -92,7 +92,8 @@ def test_two_classes_and_two_applications_through_site_yml(lab, ns, tmp_path, pl
         assert [p["name"] for p in report["pods"]] == pods
         statuses = {(c["pod"], c["check"]): c["status"] for c in report["checks"]}
         assert set(statuses.values()) == {"pass"}, statuses
-        assert {check for _, check in statuses} == {"identity", "hostname", "dns", "claims", "storage", "app"}
+        assert {check for _, check in statuses} == {"identity", "ready_order", "hostname", "dns", "claims", "storage",
+                                                    "app"}
         assert report["exec_hostnames"] == {p: p for p in pods}
         assert (tmp_path / "reports" / f"{app}-identity.md").read_text().count("| pass |") >= 2
     # the scratch class's pathPattern: <namespace>/<claim> under the export
