@@ -46,6 +46,9 @@ description:
   - "C(app): the application's own check, when O(app_check) is given: an HTTP GET through the API server's pod
     proxy, or a command through exec, its answer matched against a pattern; asked again each second up to
     O(app_check.timeout) until it passes."
+  - "A failed C(dns) check says what the name answered (other addresses, NXDOMAIN, no address, no answer) and,
+    when the Service that C(spec.serviceName) names does not exist, is not headless or does not select the pods,
+    says so (with the RBAC right C(get) on C(services))."
   - Every pod's exec session (one per pod; a second, the read-back, on the run that writes its markers) and HTTP
     GET runs at once, from this one module process.
   - Each check ends as C(pass), C(fail), C(not_proved) or C(skipped). An image without a shell cannot prove its
@@ -202,6 +205,14 @@ options:
         result's RV(markers) and RV(nfs_volume_check) say where each marker lies.
     type: bool
     default: false
+  fail_on_failure:
+    description:
+      - V(false) returns a failed proof instead of failing, for a caller that reports the verdicts before it fails
+        (role C(stateful.nfs.statefulset) writes its identity report, then fails the run). RV(failures) and RV(msg)
+        say what failed, also when the proof could not be made (the StatefulSet missing, an API error, exec
+        refused). Invalid options fail the module either way.
+    type: bool
+    default: true
   app_check:
     description: The application's own check, asked of every ready pod; exactly one of O(app_check.http_get) and O(app_check.exec).
     type: dict
@@ -215,7 +226,12 @@ options:
             type: str
             default: /
           port:
-            description: Container port, a number or the name of a port a container of the pod declares.
+            description:
+              - Container port, a number or the name of a port a container of the pod declares.
+              - A name the StatefulSet's pod template does not declare is refused before any marker is written
+                (role C(stateful.nfs.statefulset) refuses it while planning, from the definition or the options); a
+                pod whose containers do not declare it fails its C(app) check at once, not asked again until
+                O(app_check.timeout).
             type: raw
             required: true
           status:
@@ -349,10 +365,17 @@ not_proved:
   type: list
   elements: str
 failures:
-  description: "The failed checks, C(<pod> <check>: <what was seen>); the module fails when there is one."
+  description:
+    - "The failed checks, C(<pod> <check>: <what was seen>); the module fails when there is one (unless
+      O(fail_on_failure=false))."
+    - With O(fail_on_failure=false), a proof that could not be made is one entry saying why.
   returned: always
   type: list
   elements: str
+msg:
+  description: With O(fail_on_failure=false) and a failed proof, the message the module would have failed with.
+  returned: when the proof failed and O(fail_on_failure=false)
+  type: str
 dns_answers:
   description: The addresses each DNS name answered inside the cluster, sorted.
   returned: when the DNS names were asked

@@ -93,7 +93,8 @@ def test_two_classes_and_two_applications_through_site_yml(lab, ns, tmp_path, pl
         statuses = {(c["pod"], c["check"]): c["status"] for c in report["checks"]}
         assert set(statuses.values()) == {"pass"}, statuses
         # ready_order: with OrderedReady, each pod was created once the one before was Ready
-        assert {check for _, check in statuses} == {"identity", "ready_order", "hostname", "dns", "claims", "storage", "app"}
+        assert {check for _, check in statuses} == {"identity", "ready_order", "hostname", "dns", "claims", "storage",
+                                                    "app"}
         assert report["exec_hostnames"] == {p: p for p in pods}
         assert (tmp_path / "reports" / f"{app}-identity.md").read_text().count("| pass |") >= 2
     # the scratch class's pathPattern: <namespace>/<claim> under the export
@@ -120,6 +121,43 @@ def test_two_classes_and_two_applications_through_site_yml(lab, ns, tmp_path, pl
     assert list(verified.day2["applications"]) == ["web"]
     assert verified.day2["applications"]["web"]["proved"][0] == "identity: web-0, web-1"
     assert verified.changed()["localhost"] == 0, verified.changed_tasks()
+
+    # found in a user's trial: an app check's port name no container declares is refused by the plan,
+    # before anything is sent to the API or written (the report stays as it was)
+    passed = (tmp_path / "reports" / "web-identity.json").read_text()
+    misnamed = extra(lab, ns, tmp_path)
+    misnamed["statefulset_applications"][1]["verify"]["app_check"]["http_get"]["port"] = "webb"
+    refused = player.play("playbooks/verify.yml", app="web", **misnamed)
+    assert refused.rc != 0
+    assert ("statefulset_applications[1].verify.app_check.http_get.port: no container declares a port named 'webb';"
+            " the containers declare web (80)") in refused.failure(), refused.failure()
+    assert refused.changed_tasks() == [] and (tmp_path / "reports" / "web-identity.json").read_text() == passed
+
+    # a failed proof (a page that never matches) is reported, replacing the passing report, then the run
+    # fails in one short message: the verdicts are in the report, not dumped on the console
+    failing = extra(lab, ns, tmp_path)
+    app_check = failing["statefulset_applications"][1]["verify"]["app_check"]
+    app_check["http_get"]["body"], app_check["timeout"] = "^never$", 1
+    bad = player.play("playbooks/verify.yml", app="web", **failing)
+    assert bad.rc != 0
+    [(task, hosts)] = [(t["task"]["name"], t["hosts"]) for t in bad.tasks()
+                       if any(r.get("failed") for r in t["hosts"].values())]
+    assert task.endswith("Stop when the proof failed: web"), task
+    result = hosts["localhost"]
+    assert result["msg"].startswith(f"Verification of StatefulSet {ns}/web failed: web-0 app: GET :80/"), result["msg"]
+    assert result["msg"].endswith("web-identity.md says which pods and checks failed.")
+    assert "checks" not in result and len(json.dumps(result)) < 3000, result
+    report = json.loads((tmp_path / "reports" / "web-identity.json").read_text())
+    statuses = {(c["pod"], c["check"]): c["status"] for c in report["checks"]}
+    assert statuses[("web-0", "app")] == statuses[("web-1", "app")] == "fail", statuses
+    assert statuses[("web-0", "identity")] == "pass"
+    assert [f.split(":")[0] for f in report["failures"]] == ["web-0 app", "web-1 app"], report["failures"]
+    markdown = (tmp_path / "reports" / "web-identity.md").read_text()
+    assert "**Verification failed** (2 failure(s))" in markdown and "## Failed" in markdown
+    # and a passing run writes the passing report again
+    again_verified = player.play("playbooks/verify.yml", app="web", **extra(lab, ns, tmp_path))
+    assert again_verified.rc == 0, again_verified.failure()
+    assert (tmp_path / "reports" / "web-identity.json").read_text() == passed
 
     # teardown of one application: a purge without its confirmation is refused before any change
     refused = player.play("playbooks/teardown.yml", app="web", purge=True, **extra(lab, ns, tmp_path))

@@ -129,6 +129,7 @@ def test_no_shell_in_the_image_is_not_a_proof(lab, ns, run):
     api_only = verify(run, ns, method="api", dns_client={"enabled": False})
     assert not api_only.get("failed"), api_only.get("msg")
     assert {c["check"] for c in api_only["checks"] if c["status"] == "not_proved"} == {"hostname", "dns", "storage"}
+    # (ready_order is read from the API: a lone pod has no pod before it)
     assert {c["check"] for c in api_only["checks"] if c["status"] == "pass"} == {"identity", "ready_order", "claims"}
 
 
@@ -185,3 +186,62 @@ def test_a_busybox_image_proves_through_its_own_sh_and_nslookup(lab, ns, run):
     assert not proof.get("failed"), proof.get("msg")
     assert {c["status"] for c in proof["checks"]} == {"pass"}, proof["checks"]
     assert "asked from bb-0" in {c["detail"] for c in proof["checks"] if c["check"] == "dns" and c["pod"] == "bb-1"}.pop()
+
+
+def test_a_users_trial_no_service_and_a_port_name_no_container_declares(lab, ns, run):
+    """Found in a user's trial (NATS from a definition, create_service: false): the warning's advice
+    was one the module refuses; a port name no container declares was found only at the app check,
+    asked again until its timeout; a failed DNS check ended in ": " without saying the Service was
+    missing. Each is now said where it is found, and nothing that cannot change is waited for."""
+    import time
+
+    sc = static_storage(lab, ns, 2)
+    defn = definition(lab, ns, sc)
+    # the pods of the first revision declare port http alone; a later template adds metrics, which
+    # no pod gets while the partition holds the rollout
+    res = deploy(lab, ns, run, defn, create_service=False)
+    warning = " ".join(str(w) for w in res.get("warnings") or [])
+    assert "names no Service" in warning and "drop create_service: false and the module creates it" in warning
+    assert lab.get(f"/api/v1/namespaces/{ns}/services/app") is None
+
+    # a name the pod template does not declare: refused before any exec (no marker written), at once
+    lab.reset_stats()
+    start = time.monotonic()
+    bad = verify(run, ns, app_check={"http_get": {"port": "monitoring", "path": "/"}, "timeout": 60})
+    assert bad.get("failed") and time.monotonic() - start < 20, bad.get("msg")
+    assert bad["msg"] == ("app_check.http_get.port: no container declares a port named 'monitoring'; the containers"
+                          " declare http (80) (give one of those names, or a port number), in the pod template of"
+                          f" StatefulSet {ns}/app; nothing was written")
+    assert [e for e in lab.identity_events() if (e.get("objectRef") or {}).get("subresource") == "exec"] == []
+
+    # DNS without the Service: what each name answered, and that the Service is missing
+    res = verify(run, ns, dns_timeout=3, fail_on_failure=False)
+    assert not res.get("failed") and res["msg"].startswith(f"Verification of StatefulSet {ns}/app failed: ")
+    dns = {c["pod"]: c["detail"] for c in res["checks"] if c["check"] == "dns"}
+    assert set(dns) == {"app-0", "app-1"} and {c["status"] for c in res["checks"] if c["check"] == "dns"} == {"fail"}
+    for detail in dns.values():
+        assert ("no address (getent ahosts exit 2" in detail or "NXDOMAIN" in detail
+                or "gave no answer" in detail), detail
+        assert detail.endswith(f"; the Service {ns}/app that spec.serviceName names does not exist: the pods get no"
+                               " DNS records until a headless Service of that name exists"), detail
+    assert [p["name"] for p in res["pods"]] == ["app-0", "app-1"]  # the verdicts, for a report
+
+    # a template port the running pods do not have (partition 2: no pod replaced): failed at once per pod
+    newer = copy.deepcopy(defn)
+    newer["spec"]["template"]["spec"]["containers"][0]["ports"].append({"name": "metrics", "containerPort": 9113})
+    newer["spec"]["updateStrategy"] = {"type": "RollingUpdate", "rollingUpdate": {"partition": 2}}
+    deploy(lab, ns, run, newer, create_service=False)
+    start = time.monotonic()
+    res = verify(run, ns, dns=False, app_check={"http_get": {"port": "metrics", "path": "/"}, "timeout": 60})
+    took = time.monotonic() - start
+    assert res.get("failed") and took < 30, (took, res.get("msg"))
+    app = {c["pod"]: c["detail"] for c in res["checks"] if c["check"] == "app"}
+    assert app["app-0"] == ("no container declares a port named 'metrics'; the containers declare http (80) (give one"
+                            " of those names, or a port number) (not asked again: a pod's ports do not change)")
+
+    # the advice followed: create_service: false dropped, the Service given; the proof passes
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "app", "namespace": ns},
+           "spec": {"clusterIP": "None", "selector": {"app": "app"}, "ports": [{"name": "http", "port": 80}]}}
+    deploy(lab, ns, run, newer, service=svc)
+    ok = verify(run, ns, dns_timeout=30, app_check={"http_get": {"port": "http", "path": "/.stateful-nfs-verify"}})
+    assert not ok.get("failed"), ok.get("msg")

@@ -121,9 +121,13 @@ def test_a_record_that_is_not_there_fails_naming_the_pod_the_name_and_the_answer
     for pod in ("app-0", "app-1"):
         assert f"from DNS client pod {ns}/{CLIENT}" in said[pod], said[pod]
         assert f"can't find {pod}.app.{ns}.svc.cluster.local" in said[pod] or "NXDOMAIN" in said[pod], said[pod]
-    assert said["app-1"].startswith(f"app-1.app.{ns}.svc.cluster.local answers nothing from DNS client pod"), said
-    assert f"the Service's name app.{ns}.svc.cluster.local answers nothing" in said["app-0"]
-    assert f"app-1 dns: app-1.app.{ns}.svc.cluster.local answers nothing" in res["msg"]
+    # what was seen, in words, and why: the Service spec.serviceName names is missing
+    assert said["app-1"].startswith(f"app-1.app.{ns}.svc.cluster.local answered "), said
+    assert f"the Service's name app.{ns}.svc.cluster.local answered " in said["app-0"]
+    assert f"app-1 dns: app-1.app.{ns}.svc.cluster.local answered " in res["msg"]
+    for pod in ("app-0", "app-1"):
+        assert said[pod].endswith(f"; the Service {ns}/app that spec.serviceName names does not exist: the pods get"
+                                  " no DNS records until a headless Service of that name exists"), said[pod]
 
 
 def test_with_exec_no_member_proves_its_own_name_from_its_hosts_file(lab, ns, run):
@@ -137,7 +141,8 @@ def test_with_exec_no_member_proves_its_own_name_from_its_hosts_file(lab, ns, ru
     said = details(res, "dns")
     assert statuses(res, "dns") == {"app-0": "fail", "app-1": "fail"}, said
     assert res["dns_answers"][f"app-0.app.{ns}.svc.cluster.local"] == [], res["dns_answers"]  # asked from app-1
-    assert said["app-1"].startswith(f"app-1.app.{ns}.svc.cluster.local answers nothing from app-0,"), said
+    assert said["app-1"].startswith(f"app-1.app.{ns}.svc.cluster.local answered no address (getent ahosts exit 2"), said
+    assert ", asked from app-0; expected ['" in said["app-1"] and "does not exist" in said["app-1"], said
 
     # a lone member, its Service there: nobody else can ask its name; the Service's name (asked
     # from the cluster's DNS) answering its address is what proves it, and the detail says so

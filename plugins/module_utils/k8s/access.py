@@ -79,6 +79,7 @@ NEEDS = {
         _needs("get persistentvolumeclaims"),
         _needs("get persistentvolumes", "cluster"),
         _needs("create pods/exec"),
+        _needs("get services", required=False),  # names a missing Service when DNS fails
     ),
     # statefulset_verify, method api: pages through the pod proxy, DNS through the kept client pod.
     "verify_api": _table(
@@ -87,6 +88,7 @@ NEEDS = {
         _needs("get persistentvolumes", "cluster"),
         _needs("get pods/proxy"),
         _needs("create,patch,delete pods"),
+        _needs("get services", required=False),  # names a missing Service when DNS fails
     ),
     # statefulset, state absent (claims kept): the StatefulSet, its Service, the DNS client pod.
     "teardown": _table(

@@ -17,6 +17,8 @@ from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import Inp
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.validation import (
     check_dns1123_label,
     input_problems,
+    named_port_problem,
+    planned_definition,
 )
 
 # Keys of an application entry (role statefulset): its name, the statefulset module's parameters,
@@ -119,6 +121,17 @@ def statefulset_target(params):
     return params.get("namespace") or "default", name, params.get("service_name") or name
 
 
+def _app_check_port_problems(where, verify, sts):
+    """The application check's named port against the ports the StatefulSet's containers declare
+    (known before the run from ``definition`` or the shorthand options; not with ``src``)."""
+    port = ((verify.get("app_check") or {}).get("http_get") or {}).get("port")
+    definition = planned_definition(sts) if isinstance(port, str) and not port.isdigit() else None
+    if definition is None:
+        return []
+    problem = named_port_problem(port, ((definition.get("spec") or {}).get("template") or {}).get("spec"))
+    return [f"{where}.verify.app_check.http_get.port: {problem}"] if problem else []
+
+
 def application_plan(applications, selected="", required=False):
     """The module parameters of each application, the ones a run selects, and every problem.
 
@@ -155,8 +168,8 @@ def application_plan(applications, selected="", required=False):
         if "patch" in sts:
             problems.append(f"{where}.statefulset.patch: a day-2 change is made by playbooks/scale.yml or upgrade.yml"
                             " (-e app=NAME), not in the inventory, which declares the application")
-        if sts.get("src") is None:
-            problems += [f"{where}.statefulset: {m}" for m in input_problems(sts, "statefulset")]
+        sts_problems = input_problems(sts, "statefulset") if sts.get("src") is None else []
+        problems += [f"{where}.statefulset: {m}" for m in sts_problems]
         name = entry.get("name") if entry.get("name") is not None else sts_name
         if not _is_dns1123_label(name):
             problems.append(f"{where}.name: {name!r} must be a DNS-1123 label naming the application"
@@ -170,9 +183,15 @@ def application_plan(applications, selected="", required=False):
             given = sorted(k for k in _VERIFY_TARGET if k in verify)
             if given:
                 problems.append(f"{where}.verify: {', '.join(given)} come(s) from the StatefulSet; leave them out")
-            verify = {k: v for k, v in verify.items() if k not in _VERIFY_TARGET}
+            if "fail_on_failure" in verify:
+                problems.append(f"{where}.verify.fail_on_failure: the role reports a failed proof, then fails the"
+                                " run; leave it out")
+            verify = {k: v for k, v in verify.items() if k not in _VERIFY_TARGET + ("fail_on_failure",)}
             target = {"name": sts_name or name, "namespace": namespace or "default"}
-            problems += [f"{where}.verify: {m}" for m in input_problems(dict(verify, **target), "statefulset_verify")]
+            verify_problems = input_problems(dict(verify, **target), "statefulset_verify")
+            problems += [f"{where}.verify: {m}" for m in verify_problems]
+            if not verify_problems and not sts_problems and sts.get("src") is None:
+                problems += _app_check_port_problems(where, verify, sts)
         report = entry.get("report", True)
         if not isinstance(report, bool):
             problems.append(f"{where}.report: must be true or false, got {report!r}")

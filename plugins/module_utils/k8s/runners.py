@@ -555,7 +555,8 @@ def run_statefulset(client, p, check_mode, outcome, clock=None, sleep=None, inte
         # not an error (the user may apply it next), but without it the pods get no DNS records
         outcome.warn(f"create_service: false and spec.serviceName {p['service_name']!r} names no Service in namespace"
                      f" {p['namespace']!r}: the pods get no DNS records (<pod>.{p['service_name']}) until a headless"
-                     " Service of that name exists. Apply it, or give it with the service option")
+                     " Service of that name exists. Apply it (clusterIP: None), or drop create_service: false and the"
+                     " module creates it (a manifest of your own goes in the service option, with definition or src)")
 
     sts_ref = Ref.of(sts_manifest)
     live_sts = client.get(sts_ref)

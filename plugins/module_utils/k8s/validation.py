@@ -216,6 +216,7 @@ VERIFY_OPTIONS = {
         "volumes": {"type": "list", "elements": "dict"},
     }},
     "markers_only": {"type": "bool", "default": False},
+    "fail_on_failure": {"type": "bool", "default": True},
     "app_check": {"type": "dict", "options": {
         "http_get": {"type": "dict", "options": {
             **HTTP_GET_OPTIONS,
@@ -851,6 +852,28 @@ def check_http_get(param, get):
     return get
 
 
+def declared_ports(pod_spec):
+    """``[(name, containerPort)]`` of the ports the pod spec's containers declare (a port without
+    a name counts as ``(None, number)``), in the spec's order."""
+    return [(port.get("name"), port.get("containerPort")) for container in (pod_spec or {}).get("containers") or []
+            for port in container.get("ports") or [] if isinstance(port, dict)]
+
+
+def named_port_problem(port, pod_spec):
+    """Why ``port`` (an ``http_get.port``) cannot be asked of pods of ``pod_spec``, or None: a name
+    no container declares (the kubelet and this collection resolve a named port from the pod's
+    containers). A number is never refused: a container may listen on a port it does not declare."""
+    if not isinstance(port, str):
+        return None
+    ports = declared_ports(pod_spec)
+    if any(name == port for name, _number in ports):
+        return None
+    said = ", ".join(f"{name} ({number})" if name else str(number) for name, number in ports)
+    return (f"no container declares a port named {port!r}; "
+            + (f"the containers declare {said}" if ports else "the containers declare no port")
+            + " (give one of those names, or a port number)")
+
+
 def validate_info_params(params):
     """Validated copy of the ``statefulset_info`` parameters. Raises InputError."""
     p = dict(params)
@@ -967,6 +990,20 @@ MODULE_RULES = {
     "statefulset_verify": (VERIFY_OPTIONS, {}, validate_verify_params),
     "access_review": (ACCESS_REVIEW_OPTIONS, {}, validate_access_review_params),
 }
+
+
+def planned_definition(params):
+    """The StatefulSet a ``statefulset`` module call would apply (its ``definition``, or the one
+    the shorthand options make), or None when the parameters are refused or name a file (``src``)."""
+    options, rules, validate = MODULE_RULES["statefulset"]
+    given = {k: v for k, v in (params or {}).items() if v is not None}
+    result = ArgumentSpecValidator(options, **rules).validate(given)
+    if result.error_messages or given.get("src") is not None:
+        return None
+    try:
+        return validate(copy.deepcopy(result.validated_parameters)).get("definition")
+    except InputError:
+        return None
 
 
 def input_problems(params, module):

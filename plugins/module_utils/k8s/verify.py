@@ -58,6 +58,8 @@ from ansible_collections.stateful.nfs.plugins.module_utils.k8s.identity import (
     identity_table,
     read_members,
 )
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.resources import Ref
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.validation import named_port_problem
 
 PASS, FAIL, NOT_PROVED, SKIPPED = "pass", "fail", "not_proved", "skipped"
 CHECKS = ("identity", "ready_order", "hostname", "dns", "claims", "storage", "app")
@@ -73,7 +75,7 @@ h=$(cat /proc/sys/kernel/hostname 2>/dev/null) || h=$(hostname 2>/dev/null)
 printf 'hostname\t%s\n' "$h"
 n=$1; shift
 while [ "$n" -gt 0 ]; do
-  if command -v getent >/dev/null 2>&1; then a=$(getent ahosts "$1" 2>&1)
+  if command -v getent >/dev/null 2>&1; then a=$(getent ahosts "$1" 2>&1) || a="$a !getent-exit-$?"
   elif command -v nslookup >/dev/null 2>&1; then a=$(nslookup "$1" 2>&1)
   else a='!no-resolver'; fi
   printf 'dns\t%s\t%s\n' "$1" "$(printf '%s' "$a" | tr '\t\n' '  ')"
@@ -124,6 +126,20 @@ def addresses_in(answer):
         except ValueError:
             continue
     return sorted(found)
+
+
+def seen_answer(answer, addresses):
+    """What a DNS name answered, in words: its addresses, NXDOMAIN, no address, or no answer."""
+    text = (answer or "").strip()
+    if addresses:
+        return f"answered {addresses}"
+    if "NXDOMAIN" in text:
+        return "answered NXDOMAIN (no such name)"
+    if "!getent-exit-2" in text:
+        return "answered no address (getent ahosts exit 2: NXDOMAIN, no record, or no answer from the DNS server)"
+    if not text:
+        return "gave no answer (the resolver printed nothing)"
+    return f"answered no address: {text[:200]!r}"
 
 
 def marker_line(template, pod, namespace, claim):
@@ -295,6 +311,7 @@ class Proof:
         self.dns_client = None  # the DNS client pod's state, when it was needed
         self.nfs = None  # {(pod, template): (status, detail)} of the NFS side, when nfs_side.volumes was given
         self.unproved = []  # what the checks' verdicts leave unsaid (the pod's tie to its directory)
+        self.sts = None  # the StatefulSet, once read
 
     # -- reading --------------------------------------------------------------------------
     def run(self):
@@ -307,8 +324,15 @@ class Proof:
                         "not_proved": [f"StatefulSet {p['namespace']}/{p['name']} does not exist yet (check mode)"],
                         "markers": [], "failures": []}
             raise VerificationError(f"StatefulSet {p['namespace']}/{p['name']} does not exist", failures=[])
+        self.sts = sts
         pods = {pod["metadata"]["name"]: pod for pod in by_ordinal.values()}
         container = p.get("container") or sts["spec"]["template"]["spec"]["containers"][0]["name"]
+        port = ((p.get("app_check") or {}).get("http_get") or {}).get("port")
+        problem = named_port_problem(port, ((sts.get("spec") or {}).get("template") or {}).get("spec"))
+        if problem and not p["markers_only"]:
+            # refused before the first marker is written: the pods are made from this template
+            raise VerificationError(f"app_check.http_get.port: {problem}, in the pod template of StatefulSet"
+                                    f" {p['namespace']}/{p['name']}; nothing was written", failures=[])
         rows = table["pods"]
         results = {row["name"]: {c: check(SKIPPED, "not asked for") for c in CHECKS} for row in rows}
         markers = self.plan_markers(sts, rows, container)
@@ -664,19 +688,54 @@ class Proof:
             elif got[name] == want[name]:
                 results[row["name"]]["dns"] = check(PASS, f"{name} -> {got[name][0]} (asked from {where_of[name]})")
             else:
-                results[row["name"]]["dns"] = check(FAIL, f"{name} answers {got[name] or 'nothing'} from {where_of[name]},"
-                                                          f" expected {want[name]}: {answers.get(name, '')[:200]}")
+                results[row["name"]]["dns"] = check(FAIL, f"{name} {seen_answer(answers.get(name), got[name])},"
+                                                          f" asked from {where_of[name]}; expected {want[name]}")
         if domain in want and got[domain] != want[domain]:
-            results[blamed]["dns"] = check(FAIL, f"the Service's name {domain} answers {got[domain] or 'nothing'}"
-                                                 f" from {where_of[domain]}, expected the ready members {want[domain]}:"
-                                                 f" {answers.get(domain, '')[:200]}")
+            results[blamed]["dns"] = check(FAIL, f"the Service's name {domain} {seen_answer(answers.get(domain), got[domain])},"
+                                                 f" asked from {where_of[domain]}; expected the ready members {want[domain]}")
+        failed = [row["name"] for row in ready if results[row["name"]]["dns"]["status"] == FAIL]
+        note = self.service_problem() if failed else ""
+        for name in failed:
+            results[name]["dns"]["detail"] += f"; {note}" if note else ""
+
+    def service_problem(self):
+        """Why the governing Service gives the pods no DNS records, in words, or "" (none seen, or
+        the Service may not be read)."""
+        name, namespace = ((self.sts or {}).get("spec") or {}).get("serviceName"), self.p["namespace"]
+        if not name:
+            return ""
+        try:
+            svc = self.client.get(Ref("Service", name, namespace))
+        except K8sError:
+            return ""
+        what = f"the Service {namespace}/{name} that spec.serviceName names"
+        if svc is None:
+            return (f"{what} does not exist: the pods get no DNS records until a headless Service of that name"
+                    " exists")
+        spec = svc.get("spec") or {}
+        if spec.get("clusterIP") not in (None, "", "None"):
+            return (f"{what} is not headless (clusterIP {spec['clusterIP']}): only a headless Service (clusterIP:"
+                    " None) gives each pod its DNS record")
+        labels = ((((self.sts.get("spec") or {}).get("template") or {}).get("metadata")) or {}).get("labels") or {}
+        selector = spec.get("selector") or {}
+        if selector and any(labels.get(key) != value for key, value in selector.items()):
+            return f"{what} selects {selector}, which the pods' labels do not match: it has no endpoints for them"
+        return ""
 
     # -- the application's own check ---------------------------------------------------------
     def app_checks(self, ready, pods, results):
         app = self.p["app_check"]
         deadline = self.clock() + app["timeout"]
-        pending = list(ready)
-        while True:
+        pending = []
+        port = (app.get("http_get") or {}).get("port")
+        for row in ready:
+            # a named port the pod's containers do not declare: no wait changes a pod's spec
+            problem = named_port_problem(port, pods[row["name"]].get("spec"))
+            if problem:
+                results[row["name"]]["app"] = check(FAIL, problem + " (not asked again: a pod's ports do not change)")
+            else:
+                pending.append(row)
+        while pending:
             outcome = dict(self._app_round(pending, pods, app))
             for row in pending:
                 results[row["name"]]["app"] = outcome[row["name"]]
@@ -698,7 +757,7 @@ class Proof:
     def _http(self, pod, get):
         name, port = pod["metadata"]["name"], container_port(pod, get["port"])
         if port is None:
-            return check(FAIL, f"no container declares a port named {get['port']!r}")
+            return check(FAIL, named_port_problem(get["port"], pod.get("spec")) or f"no port {get['port']!r}")
         try:
             body, status = self.client.proxy_get(self.p["namespace"], name, port, get["path"]), 200
         except ApiError as exc:
@@ -782,5 +841,19 @@ def stale_handle_advice(checks):
 
 
 def run_verify(client, p, check_mode, outcome):
-    """``statefulset_verify``'s result (see :class:`Proof`)."""
-    return Proof(client, p, check_mode).run()
+    """``statefulset_verify``'s result (see :class:`Proof`). With ``fail_on_failure`` false a
+    failed proof, or one that could not be made, is returned (``msg`` and ``failures`` say why)
+    for a caller that reports it before it fails."""
+    proof = Proof(client, p, check_mode)
+    try:
+        return proof.run()
+    except K8sError as exc:
+        if p.get("fail_on_failure", True):
+            raise
+        result = {"changed": proof.changed, "exists": proof.sts is not None, "pods": [], "checks": [], "proved": [],
+                  "not_proved": [], "markers": [], "failures": [str(exc)]}
+        result.update(exc.details or {})
+        if not result["failures"]:
+            result["failures"] = [str(exc)]
+        result["msg"] = str(exc)
+        return result

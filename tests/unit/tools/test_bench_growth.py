@@ -76,7 +76,7 @@ def test_explain_says_which_step_grows_faster_than_linear_and_where():
 def test_the_application_roles_tasks_fall_in_their_stages():
     role = "/c/ansible_collections/stateful/nfs/roles/statefulset/tasks/application.yml:9"
     play = "NFS provisioners and stateful applications, verified (walkthrough sections 2, 4, 5)"
-    assert stage_of(role, play, "stateful.nfs.statefulset : Apply the StatefulSet and its headless Service, "
+    assert stage_of(role, play, "stateful.nfs.statefulset : Apply the StatefulSet (and its headless Service unless create_service is false), "
                     "wait for the rollout: web1") == "statefulset"
     assert stage_of(role, play, "stateful.nfs.statefulset : Prove each pod's identity, DNS record, own storage "
                     "and application check: web1") == "verify"
@@ -85,7 +85,7 @@ def test_the_application_roles_tasks_fall_in_their_stages():
     assert stage_of("/c/roles/nfs_provisioner/tasks/apply.yml:3", play, "x") == "provisioner"
     # site.yml's check of the Kubernetes side runs application.yml in preflight mode: not the apply
     assert stage_of(role, "Check the Kubernetes side before anything changes", "stateful.nfs.statefulset : "
-                    "Apply the StatefulSet and its headless Service, wait for the rollout: web1") == "k8s_validate"
+                    "Apply the StatefulSet (and its headless Service unless create_service is false), wait for the rollout: web1") == "k8s_validate"
     # the verify stage's name rules are the statefulset role's only
     assert stage_of("/c/roles/k8s_statefulset_nginx/tasks/statefulset.yml:5", play, "Prove each pod") == "statefulset"
 

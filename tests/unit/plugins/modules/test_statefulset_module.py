@@ -415,3 +415,20 @@ def test_teardown_leaves_a_service_another_statefulset_uses(fake_api, capsys):
     assert fake_api.get("StatefulSet", "web", "default") is None
     assert fake_api.get("Service", "web", "default") is not None
     assert any("also governs StatefulSet(s) legacy: left in place" in str(w) for w in res.get("warnings", [])), res
+
+
+def test_the_missing_service_warning_gives_advice_the_module_takes(fake_api, capsys):
+    """Found in a user's trial: the warning advised "or give it with the service option", which the
+    module refuses with create_service: false. The advice given now is taken as it is said."""
+    res = run_module(statefulset.main, definition_args(fake_api, create_service=False, wait=False), capsys)
+    warning = next(w for w in warnings_of(res) if "names no Service" in w)
+    assert "drop create_service: false and the module creates it" in warning, warning
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "redis"},
+           "spec": {"clusterIP": "None", "selector": {"app": "redis"}, "ports": [{"name": "redis", "port": 6379}]}}
+    # what the old advice said is refused
+    old = run_module(statefulset.main, definition_args(fake_api, create_service=False, service=svc, wait=False), capsys)
+    assert old["failed"] and "but create_service is false" in old["msg"]
+    # the advice followed: create_service: false dropped, the user's manifest in the service option
+    taken = run_module(statefulset.main, definition_args(fake_api, service=svc, wait=False), capsys)
+    assert not taken.get("failed"), taken.get("msg")
+    assert fake_api.get("Service", "redis", "default")["spec"]["clusterIP"] == "None"

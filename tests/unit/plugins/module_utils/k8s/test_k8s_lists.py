@@ -107,3 +107,43 @@ def test_the_day2_changes_need_one_application_named():
     assert plan["problems"] == [] and plan["selected"] == ["cache"]
     # without required, no name means every application
     assert application_plan(apps, "")["selected"] == ["web", "cache"]
+
+
+def _nats(port_names=("client", "cluster", "monitor")):
+    """The trial's NATS StatefulSet (a definition with create_service: false): named ports."""
+    ports = [{"name": n, "containerPort": p} for n, p in zip(port_names, (4222, 6222, 8222))]
+    return {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "nats", "namespace": "mq"},
+            "spec": {"serviceName": "nats", "replicas": 3, "selector": {"matchLabels": {"app": "nats"}},
+                     "template": {"metadata": {"labels": {"app": "nats"}}, "spec": {"containers": [
+                         {"name": "nats", "image": "localhost/nats:2.9.10", "ports": ports}]}}}}
+
+
+@pytest.mark.parametrize(("statefulset", "port", "expected"), [
+    # the trial: "monitoring" where the container declares "monitor"
+    ({"definition": _nats(), "create_service": False}, "monitoring",
+     "statefulset_applications[0].verify.app_check.http_get.port: no container declares a port named 'monitoring';"
+     " the containers declare client (4222), cluster (6222), monitor (8222)"),
+    ({"definition": _nats(port_names=())}, "monitor",
+     "statefulset_applications[0].verify.app_check.http_get.port: no container declares a port named 'monitor';"
+     " the containers declare no port"),
+    # the shorthand options make the containers' ports too
+    (dict(WEB, ports=[{"name": "web", "container_port": 80}]), "http",
+     "statefulset_applications[0].verify.app_check.http_get.port: no container declares a port named 'http';"
+     " the containers declare web (80)"),
+])
+def test_an_app_check_port_name_no_container_declares_is_refused_while_planning(statefulset, port, expected):
+    plan = application_plan([{"name": "mq", "statefulset": statefulset,
+                              "verify": {"app_check": {"http_get": {"port": port, "path": "/varz"}}}}])
+    assert [p for p in plan["problems"] if p.startswith(expected)], plan["problems"]
+
+
+@pytest.mark.parametrize(("statefulset", "port"), [
+    ({"definition": _nats(), "create_service": False}, "monitor"),
+    ({"definition": _nats(port_names=())}, 8222),  # a number: a container may listen on a port it does not declare
+    ({"definition": _nats(port_names=())}, "8222"),
+    ({"src": "nats.yaml"}, "monitoring"),  # only the module reads src: refused at verify time
+])
+def test_an_app_check_port_the_plan_cannot_refuse_passes(statefulset, port):
+    plan = application_plan([{"name": "mq", "statefulset": statefulset,
+                              "verify": {"app_check": {"http_get": {"port": port, "path": "/varz"}}}}])
+    assert plan["problems"] == []
