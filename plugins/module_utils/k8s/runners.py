@@ -673,11 +673,12 @@ def _statefulset_patch(client, p, check_mode, outcome, clock, sleep, interval):
             for claim in day2.judge_scale(before, replicas=patch["replicas"])[0]["claims_deleted"]:
                 waiters.wait_deleted(client, Ref("PersistentVolumeClaim", claim, p["namespace"]),
                                      timeout=p["wait_timeout"], **_timing(clock, sleep))
-        report, problems = day2.judge_scale(before, day2.snapshot(client, client.get(ref)), rollout["timeline"])
+        report, problems = day2.judge_scale(before, day2.snapshot(client, client.get(ref)), rollout["timeline"],
+                                            removals=rollout.get("removed"))
         outcome.extra["scale"] = report
     else:
         report, problems = day2.judge_upgrade(before, day2.snapshot(client, client.get(ref)), patch,
-                                              outcome.extra.get("forced_rollback") or ())
+                                              outcome.extra.get("forced_rollback") or (), rollout.get("timeline"))
         report["forced_rollback"] = outcome.extra.get("forced_rollback") or []
         outcome.extra["upgrade"] = report
     if problems:
