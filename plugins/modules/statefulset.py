@@ -588,7 +588,9 @@ scale:
   description:
     - The scale and its proof (in check mode, or without O(wait), what it does). C(from), C(to), C(when_scaled),
       C(pods_added), C(pods_removed) (highest first), C(pods_kept), C(claims_created), C(claims_reused) and
-      C(claims_kept) (name to uid, the same before and after), C(claims_deleted), C(added_ready_in_order).
+      C(claims_kept) (name to uid, the same before and after), C(claims_deleted), C(added_ready_in_order),
+      C(removed_in_order) (the removed pods in the order the wait saw them going) and C(removed_highest_first)
+      (null when none was seen going; with C(podManagementPolicy=OrderedReady) false fails the run).
   returned: when O(patch.replicas) is given
   type: dict
   sample:
@@ -603,11 +605,16 @@ scale:
     claims_kept: {}
     claims_deleted: []
     added_ready_in_order: true
+    removed_in_order: []
+    removed_highest_first: null
 upgrade:
   description:
     - The image or partition change and its proof. C(container), C(image), C(partition), C(strategy),
       C(update_revision), C(current_revision), C(pods_updated), C(pods_not_updated) (below the partition),
-      C(pods_replaced), C(images) and C(revisions) (by pod), C(claims) (name to uid, unchanged).
+      C(pods_replaced), C(images) and C(revisions) (by pod), C(claims) (name to uid, unchanged),
+      C(replaced_in_order) (the replaced pods in the order their new pod first became Ready) and
+      C(replaced_highest_first) (null when the wait saw none; false fails the run with C(RollingUpdate), unless
+      after a forced rollback).
   returned: when O(patch.image) or O(patch.partition) is given, O(wait=true), not in check mode
   type: dict
 cascade:
@@ -615,6 +622,20 @@ cascade:
   returned: state=absent
   type: str
   sample: orphan
+pods_orphaned:
+  description:
+    - With O(cascade=orphan) and O(wait=true), the pods the StatefulSet owned (name to uid), proved still there
+      after its deletion - the same pods, not being deleted, no longer owned by it. The run fails naming any other.
+  returned: state=absent, cascade orphan, wait true, the StatefulSet existed, not in check mode
+  type: dict
+  sample: {web-0: 3f1c0b52-0c2e-4c1e-9d7e-2f0d1f7b9a10}
+pods_deleted:
+  description:
+    - With O(cascade=background) or V(foreground) and O(wait=true), the pods the StatefulSet owned, each waited
+      for until it was gone (O(wait_timeout)).
+  returned: state=absent, cascade background or foreground, wait true, the StatefulSet existed, not in check mode
+  type: list
+  elements: str
 pvcs_kept:
   description: PVCs of the StatefulSet left in place on deletion.
   returned: state=absent

@@ -1,4 +1,6 @@
-"""playbooks/upgrade.yml with a partition canary: names and storage survive."""
+"""playbooks/upgrade.yml with a partition canary on the walkthrough's application (web): the canary first,
+then the rest, each replaced highest ordinal first (role statefulset's entry point upgrade, proved by
+stateful.nfs.statefulset); names and storage survive."""
 from __future__ import annotations
 
 from conftest import pods_by_name, pvc_uids
@@ -13,12 +15,18 @@ def test_upgrade_with_canary(play, api, images):
     run = play("playbooks/upgrade.yml", image=new_image, partition=2)
     assert run.rc == 0, run.failure()
     r = run.day2
-    assert r["image_before"] == old_image
-    assert r["canary"]["images"] == {"web-0": old_image, "web-1": old_image, "web-2": new_image}
-    assert r["canary"]["revisions"]["web-2"] == r["canary"]["update_revision"]
-    assert r["canary"]["revisions"]["web-0"] == r["canary"]["current_revision"] != r["canary"]["update_revision"]
-    assert r["pods_replaced_in_order"] == ["web-2", "web-1", "web-0"]
-    assert r["images"] == {p: new_image for p in ("web-0", "web-1", "web-2")}
+    canary, rest = r["canary"], r["upgrade"]
+    assert r["application"] == "web"
+    assert canary["images"] == {"web-0": old_image, "web-1": old_image, "web-2": new_image}
+    assert (canary["pods_updated"], canary["pods_not_updated"]) == (["web-2"], ["web-0", "web-1"])
+    assert canary["revisions"]["web-2"] == canary["update_revision"]
+    assert canary["revisions"]["web-0"] == canary["current_revision"] != canary["update_revision"]
+    # replaced highest ordinal first: the canary, then the rest from the top down
+    assert canary["replaced_in_order"] + rest["replaced_in_order"] == ["web-2", "web-1", "web-0"]
+    assert canary["replaced_highest_first"] is True and rest["replaced_highest_first"] is True
+    assert rest["images"] == {p: new_image for p in ("web-0", "web-1", "web-2")} and rest["partition"] == 0
+    # the claims of the pods, each the one it was (those kept from the scale to 5 are no pod's now)
+    assert rest["claims"] == {c: uid for c, uid in claims.items() if int(c.rsplit("-", 1)[1]) < 3}
     assert [row["name"] for row in r["identity"]] == ["web-0", "web-1", "web-2"]
     assert [row["pvc"] for row in r["identity"]] == ["nginx-pvc-web-0", "nginx-pvc-web-1", "nginx-pvc-web-2"]
     after = pods_by_name(api)

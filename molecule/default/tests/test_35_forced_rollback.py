@@ -34,7 +34,7 @@ def test_forced_rollback_is_named_early_then_done_by_upgrade_yml(play, api, imag
     assert run.rc == 0, run.failure()
     r = run.day2
     assert r["forced_rollback"] == stuck
-    assert r["images"] == {p: good for p in ("web-0", "web-1", "web-2")}
+    assert r["upgrade"]["images"] == {p: good for p in ("web-0", "web-1", "web-2")}
     after = pods_by_name(api)
     assert all(after[n].metadata.uid != uids[n] for n in stuck)
     assert {n: p.spec.containers[0].image for n, p in after.items()} == {n: good for n in ("web-0", "web-1", "web-2")}

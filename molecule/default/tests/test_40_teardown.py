@@ -1,4 +1,6 @@
-"""playbooks/teardown.yml: orphan (re-adopted by site.yml) and background (rebound)."""
+"""playbooks/teardown.yml on the walkthrough's application (web; role statefulset's entry point teardown):
+orphan (the pods and the headless Service left, the pods re-adopted by site.yml) and background (the
+pods gone, the claims and the data kept and rebound)."""
 from __future__ import annotations
 
 import pytest
@@ -26,15 +28,31 @@ def _sts(api):
         raise
 
 
+def _service(api):
+    import kubernetes.client as k
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        return k.CoreV1Api(api).read_namespaced_service("web", "default")
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
 def test_orphan_keeps_pods_running(play, api):
     pods = {n: p.metadata.uid for n, p in pods_by_name(api).items()}
     claims = pvc_uids(api)
     run = play("playbooks/teardown.yml", cascade="orphan")
     assert run.rc == 0, run.failure()
     r = run.day2
+    assert r["application"] == "web"
     assert r["cascade"] == "orphan" and r["service_deleted"] is False
-    assert r["pods_after"] == pods
+    assert r["pods_after"] == pods  # proved by the module: the same pods, running, owned by nothing
     assert _sts(api) is None
+    assert _service(api) is not None, "the orphans' headless Service was deleted: their DNS names went with it"
+    assert r["pvcs_kept"] == sorted(claims) and r["pvcs_deleted"] == []
+    assert [v["claim"] for v in r["volumes_after"]] == [v["claim"] for v in r["volumes_before"]] == sorted(claims)
     after = pods_by_name(api)
     assert {n: p.metadata.uid for n, p in after.items()} == pods
     assert all(not p.metadata.owner_references for p in after.values())
@@ -62,16 +80,20 @@ def test_background_deletes_pods_keeps_pvcs_and_data(play, api, nfs_host):
     assert run.rc == 0, run.failure()
     r = run.day2
     assert r["pods_after"] == {} and r["service_deleted"] is True
-    assert _sts(api) is None and pods_by_name(api) == {}
+    assert r["pods_deleted"] == ["web-0", "web-1", "web-2"]  # each waited for until gone
+    assert _sts(api) is None and pods_by_name(api) == {} and _service(api) is None
     assert pvc_uids(api) == claims
     assert r["pvcs_kept"] == sorted(claims) and r["pvcs_deleted"] == []
-    volumes = {v["pvc"]: v for v in r["volumes_after"]}
-    assert {v["pv_phase"] for v in volumes.values()} == {"Bound"}
+    # the claims still bound to the same volumes, each directory below the provisioner's export, on the server
+    volumes = {v["claim"]: v for v in r["volumes_after"]}
+    assert r["volumes_after"] == r["volumes_before"] and sorted(volumes) == sorted(claims)
+    assert sorted(r["nfs_dirs_present"]) == sorted(v["directory"] for v in volumes.values())
     # Leave a marker in every volume's directory ON THE SERVER; the re-run must serve it.
     for pvc, volume in volumes.items():
-        directory = nfs_host.file(volume["dir"])
-        assert directory.is_directory, volume["dir"]
-        nfs_host.check_output(f"echo 'written before teardown: {pvc}' > {volume['dir']}/marker.txt")
+        assert volume["directory"].startswith(volume["share"].rstrip("/") + "/"), volume
+        directory = nfs_host.file(volume["directory"])
+        assert directory.is_directory, volume["directory"]
+        nfs_host.check_output(f"echo 'written before teardown: {pvc}' > {volume['directory']}/marker.txt")
     STATE["volumes"] = volumes
     STATE["claims"] = claims
 
@@ -87,6 +109,6 @@ def test_site_rerun_rebinds_the_same_pvcs_and_data(play, api, nfs_host, site_var
     assert verify.rc == 0, verify.failure()
     for row in verify.day2["identity"]:
         volume = STATE["volumes"][row["pvc"]]
-        assert row["pv"] == volume["pv"] and row["nfs_path"] == volume["nfs_path"]
+        assert row["pv"] == volume["pv"] and row["nfs_path"] == volume["directory"]
         assert nfs_cat(nfs_host, f"{row['nfs_path']}/marker.txt").strip() == f"written before teardown: {row['pvc']}"
         assert nfs_cat(nfs_host, f"{row['nfs_path']}/index.html").strip() == f"congratulations {row['name']} for k8s"

@@ -13,9 +13,10 @@ def test_purge_with_confirmation_archives_the_data(play, api, nfs_host):
     run = play("playbooks/teardown.yml", cascade="foreground", purge=True, confirm_purge="web")
     assert run.rc == 0, run.failure()
     r = run.day2
-    assert r["pvcs_deleted"] == sorted(claims)
+    assert r["pvcs_deleted"] == sorted(claims) and r["volumes_after"] == []
     assert pvc_uids(api) == {} and pods_by_name(api) == {}
-    dirs = [v["dir"] for v in r["volumes_before"]]
+    dirs = [v["directory"] for v in r["volumes_before"]]
+    assert sorted(v["claim"] for v in r["volumes_before"]) == sorted(claims)
     for directory in dirs:
         base = directory.rsplit("/", 1)[1]
         assert not nfs_host.file(directory).exists

@@ -198,15 +198,52 @@ def _first_ready_in_order(timeline, ordinals):
     return ordered == sorted(ordered)
 
 
-def judge_scale(before, after=None, timeline=None, replicas=None):
+def _gone_highest_first(removed, ordinals):
+    """Whether the pods of ``ordinals`` went (the rollout's ``removed``, in the order each was first
+    seen going) highest ordinal first. Pods seen going in the same reading count as in order; a pod
+    never seen going was gone before the first reading, so it must be above every pod that was.
+    None when none of them was seen going."""
+    seen, groups = set(), {}
+    for entry in removed or []:
+        if entry.get("ordinal") in ordinals and entry["ordinal"] not in seen:
+            seen.add(entry["ordinal"])
+            groups.setdefault(entry.get("observed_after_seconds"), []).append(entry["ordinal"])
+    if not seen:
+        return None
+    order = [o for _at, group in sorted(groups.items(), key=lambda kv: kv[0] or 0) for o in sorted(group, reverse=True)]
+    unseen = set(ordinals) - seen
+    return order == sorted(order, reverse=True) and (not unseen or min(unseen) > max(seen))
+
+
+def _replaced_highest_first(timeline, pods):
+    """The replaced pods (``{pod: (ordinal, new uid)}``) in the order their new incarnation first became
+    Ready (the rollout's timeline), and whether that is highest ordinal first (ties of the API's
+    one-second timestamps count as in order; None when the timeline shows none of them)."""
+    first = {}
+    for entry in timeline or []:
+        pod = entry.get("pod")
+        if pod in pods and entry.get("uid") == pods[pod][1]:
+            first.setdefault(pod, entry.get("ready_at") or "")
+    if not first:
+        return [], None
+    ordered = sorted(first, key=lambda p: (first[p], -pods[p][0]))
+    by_time = {}
+    for p in ordered:
+        by_time.setdefault(first[p], []).append(pods[p][0])
+    ordinals = [o for _at, group in sorted(by_time.items()) for o in sorted(group, reverse=True)]
+    return ordered, ordinals == sorted(ordinals, reverse=True)
+
+
+def judge_scale(before, after=None, timeline=None, replicas=None, removals=None):
     """The outcome of a scale from ``before`` (:func:`snapshot`) to ``after`` and every broken rule, or
     (``after`` None, check mode) what it would do to ``replicas``. Returns ``(report, problems)``.
 
     Rules: the pods below the smaller size are kept (same uid); scale-up adds the next ordinals, each
     with a claim per template - a claim kept from an earlier scale-down is reused (same uid), the others
     are new - and with ``OrderedReady`` they become Ready in ordinal order; scale-down removes the highest
-    ordinals and keeps their claims (same uid), unless ``persistentVolumeClaimRetentionPolicy.whenScaled``
-    is Delete (then they are gone)."""
+    ordinals - with ``OrderedReady`` one after the other, highest first (``removals``: the rollout's pods
+    in the order they were seen going) - and keeps their claims (same uid), unless
+    ``persistentVolumeClaimRetentionPolicy.whenScaled`` is Delete (then they are gone)."""
     name, start = before["name"], before["start"]
     old, new = before["replicas"], (after["replicas"] if after is not None else replicas)
     added = list(range(start + old, start + new))
@@ -216,7 +253,7 @@ def judge_scale(before, after=None, timeline=None, replicas=None):
     report = {"from": old, "to": new, "when_scaled": when_scaled,
               "pods_added": [_pod(name, o) for o in added], "pods_removed": [_pod(name, o) for o in removed],
               "pods_kept": kept, "claims_created": [], "claims_reused": {}, "claims_kept": {}, "claims_deleted": [],
-              "added_ready_in_order": None}
+              "added_ready_in_order": None, "removed_in_order": [], "removed_highest_first": None}
     problems = []
     now = after if after is not None else before
     for o in added:
@@ -264,6 +301,16 @@ def judge_scale(before, after=None, timeline=None, replicas=None):
         if b and a and b["uid"] != a["uid"]:
             problems.append(f"{p} was replaced during the scale (uid {b['uid']} -> {a['uid']}): a scale keeps the"
                             " pods below the new size")
+    if removed:
+        # the removed pods' incarnations of before, in the order the rollout saw them going
+        mine = [e for e in removals or [] if e.get("uid") == (before["pods"].get(e.get("pod")) or {}).get("uid")
+                and e.get("ordinal") in removed]
+        report["removed_in_order"] = [e["pod"] for e in mine]
+        report["removed_highest_first"] = _gone_highest_first(mine, set(removed))
+        if before["pod_management_policy"] == "OrderedReady" and report["removed_highest_first"] is False:
+            problems.append("the pods {} went in the order {}, not highest ordinal first (podManagementPolicy"
+                            " OrderedReady)".format(", ".join(report["pods_removed"]),
+                                                    ", ".join(report["removed_in_order"])))
     if added:
         report["added_ready_in_order"] = _first_ready_in_order(timeline, set(added))
         if before["pod_management_policy"] == "OrderedReady" and report["added_ready_in_order"] is False:
@@ -272,20 +319,24 @@ def judge_scale(before, after=None, timeline=None, replicas=None):
     return report, problems
 
 
-def judge_upgrade(before, after, patch, forced=()):
+def judge_upgrade(before, after, patch, forced=(), timeline=None):
     """The outcome of an image or partition change from ``before`` to ``after`` (:func:`snapshot`) and
     every broken rule. Returns ``(report, problems)``.
 
     Rules (RollingUpdate): every pod whose index (ordinal minus the start) is at least the partition
     runs the update revision, with the new image in the changed container; every pod below it was not
-    replaced (same uid; pods of a forced rollback ``forced`` excepted); every claim of the pods is the
-    one it was (same uid): names and storage survive the upgrade."""
+    replaced (same uid; pods of a forced rollback ``forced`` excepted); the replaced pods' new
+    incarnations became Ready highest ordinal first (the rollout's ``timeline``; the controller replaces
+    one pod at a time, from the largest ordinal down; not asked after a forced rollback, which deletes
+    its pods at once); every claim of the pods is the one it was (same uid): names and storage survive
+    the upgrade."""
     start = after["start"]
     container = patch.get("container")
     report = {"container": container, "image": patch.get("image"), "partition": after["partition"],
               "strategy": after["strategy"], "update_revision": after["update_revision"],
               "current_revision": after["current_revision"], "pods_updated": [], "pods_not_updated": [],
-              "pods_replaced": [], "images": {}, "revisions": {}, "claims": {}}
+              "pods_replaced": [], "images": {}, "revisions": {}, "claims": {},
+              "replaced_in_order": [], "replaced_highest_first": None}
     problems = []
     for pod, info in sorted(after["pods"].items(), key=lambda kv: kv[1]["ordinal"]):
         if info["terminating"]:
@@ -307,6 +358,11 @@ def judge_upgrade(before, after, patch, forced=()):
         if container and info["images"].get(container) != patch.get("image"):
             problems.append(f"{pod} runs {info['images'].get(container)} in container {container}, not"
                             f" {patch.get('image')}")
+    replaced = {p: (after["pods"][p]["ordinal"], after["pods"][p]["uid"]) for p in report["pods_replaced"]}
+    report["replaced_in_order"], report["replaced_highest_first"] = _replaced_highest_first(timeline, replaced)
+    if after["strategy"] == "RollingUpdate" and not forced and report["replaced_highest_first"] is False:
+        problems.append("the pods were replaced in the order {} (first Ready), not highest ordinal first".format(
+            ", ".join(report["replaced_in_order"])))
     for claim, uid in sorted(before["claims"].items()):
         ordinal = int(claim.rsplit("-", 1)[1])
         if not start <= ordinal < start + after["replicas"]:

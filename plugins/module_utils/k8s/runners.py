@@ -674,11 +674,12 @@ def _statefulset_patch(client, p, check_mode, outcome, clock, sleep, interval):
             for claim in day2.judge_scale(before, replicas=patch["replicas"])[0]["claims_deleted"]:
                 waiters.wait_deleted(client, Ref("PersistentVolumeClaim", claim, p["namespace"]),
                                      timeout=p["wait_timeout"], **_timing(clock, sleep))
-        report, problems = day2.judge_scale(before, day2.snapshot(client, client.get(ref)), rollout["timeline"])
+        report, problems = day2.judge_scale(before, day2.snapshot(client, client.get(ref)), rollout["timeline"],
+                                            removals=rollout.get("removed"))
         outcome.extra["scale"] = report
     else:
         report, problems = day2.judge_upgrade(before, day2.snapshot(client, client.get(ref)), patch,
-                                              outcome.extra.get("forced_rollback") or ())
+                                              outcome.extra.get("forced_rollback") or (), rollout.get("timeline"))
         report["forced_rollback"] = outcome.extra.get("forced_rollback") or []
         outcome.extra["upgrade"] = report
     if problems:
@@ -697,6 +698,44 @@ def _remove_dns_client_after_last(client, p, others, check_mode, outcome):
                            "the DNS client pod of statefulset_verify; no StatefulSet is left in the namespace"))
 
 
+def _owned_pods(client, sts):
+    """``{name: uid}`` of the pods ``sts`` owns now (its selector, its ordinals, its owner reference)."""
+    meta = sts["metadata"]
+    selector = waiters.selector_string((((sts.get("spec") or {}).get("selector")) or {}).get("matchLabels"))
+    return {pod["metadata"]["name"]: pod["metadata"].get("uid")
+            for pod in client.list("Pod", meta["namespace"], label_selector=selector or None)
+            if waiters.pod_ordinal(pod["metadata"].get("name", ""), meta["name"]) is not None
+            and any(o.get("uid") == meta.get("uid") for o in pod["metadata"].get("ownerReferences") or [])}
+
+
+def _prove_cascade(client, p, sts, pods_before, outcome, clock, sleep):
+    """What the deletion did to the StatefulSet's pods, proved once the StatefulSet is gone: with
+    cascade ``orphan`` each pod is still there, the same (uid), not being deleted and owned by nothing
+    of the StatefulSet (``pods_orphaned``); else each is gone (waited for, ``pods_deleted``)."""
+    ns, uid = p["namespace"], sts["metadata"].get("uid")
+    if p["cascade"] != "orphan":
+        for name in sorted(pods_before):
+            waiters.wait_deleted(client, Ref("Pod", name, ns), timeout=p["wait_timeout"], **_timing(clock, sleep))
+        outcome.extra["pods_deleted"] = sorted(pods_before)
+        return
+    problems, kept = [], {}
+    for name, pod_uid in sorted(pods_before.items()):
+        pod = client.get(Ref("Pod", name, ns))
+        meta = (pod or {}).get("metadata") or {}
+        if pod is None or meta.get("uid") != pod_uid:
+            problems.append(f"{name} is gone" if pod is None else f"{name} was replaced (uid {pod_uid} -> {meta.get('uid')})")
+        elif meta.get("deletionTimestamp"):
+            problems.append(f"{name} is being deleted")
+        elif any(o.get("uid") == uid for o in meta.get("ownerReferences") or []):
+            problems.append(f"{name} still names the deleted StatefulSet as its owner")
+        else:
+            kept[name] = pod_uid
+    outcome.extra["pods_orphaned"] = kept
+    if problems:
+        raise K8sError("StatefulSet {}/{} was deleted with cascade orphan, but its pods were not left running on"
+                       " their own: {}".format(ns, p["name"], "; ".join(problems)))
+
+
 def _statefulset_absent(client, p, check_mode, outcome, clock, sleep):
     sts_ref = Ref("StatefulSet", p["name"], p["namespace"])
     live = client.get(sts_ref)
@@ -705,9 +744,11 @@ def _statefulset_absent(client, p, check_mode, outcome, clock, sleep):
     if live is not None:
         vct_names = [v["metadata"]["name"] for v in (live.get("spec") or {}).get("volumeClaimTemplates") or []]
         service_name = (live.get("spec") or {}).get("serviceName") or service_name
+    pods_before = _owned_pods(client, live) if live is not None else {}
     outcome.add(delete_object(client, sts_ref, check_mode, policy, live=live, live_known=True))
     if live is not None and p["wait"] and not check_mode:
         waiters.wait_deleted(client, sts_ref, timeout=p["wait_timeout"], **_timing(clock, sleep))
+        _prove_cascade(client, p, live, pods_before, outcome, clock, sleep)
 
     # the namespace's other StatefulSets, read once: the Service's users and the DNS client's
     others = [o for o in client.list("StatefulSet", p["namespace"]) if o["metadata"]["name"] != p["name"]]

@@ -396,19 +396,34 @@ def forced_rollback_pods(sts, pods):
 
 
 class Timeline:
-    """Which pod became ready when; one entry per pod incarnation (uid)."""
+    """Which pod became ready when; one entry per pod incarnation (uid). And which pod was seen
+    going when (:meth:`removed`): first seen with a ``deletionTimestamp``, or gone between two
+    readings without having been seen so."""
 
     def __init__(self, sts_name):
         self.sts_name = sts_name
         self.entries = {}
+        self.seen = {}  # (name, uid) -> ordinal of every pod incarnation read
+        self.removals = {}  # (name, uid) -> when it was first seen going
+
+    def _removal(self, key, ordinal, deleted_at, elapsed):
+        self.removals[key] = {"pod": key[0], "ordinal": ordinal, "uid": key[1], "deleted_at": deleted_at,
+                              "observed_after_seconds": round(elapsed, 3)}
 
     def observe(self, pods, elapsed):
+        present = set()
         for pod in pods:
             meta = pod.get("metadata") or {}
             ordinal = pod_ordinal(meta.get("name", ""), self.sts_name)
-            if ordinal is None or not pod_ready(pod):
+            if ordinal is None:
                 continue
             key = (meta.get("name"), meta.get("uid"))
+            present.add(key)
+            self.seen.setdefault(key, ordinal)
+            if meta.get("deletionTimestamp") and key not in self.removals:
+                self._removal(key, ordinal, meta["deletionTimestamp"], elapsed)
+            if not pod_ready(pod):
+                continue
             if key in self.entries:
                 continue
             cond = _cond(pod, "Ready") or {}
@@ -421,10 +436,19 @@ class Timeline:
                 "ready_at": cond.get("lastTransitionTime"),
                 "observed_after_seconds": round(elapsed, 3),
             }
+        for key, ordinal in self.seen.items():
+            if key not in present and key not in self.removals:
+                self._removal(key, ordinal, None, elapsed)
 
     def as_list(self):
         return sorted(self.entries.values(),
                       key=lambda e: (e["ready_at"] or "", e["observed_after_seconds"], e["ordinal"]))
+
+    def removed(self):
+        """The pod incarnations seen going, in the order they were seen so (one entry each:
+        ``pod``, ``ordinal``, ``uid``, ``deleted_at``, the API's ``deletionTimestamp`` or None when
+        the pod was gone before it was seen going, ``observed_after_seconds``)."""
+        return sorted(self.removals.values(), key=lambda e: e["observed_after_seconds"])
 
 
 # Container states that do not heal by waiting: a pod in one of them that also needs a forced
@@ -566,6 +590,7 @@ def _wait_statefulset(client, ref, timeout, interval, clock, sleep):
         "current_revision": progress.get("current_revision"),
         "timeline": entries,
         "in_order": _in_order(entries),
+        "removed": timeline.removed(),
     }
     if done:
         return result

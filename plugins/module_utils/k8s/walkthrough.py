@@ -109,12 +109,16 @@ def mapped_nfs_side(v, nfs_path):
 
 def mapped_verify(v, nfs_path=""):
     """The ``statefulset_verify`` parameters (false when the role's verify is off): the index file
-    holds the pod's line (the storage marker) and the pod serves exactly that line (the app check);
-    with ``verify_method: nfs`` the line is written on the NFS side (``nfs_side``)."""
+    holds the pod's line (the storage marker) and the pod serves exactly that line (the app check).
+    The line is written on the NFS side (``nfs_side``) with ``verify_method: nfs``, and with exec
+    too whenever the NFS server host and the export are known: each volume's directory then is
+    proved to lie under the class's export (``nfs_path``) and to exist on the server, and with exec
+    each pod finds that line at its mount (what the role's own NFS checks proved)."""
     if not _bool(v["verify"]):
         return False
     index = v["verify_index_file"]
-    extra = {"nfs_side": mapped_nfs_side(v, nfs_path)} if v["verify_method"] == "nfs" else {}
+    side_known = bool(v.get("nfs_server_host")) and str(nfs_path).startswith("/")
+    extra = {"nfs_side": mapped_nfs_side(v, nfs_path)} if v["verify_method"] == "nfs" or side_known else {}
     return {
         "method": VERIFY_METHODS[v["verify_method"]],
         "container": v["container_name"],

@@ -11,7 +11,6 @@ modules' Python code (through the collection's filters) and get the modules' ver
 """
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -141,36 +140,6 @@ def test_no_role_template_validates_exports():
 
 
 # --------------------------------------------------------------------------- k8s role <-> modules
-def _task(path, module):
-    for task in yaml.safe_load(path.read_text()):
-        if module in task:
-            return task[module]
-    raise AssertionError(f"no {module} task in {path}")
-
-
-def _validate_args(name):
-    for task in yaml.safe_load((ROLES / "k8s_statefulset_nginx/tasks/validate.yml").read_text()):
-        if name in task.get("vars", {}):
-            return task["vars"][name]
-    raise AssertionError(name)
-
-
-@pytest.mark.parametrize("var, task_file, module", [
-    ("_k8s_statefulset_nginx_statefulset_args", "statefulset.yml", "stateful.nfs.statefulset"),
-    ("_k8s_statefulset_nginx_provisioner_args", "provisioner.yml", "stateful.nfs.nfs_provisioner"),
-])
-def test_role_checks_the_parameters_its_tasks_give(var, task_file, module):
-    checked = json.dumps(_validate_args(var), sort_keys=True)
-    given = json.dumps(_task(ROLES / "k8s_statefulset_nginx/tasks" / task_file, module), sort_keys=True)
-    assert checked == given.replace("else omit }}", "else none }}")
-
-
-def test_k8s_role_has_no_name_or_quantity_rule():
-    text = (ROLES / "k8s_statefulset_nginx/tasks/validate.yml").read_text()
-    assert "is match(" not in text.split("Check that the NFS server is known")[0]
-    assert "[a-z0-9]" not in text and "Ki|Mi" not in text
-
-
 @pytest.mark.parametrize("params, param", [
     ({"name": "Web_1"}, "name"), ({"replicas": -1}, "replicas"), ({"service_name": "1web"}, "service_name"),
     ({"volume_claim_templates": [{"name": "d", "size": "lots", "mount_path": "/x"}]}, "volume_claim_templates[0].size"),

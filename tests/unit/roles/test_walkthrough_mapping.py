@@ -125,6 +125,8 @@ def test_verify_proves_the_line_in_the_index_file_served_by_its_pod():
         "dns_client": {"image": "busybox:1.28", "start_timeout": 300},
         "storage_marker": {"file": "index.html", "line": "hello from {pod}"},
         "app_check": {"http_get": {"port": 80, "path": "/index.html", "body": "^{line}$"}},
+        # the NFS server host and the export are known: each volume's directory is proved on the server too
+        "nfs_side": {"host": "nfs1", "export": "/srv/nfs/k8s"},
     }
 
 
@@ -143,7 +145,12 @@ def test_method_nfs_is_the_api_method_with_the_nfs_side_on_the_server_and_verify
         "/exports/disk1"
     # the mapped verify is statefulset_verify's input, as role statefulset's plan asks
     assert lists.application_plan(walkthrough_mapping(values, **NFS)["applications"])["problems"] == []
-    assert "nfs_side" not in walkthrough_mapping(_role_vars("defaults"), **NFS)["applications"][0]["verify"]
+    # with exec too, once the NFS server host and the export are known; without the host, exec proves alone
+    assert walkthrough_mapping(_role_vars("defaults"), **NFS)["applications"][0]["verify"]["nfs_side"] == \
+        {"host": "nfs1", "export": "/srv/nfs/k8s"}
+    no_host = dict(_role_vars("defaults"), k8s_statefulset_nginx_nfs_server_host="")
+    assert "nfs_side" not in walkthrough_mapping(no_host, **NFS)["applications"][0]["verify"]
+    assert "nfs_side" not in walkthrough_mapping(_role_vars("defaults"), nfs_server="192.0.2.20")["applications"][0]["verify"]
     values["k8s_statefulset_nginx_verify"] = False
     assert walkthrough_mapping(values, **NFS)["applications"][0]["verify"] is False
 

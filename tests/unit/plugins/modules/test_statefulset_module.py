@@ -172,8 +172,8 @@ def test_absent_cascade_keeps_pvcs(fake_api, capsys, cascade, policy):
     fake_api.hooks.clear()
     sts_controller(fake_api, "GET", "/")  # the controller's reaction to the new StatefulSet
     fake_api.clear_log()
-    res = run_module(statefulset.main, {"host": fake_api.url, "name": "web", "state": "absent", "cascade": cascade},
-                     capsys)
+    res = run_module(statefulset.main, {"host": fake_api.url, "name": "web", "state": "absent", "cascade": cascade,
+                                        "wait": True, "wait_timeout": 5}, capsys)
     assert res["changed"] and res["cascade"] == cascade
     assert res["pvcs_kept"] == ["nginx-pvc-web-0", "nginx-pvc-web-1", "nginx-pvc-web-2"]
     assert res["pvcs_deleted"] == []
@@ -182,6 +182,28 @@ def test_absent_cascade_keeps_pvcs(fake_api, capsys, cascade, policy):
     assert not any("persistentvolumeclaims" in w["path"] for w in fake_api.writes())
     assert len([k for k in fake_api.objects if k[0] == "PersistentVolumeClaim"]) == 3
     assert fake_api.get("Service", "web", "default") is None
+    pods = ["web-0", "web-1", "web-2"]
+    if cascade == "orphan":  # proved left running on their own, the same pods
+        assert sorted(res["pods_orphaned"]) == pods and "pods_deleted" not in res
+        assert all(fake_api.get("Pod", p, "default")["metadata"]["ownerReferences"] == [] for p in pods)
+    else:  # waited for until gone
+        assert res["pods_deleted"] == pods and "pods_orphaned" not in res
+
+
+def test_absent_orphan_that_leaves_no_pod_running_fails_naming_it(fake_api, capsys):
+    fake_api.hooks.append(sts_controller)
+    run_module(statefulset.main, args(fake_api), capsys)
+    fake_api.hooks.clear()
+    sts_controller(fake_api, "GET", "/")
+
+    def kubelet(fake, method, path):  # web-1 goes with the StatefulSet although orphaned
+        if method == "DELETE" and "/statefulsets/" in path:
+            fake.objects.pop(("Pod", "default", "web-1"), None)
+    fake_api.hooks.append(kubelet)
+    res = run_module(statefulset.main, {"host": fake_api.url, "name": "web", "state": "absent", "cascade": "orphan",
+                                        "create_service": False, "wait": True, "wait_timeout": 5}, capsys)
+    assert res["failed"] and "cascade orphan, but its pods were not left running on their own: web-1 is gone" in res["msg"]
+    assert fake_api.get("Service", "web", "default") is not None  # create_service false: the Service stays
 
 
 def test_absent_delete_pvcs(fake_api, capsys):

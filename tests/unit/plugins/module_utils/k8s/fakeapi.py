@@ -342,10 +342,15 @@ class FakeApi:
         if "All" not in (options.get("dryRun") or []):
             del self.objects[(kind, ns, name)]
             policy = (body or {}).get("propagationPolicy")
-            if policy in ("Background", "Foreground") and kind in ("StatefulSet", "Deployment"):
+            if policy in ("Background", "Foreground", "Orphan") and kind in ("StatefulSet", "Deployment"):
                 uid = obj["metadata"]["uid"]
                 for key, o in list(self.objects.items()):
-                    if any(r.get("uid") == uid for r in o["metadata"].get("ownerReferences") or []):
+                    refs = o["metadata"].get("ownerReferences") or []
+                    if not any(r.get("uid") == uid for r in refs):
+                        continue
+                    if policy == "Orphan":  # the garbage collector drops the owner reference
+                        o["metadata"]["ownerReferences"] = [r for r in refs if r.get("uid") != uid]
+                    else:
                         del self.objects[key]
         return self._send(h, 200, {"kind": "Status", "apiVersion": "v1", "status": "Success",
                                    "details": {"name": name, "kind": KINDS[kind][1]}})

@@ -168,3 +168,60 @@ def test_an_upgrade_updates_the_pods_at_or_above_the_partition_and_keeps_names_a
     # a pod deleted by a forced rollback below the partition is not a problem
     _report, problems = day2.judge_upgrade(before, wrong, patch, forced=["web-0"])
     assert "web-0 is below the partition 1 but was replaced" not in problems
+
+
+def _gone(pod, uid, at, deleted_at="2026-01-01T00:00:30Z"):
+    return {"pod": pod, "ordinal": int(pod.rsplit("-", 1)[1]), "uid": uid, "deleted_at": deleted_at,
+            "observed_after_seconds": at}
+
+
+def test_scale_down_is_proved_highest_ordinal_first_from_what_the_rollout_saw_going():
+    before = snap(4, {o: (f"p{o}", "r1") for o in range(4)}, {o: f"c{o}" for o in range(4)})
+    after = snap(1, {0: ("p0", "r1")}, {o: f"c{o}" for o in range(4)})
+    seen = [_gone("web-3", "p3", 0.2), _gone("web-2", "p2", 1.4), _gone("web-1", "p1", 2.9, None)]
+    report, problems = day2.judge_scale(before, after, [], removals=seen)
+    assert problems == []
+    assert report["removed_in_order"] == ["web-3", "web-2", "web-1"] and report["removed_highest_first"] is True
+    # gone before the rollout's first reading: the highest one; pods seen going in one reading: in order
+    report, problems = day2.judge_scale(before, after, [], removals=[_gone("web-2", "p2", 0.2), _gone("web-1", "p1", 0.2)])
+    assert problems == [] and report["removed_highest_first"] is True
+    # the lowest went first, or a pod was gone unseen below one seen going: named
+    _report, problems = day2.judge_scale(before, after, [], removals=[_gone("web-1", "p1", 0.2), _gone("web-3", "p3", 1.0),
+                                                                      _gone("web-2", "p2", 2.0)])
+    assert problems == ["the pods web-3, web-2, web-1 went in the order web-1, web-3, web-2, not highest ordinal"
+                        " first (podManagementPolicy OrderedReady)"]
+    report, problems = day2.judge_scale(before, after, [], removals=[_gone("web-3", "p3", 0.2)])
+    assert report["removed_highest_first"] is False and problems
+    # another incarnation of a name (a pod replaced before) is not one of the removed pods
+    report, _problems = day2.judge_scale(before, after, [], removals=[_gone("web-3", "old", 0.1)])
+    assert report["removed_in_order"] == [] and report["removed_highest_first"] is None
+    # Parallel: the order is reported, not required
+    parallel = dict(before, pod_management_policy="Parallel")
+    report, problems = day2.judge_scale(parallel, after, [], removals=[_gone("web-1", "p1", 0.2), _gone("web-3", "p3", 1.0),
+                                                                       _gone("web-2", "p2", 2.0)])
+    assert problems == [] and report["removed_highest_first"] is False
+
+
+def test_an_upgrade_is_proved_to_replace_the_highest_ordinal_first():
+    before = snap(3, {0: ("p0", "r1"), 1: ("p1", "r1"), 2: ("p2", "r1")}, {0: "c0", 1: "c1", 2: "c2"})
+    after = snap(3, {0: ("p0b", "r2"), 1: ("p1b", "r2"), 2: ("p2b", "r2")}, {0: "c0", 1: "c1", 2: "c2"},
+                 images={0: "web:2", 1: "web:2", 2: "web:2"})
+    patch = {"image": "web:2", "container": "web", "partition": 0}
+    timeline = [{"pod": "web-0", "uid": "p0", "ready_at": "2026-01-01T00:00:00Z"},  # the old incarnation
+                {"pod": "web-2", "uid": "p2b", "ready_at": "2026-01-01T00:00:05Z"},
+                {"pod": "web-1", "uid": "p1b", "ready_at": "2026-01-01T00:00:09Z"},
+                {"pod": "web-0", "uid": "p0b", "ready_at": "2026-01-01T00:00:09Z"}]  # a tie counts as in order
+    report, problems = day2.judge_upgrade(before, after, patch, timeline=timeline)
+    assert problems == []
+    assert report["replaced_in_order"] == ["web-2", "web-1", "web-0"] and report["replaced_highest_first"] is True
+    wrong = [{"pod": "web-0", "uid": "p0b", "ready_at": "2026-01-01T00:00:02Z"},
+             {"pod": "web-2", "uid": "p2b", "ready_at": "2026-01-01T00:00:05Z"},
+             {"pod": "web-1", "uid": "p1b", "ready_at": "2026-01-01T00:00:09Z"}]
+    report, problems = day2.judge_upgrade(before, after, patch, timeline=wrong)
+    assert problems == ["the pods were replaced in the order web-0, web-2, web-1 (first Ready), not highest ordinal first"]
+    # after a forced rollback (pods deleted at once) the order is reported, not required
+    _report, problems = day2.judge_upgrade(before, after, patch, forced=["web-2", "web-1"], timeline=wrong)
+    assert problems == []
+    # no timeline: nothing said about the order
+    report, problems = day2.judge_upgrade(before, after, patch)
+    assert problems == [] and report["replaced_highest_first"] is None

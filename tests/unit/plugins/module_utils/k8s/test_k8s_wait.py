@@ -294,6 +294,19 @@ def test_timeline_keeps_each_incarnation():
     assert [(e["pod"], e["revision"]) for e in res["timeline"]] == [("web-0", "rev-1"), ("web-0", "rev-2")]
 
 
+
+def test_timeline_says_which_pod_went_when():
+    """A scale-down 3 -> 1: web-2 seen terminating, then gone, then web-1 gone without being seen
+    terminating; each once, in the order seen (the scale's highest-first proof reads it)."""
+    s = make_sts(replicas=1, update="rev-1", current="rev-1")
+    p0, p1, p2 = (make_pod(s, o, revision="rev-1") for o in range(3))
+    going = copy.deepcopy(p2)
+    going["metadata"]["deletionTimestamp"] = "2024-05-01T10:06:00Z"
+    c = ScriptedClient([(s, [p0, p1, going]), (s, [p0, p1]), (s, [p0])])
+    res = wait.wait_statefulset(c, "default", "web", timeout=10, interval=1, clock=c.clock, sleep=c.sleep)
+    assert [(e["pod"], e["deleted_at"]) for e in res["removed"]] == [("web-2", "2024-05-01T10:06:00Z"), ("web-1", None)]
+    assert res["removed"][0]["observed_after_seconds"] < res["removed"][1]["observed_after_seconds"]
+
 # ----------------------------------------------------------------------------- Deployment
 def dep(replicas=1, updated=1, available=1, total=1, cond="True", gen=1, observed=1, progressing=None):
     conds = [{"type": "Available", "status": cond}]
