@@ -97,7 +97,7 @@ def test_a_playbook_names_no_private_and_only_public_role_names(path):
     private = re.findall(r"(?<![\w.])_(?:{})_\w+".format("|".join(ROLES)), text)
     assert private == [], f"{path.name} names private variables or facts of a role: {sorted(set(private))}"
     for role in ROLES:
-        used = set(re.findall(r"(?<![\w.]){}_\w+".format(re.escape(role)), text))
+        used = set(re.findall(rf"(?<![\w.]){re.escape(role)}_\w+", text))
         # a longer role name (statefulset_... is not nfs_...) is that role's own
         used = {u for u in used if not any(other != role and other.startswith(role + "_") and u.startswith(other + "_")
                                            for other in ROLES)}
