@@ -87,7 +87,10 @@ def test_the_application_roles_tasks_fall_in_their_stages():
     assert stage_of(role, "Check the Kubernetes side before anything changes", "stateful.nfs.statefulset : "
                     "Apply the StatefulSet (and its headless Service unless create_service is false), wait for the rollout: web1") == "k8s_validate"
     # the verify stage's name rules are the statefulset role's only
-    assert stage_of("/c/roles/k8s_statefulset_nginx/tasks/statefulset.yml:5", play, "Prove each pod") == "statefulset"
+    assert stage_of("/c/roles/k8s_statefulset_nginx/tasks/plan.yml:5", play, "Prove each pod") == "k8s_validate"
+    # the NFS side's markers and the stop on a failed proof are the proof's
+    assert stage_of("/c/roles/statefulset/tasks/nfs_side.yml:3", play, "x") == "verify"
+    assert stage_of(role, play, "stateful.nfs.statefulset : Stop when the proof failed: web1") == "verify"
 
 
 def test_last_end_is_the_end_of_the_last_task_of_the_stages(tmp_path):
@@ -220,10 +223,11 @@ def test_a_task_skipped_on_every_host_does_not_start_or_end_a_stage(tmp_path):
                    1, 1.1, {"skipped": True, "false_condition": "statefulset_applications | length > 0"})
     events += task("m", "stateful.nfs.statefulset : Warn about variables with the role's prefix",
                    "/r/roles/statefulset/tasks/main.yml:4", 1.1, 1.2, {"skipped": True})
-    events += task("p", "stateful.nfs.k8s_statefulset_nginx : Apply the NFS dynamic provisioner",
-                   "/r/roles/k8s_statefulset_nginx/tasks/provisioner.yml:3", 2, 6, {"changed": True})
-    events += task("w", "stateful.nfs.k8s_statefulset_nginx : Apply the headless Service and the StatefulSet",
-                   "/r/roles/k8s_statefulset_nginx/tasks/statefulset.yml:3", 6, 14, {"changed": True})
+    events += task("p", "stateful.nfs.nfs_provisioner : Apply each class's RBAC, provisioner Deployment and StorageClass",
+                   "/r/roles/nfs_provisioner/tasks/apply.yml:3", 2, 6, {"changed": True})
+    events += task("w", "stateful.nfs.statefulset : Apply the StatefulSet (and its headless Service unless create_service"
+                   " is false), wait for the rollout: web", "/r/roles/statefulset/tasks/application.yml:10", 6, 14,
+                   {"changed": True})
     stream = tmp_path / "run.jsonl"
     stream.write_text("\n".join(json.dumps(e) for e in events) + "\n")
     log = PlayLog.read(stream)

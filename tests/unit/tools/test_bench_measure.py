@@ -37,10 +37,10 @@ def write_stream(path: Path) -> None:
         "id": "t2m", "name": "stateful.nfs.nfs_server : Apply pending changes", "duration": {"start": at(10.1)},
         "path": "/repo/roles/nfs_server/tasks/main.yml:48"}}]
     events += [{"_event": "v2_playbook_on_play_start", "play": {"name": "NFS provisioner and StatefulSet", "id": "p3"}}]
-    events += task_events("t3", "stateful.nfs.k8s_statefulset_nginx : Apply", "/repo/roles/k8s_statefulset_nginx/tasks/"
-                          "statefulset.yml:5", 10.2, 20.0, {"localhost": {"changed": False}})
-    events += task_events("t4", "stateful.nfs.k8s_statefulset_nginx : Check", "/repo/roles/k8s_statefulset_nginx/tasks/"
-                          "verify_in_cluster.yml:80", 20.1, 21.0, {"localhost": {"failed": True, "msg": "HTTP web-1: 403"}})
+    events += task_events("t3", "stateful.nfs.statefulset : Apply", "/repo/roles/statefulset/tasks/"
+                          "application.yml:10", 10.2, 20.0, {"localhost": {"changed": False}})
+    events += task_events("t4", "stateful.nfs.statefulset : Prove each pod's identity: web", "/repo/roles/statefulset/tasks/"
+                          "application.yml:111", 20.1, 21.0, {"localhost": {"failed": True, "msg": "HTTP web-1: 403"}})
     events += [{"_event": "v2_playbook_on_stats", "stats": {"nfs": {"changed": 1, "failures": 0},
                                                              "localhost": {"changed": 0, "failures": 1}}}]
     path.write_text("\n".join(json.dumps(e) for e in events) + "\nnot json\n")
@@ -49,8 +49,9 @@ def write_stream(path: Path) -> None:
 def test_stage_of_roles_and_plays():
     assert stage_of("/x/roles/nfs_server/handlers/main.yml:3", "") == "nfs_server"
     assert stage_of("/x/usual_way/roles/nfs_server_usual/tasks/main.yml:2", "") == "nfs_server"
-    assert stage_of("/x/roles/k8s_statefulset_nginx/tasks/verify_exec.yml:4", "") == "verify"
-    assert stage_of("/x/roles/k8s_statefulset_nginx/tasks/validate.yml:8", "") == "k8s_validate"
+    assert stage_of("/x/roles/statefulset/tasks/application.yml:111", "", "stateful.nfs.statefulset : Prove each pod's"
+                    " identity, DNS record, own storage and application check: web") == "verify"
+    assert stage_of("/x/roles/k8s_statefulset_nginx/tasks/plan.yml:8", "") == "k8s_validate"
     assert stage_of("/x/usual_way/k8s.yml:12", "StatefulSet, the usual way (kubernetes.core.k8s)") == "statefulset"
     assert stage_of("/x/usual_way/k8s.yml:40", "Each pod's line, the usual way") == "content"
     assert stage_of("/x/site.yml:30", "Preflight gate: every node proved") == "gate"
