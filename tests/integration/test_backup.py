@@ -63,14 +63,18 @@ def copiers(path):
     return dexec(NFS_HOST, "sh", "-c", script).stdout.split()
 
 
-def stop_copier(partial, manifest):
-    """On the NFS server, in one exec: SIGSTOP the module's copy (a python process writing ``partial``'s
-    big.bin) where it is, so that the kill lands in the middle of the copy whatever the disk's speed.
-    Returns the stopped pids, ``["done"]`` when the copy is finished already (``manifest`` there), else []."""
-    script = (f"test -e {manifest} && echo done && exit 0; for p in /proc/[0-9]*; do"
-              f" grep -q python $p/comm 2>/dev/null && ls -l $p/fd 2>/dev/null | grep -q -- ' {partial}/big.bin$'"
-              " && kill -STOP ${p#/proc/} 2>/dev/null && echo ${p#/proc/}; done; true")
-    return dexec(NFS_HOST, "sh", "-c", script).stdout.split()
+def stop_copier(partial, manifest, seconds=5):
+    """On the NFS server, in one exec that watches for up to ``seconds`` (every 20 ms, only python
+    processes, so a loaded machine's slow docker exec cannot let a whole copy pass between two looks):
+    SIGSTOP the module's copy (a python process writing ``partial``'s big.bin) where it is, so that the
+    kill lands in the middle of the copy whatever the disk's speed. Returns the stopped pids,
+    ``["done"]`` when the copy is finished already (``manifest`` there), else []."""
+    script = (f"end=$(($(date +%s)+{seconds})); while [ $(date +%s) -lt $end ]; do"
+              f" test -e {manifest} && echo done && exit 0; found=;"
+              " for p in $(pgrep python); do"
+              f" ls -l /proc/$p/fd 2>/dev/null | grep -q -- ' {partial}/big.bin$' && kill -STOP $p 2>/dev/null"
+              " && echo $p && found=1; done; [ -n \"$found\" ] && exit 0; sleep 0.02; done; true")
+    return dexec(NFS_HOST, "sh", "-c", script, timeout=seconds + 60).stdout.split()
 
 
 def crash_mid_copy(bg, partial, manifest, timeout, big_mb=BIG_MB):
