@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tests.integration.test_backup import crash_mid_copy, exists
-from tests.integration.test_restore import checksums
+from tests.integration.test_restore import checksums, remove_restored
 from tests.support.lab import NFS_HOST, dexec
 from tests.support.waiting import wait_for
 
@@ -128,9 +128,5 @@ def test_redis_backed_up_restored_after_a_crash_mid_copy_and_rejoined(lab, ns, p
         assert all(d["same"] for d in proof.day2["checksums_after"].values()), proof.day2["checksums_after"]
         assert not exists(f"{export}/never-there")
     finally:
-        lab.http("DELETE", f"/apis/apps/v1/namespaces/{ns}/statefulsets/redis")
-        for claim in CLAIMS:
-            lab.http("DELETE", f"/api/v1/namespaces/{ns}/persistentvolumeclaims/{claim}")
-        for name in restored_pvs:
-            lab.http("DELETE", f"/api/v1/persistentvolumes/{name}")
+        remove_restored(lab, ns, restored_pvs, statefulset="redis", claims=CLAIMS)
         dexec(NFS_HOST, "rm", "-rf", root)

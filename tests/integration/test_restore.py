@@ -69,10 +69,10 @@ def deploy_and_write(lab, player, ns, extra_vars):
     return token
 
 
-def remove_restored(lab, ns, pvs):
-    """What a restore test made: web, its claims and the restored PVs ``pvs`` (reclaim policy Retain)."""
-    lab.http("DELETE", f"/apis/apps/v1/namespaces/{ns}/statefulsets/web")
-    for c in ("www-web-0", "www-web-1"):
+def remove_restored(lab, ns, pvs, statefulset="web", claims=("www-web-0", "www-web-1")):
+    """What a restore test made: the StatefulSet, its claims and the restored PVs ``pvs`` (reclaim policy Retain)."""
+    lab.http("DELETE", f"/apis/apps/v1/namespaces/{ns}/statefulsets/{statefulset}")
+    for c in claims:
         lab.http("DELETE", f"/api/v1/namespaces/{ns}/persistentvolumeclaims/{c}")
     for name in pvs:
         lab.http("DELETE", f"/api/v1/persistentvolumes/{name}")

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from tests.integration.test_restore import checksums
+from tests.integration.test_restore import checksums, remove_restored
 from tests.support.lab import NFS_HOST, dexec
 from tests.support.waiting import wait_for
 
@@ -70,8 +70,4 @@ def test_the_walkthrough_is_restored_by_its_name(lab, ns, player):
         assert proof.rc == 0, proof.failure()
         assert proof.changed_tasks() == [] and proof.day2["proof"].startswith("proved"), proof.changed_tasks()
     finally:
-        lab.http("DELETE", f"/apis/apps/v1/namespaces/{ns}/statefulsets/web")
-        for claim in CLAIMS:
-            lab.http("DELETE", f"/api/v1/namespaces/{ns}/persistentvolumeclaims/{claim}")
-        for name in restored_pvs:
-            lab.http("DELETE", f"/api/v1/persistentvolumes/{name}")
+        remove_restored(lab, ns, restored_pvs, claims=CLAIMS)
