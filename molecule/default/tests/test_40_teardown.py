@@ -16,28 +16,28 @@ def site_vars(images) -> dict:
     return {"k8s_statefulset_nginx_image": images["nginx_upgrade"]}
 
 
-def _sts(api):
-    import kubernetes.client as k
+def _read(read, *args):
+    """The object ``read(*args)`` returns, or None when the API answers 404."""
     from kubernetes.client.exceptions import ApiException
 
     try:
-        return k.AppsV1Api(api).read_namespaced_stateful_set("web", "default")
+        return read(*args)
     except ApiException as exc:
         if exc.status == 404:
             return None
         raise
+
+
+def _sts(api):
+    import kubernetes.client as k
+
+    return _read(k.AppsV1Api(api).read_namespaced_stateful_set, "web", "default")
 
 
 def _service(api):
     import kubernetes.client as k
-    from kubernetes.client.exceptions import ApiException
 
-    try:
-        return k.CoreV1Api(api).read_namespaced_service("web", "default")
-    except ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise
+    return _read(k.CoreV1Api(api).read_namespaced_service, "web", "default")
 
 
 def test_orphan_keeps_pods_running(play, api):
