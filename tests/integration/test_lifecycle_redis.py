@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tests.integration.test_backup import crash_mid_copy, exists
-from tests.integration.test_restore import checksums, remove_restored
+from tests.integration.test_restore import bound_directories, checksums, remove_restored
 from tests.support.lab import NFS_HOST, dexec
 from tests.support.waiting import wait_for
 
@@ -49,16 +49,6 @@ def extra(lab, ns, app_ns, **more):
 
 def redis(lab, ns, pod, *command):
     return lab.lab.kubectl("exec", "-n", ns, pod, "--", "redis-cli", *command).stdout.strip()
-
-
-def bound_directories(lab, ns):
-    """Each claim of ``ns`` that has a volume: the NFS path of its PV."""
-    out = {}
-    for c in lab.items(f"/api/v1/namespaces/{ns}/persistentvolumeclaims"):
-        volume = c["spec"].get("volumeName")
-        if volume:
-            out[c["metadata"]["name"]] = lab.get(f"/api/v1/persistentvolumes/{volume}")["spec"]["nfs"]["path"]
-    return out
 
 
 def test_redis_backed_up_restored_after_a_crash_mid_copy_and_rejoined(lab, ns, player):

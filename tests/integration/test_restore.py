@@ -56,6 +56,16 @@ def checksums(lab, directory):
                                        " -exec sha256sum {} + | sort -k2").stdout
 
 
+def bound_directories(lab, ns):
+    """Each claim of ``ns`` that has a volume: the NFS path of its PV."""
+    out = {}
+    for c in lab.items(f"/api/v1/namespaces/{ns}/persistentvolumeclaims"):
+        volume = c["spec"].get("volumeName")
+        if volume:
+            out[c["metadata"]["name"]] = lab.get(f"/api/v1/persistentvolumes/{volume}")["spec"]["nfs"]["path"]
+    return out
+
+
 def deploy_and_write(lab, player, ns, extra_vars):
     """site.yml deploys web (2 pods) into ``ns``; each pod writes its own owner.txt and 256 KiB of random
     data. Returns the token in the owner lines (``web-<i> <token>``)."""

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from tests.integration.test_restore import checksums, remove_restored
+from tests.integration.test_restore import bound_directories, checksums, remove_restored
 from tests.support.lab import NFS_HOST, dexec
 from tests.support.waiting import wait_for
 
@@ -30,11 +30,6 @@ def walkthrough(lab, ns):
             "k8s_statefulset_nginx_archive_on_delete": True}
 
 
-def directories(lab, ns):
-    return {c["metadata"]["name"]: lab.get(f"/api/v1/persistentvolumes/{c['spec']['volumeName']}")["spec"]["nfs"]["path"]
-            for c in lab.items(f"/api/v1/namespaces/{ns}/persistentvolumeclaims") if c["spec"].get("volumeName")}
-
-
 def test_the_walkthrough_is_restored_by_its_name(lab, ns, player):
     export = lab.nfs_dir_path("walkthrough")
     first = player.play("site.yml", tags=TAGS, **walkthrough(lab, ns))
@@ -43,7 +38,7 @@ def test_the_walkthrough_is_restored_by_its_name(lab, ns, player):
     for i in (0, 1):
         lab.lab.kubectl("exec", "-n", ns, f"web-{i}", "--", "sh", "-c",
                         f"echo 'web-{i} {token}' > /usr/share/nginx/html/owner.txt")
-    before = {claim: checksums(lab, d) for claim, d in directories(lab, ns).items()}
+    before = {claim: checksums(lab, d) for claim, d in bound_directories(lab, ns).items()}
     assert sorted(before) == list(CLAIMS) and all("owner.txt" in s for s in before.values()), before
     restored_pvs = []
     try:
@@ -64,7 +59,7 @@ def test_the_walkthrough_is_restored_by_its_name(lab, ns, player):
         for i in (0, 1):
             out = lab.lab.kubectl("exec", "-n", ns, f"web-{i}", "--", "cat", "/usr/share/nginx/html/owner.txt").stdout
             assert out == f"web-{i} {token}\n", (i, out)
-        after = {claim: checksums(lab, d) for claim, d in directories(lab, ns).items()}
+        after = {claim: checksums(lab, d) for claim, d in bound_directories(lab, ns).items()}
         assert after == before
         proof = player.play("playbooks/restore.yml", app="web", **walkthrough(lab, ns))
         assert proof.rc == 0, proof.failure()
