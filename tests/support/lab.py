@@ -16,14 +16,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-# The lab's generated state; SNFS_LAB_DIR points a second checkout (a git worktree) at the
-# lab another checkout brought up.
-LAB_DIR = Path(os.environ.get("SNFS_LAB_DIR") or REPO / ".lab")
+# Which lab (tests/lab/lab.sh): `make lab-up` makes "snfs-lab", whose inventory is
+# tests/lab/inventory; LAB_NAME (and LAB_NODES, default 3) names another, whose state and
+# generated inventory lie in .lab/labs/<name>/ (make test runs the molecule scenarios on one).
+LAB_NAME = os.environ.get("LAB_NAME") or "snfs-lab"
+# The checkout's generated state (.lab: images.json, the main lab's state); SNFS_LAB_DIR points
+# a second checkout (a git worktree) at the one another checkout made.
+LAB_ROOT = Path(os.environ.get("SNFS_LAB_DIR") or REPO / ".lab")
+LAB_DIR = LAB_ROOT if LAB_NAME == "snfs-lab" else LAB_ROOT / "labs" / LAB_NAME
+IMAGES_JSON = LAB_ROOT / "images.json"  # one set of images for every lab
 DOCKER = "/usr/bin/docker"
-INVENTORY = REPO / "tests" / "lab" / "inventory"
-NFS_HOST = "snfs-lab-nfs"
-CONTROL_PLANE = "snfs-lab-control-plane"
-NODES = ("snfs-lab-node-1", "snfs-lab-node-2", "snfs-lab-node-3")
+INVENTORY = REPO / "tests" / "lab" / "inventory" if LAB_NAME == "snfs-lab" else LAB_DIR / "inventory"
+NFS_HOST = f"{LAB_NAME}-nfs"
+CONTROL_PLANE = f"{LAB_NAME}-control-plane"
+NODES = tuple(f"{LAB_NAME}-node-{n}" for n in range(1, int(os.environ.get("LAB_NODES") or 3) + 1))
 EXPORT_DIR = "/srv/nfs"
 ADMIN_USER = "kubernetes-admin"  # the user of .lab/kubeconfig (kubeadm's admin.conf)
 WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
@@ -64,7 +70,7 @@ class Lab:
 
     @classmethod
     def require(cls) -> Lab:
-        kubeconfig, images = LAB_DIR / "kubeconfig", LAB_DIR / "images.json"
+        kubeconfig, images = LAB_DIR / "kubeconfig", IMAGES_JSON
         if not images.is_file():
             raise LabNotUp(f"{images} is missing: run `make images` (then `make lab-up`)")
         if not kubeconfig.is_file():
@@ -225,7 +231,7 @@ def restore_lost_images(nodes=NODES) -> list[str]:
     Returns one line per node repaired (empty when none was); writes the node's containerd and
     kubelet log lines about images to ``.lab/logs/lab-images-lost-<node>.log``.
     """
-    images_json = LAB_DIR / "images.json"
+    images_json = IMAGES_JSON
     if not images_json.is_file():
         return []
     archive = Path(json.loads(images_json.read_text())["archive"])
