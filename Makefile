@@ -1,8 +1,8 @@
 # stateful.nfs: build and test entry points (GNU make, root on Debian 12).
 #
 #   make demo       deps + images + lab-up, then `ansible-playbook site.yml -i tests/lab/inventory`
-#   make test       deps + images, then unit, lint, sanity, build, two labs, then cluster-test beside
-#                   every molecule scenario (those on a lab on the second one; total at the end)
+#   make test       deps + images, then unit, lint, sanity, build, the lab, its suites and every
+#                   molecule scenario, those with hosts of their own beside cluster-test (total at the end)
 #   make deps       apt packages, dockerd, .venv, .venv-faultproxy, collections (each skipped when done)
 #   make images     the lab's images: Debian hosts, Kubernetes nodes and the pods' images, with
 #                   Kubernetes, etcd, CoreDNS and the provisioner built from their pinned sources
@@ -215,21 +215,16 @@ cluster-test: faultproxy
 	  tests/cluster_smoke tests/integration tests/security tests/bad_input || rc=$$?; \
 	echo "== cluster-test: $$(( $$(date +%s) - start )) s, exit $$rc"; exit $$rc
 
-# deps must succeed; the images and the labs (lab-up: images first) are built while unit, lint,
-# sanity and build run (they need no lab; the log of the first follows them). Then, if the labs
-# are up, their suites and every molecule scenario run (-k), the labs are taken down, and the
-# target fails if any failed. Three streams run side by side, each on hosts of its own:
-# cluster-test on the lab (snfs-lab), the scenarios on a lab (create: lab_up.yml) one at a time
-# on a second lab, $(SCENARIO_LAB) (LAB_NAME; they stop its NFS server, API server and kubelets,
-# so they cannot share cluster-test's), and the scenarios that bring hosts of their own
-# (containers, VMs). Each phase's line says how busy the CPUs were (/proc/stat, all cores).
+# deps must succeed; the images and the lab (lab-up: images first) are built while unit, lint, sanity and build run
+# (they need no lab; the log of the first follows them). Then, if the lab is up, its suites and
+# every molecule scenario run (-k), the lab is taken down, and the target fails if any failed.
+# The scenarios that bring hosts of their own (containers, VMs) run beside cluster-test, whose
+# time is mostly waiting on the cluster; the scenarios on the Kubernetes lab (create: lab_up.yml)
+# run after it, one at a time, as they share the lab and its NFS server. Each phase's line says
+# how busy the CPUs were (/proc/stat, all cores): where a phase leaves them idle, more could run
+# beside it.
 LAB_SCENARIOS  := $(sort $(patsubst molecule/%/molecule.yml,%,$(shell grep -l 'resources/lab_up.yml' molecule/*/molecule.yml)))
 HOST_SCENARIOS := $(filter-out $(LAB_SCENARIOS),$(SCENARIOS))
-SCENARIO_LAB   := snfs-lab-scenarios
-# What the lab scenarios run with: tests/support/lab.py follows LAB_NAME, their molecule.yml
-# links SNFS_LAB_INVENTORY (k8s_real: K8S_REAL_INVENTORY, which also skips lab_up.yml: it is up).
-SCENARIO_LAB_ENV := LAB_NAME=$(SCENARIO_LAB) SNFS_LAB_INVENTORY=$(LAB)/labs/$(SCENARIO_LAB)/inventory \
-                    K8S_REAL_INVENTORY=$(LAB)/labs/$(SCENARIO_LAB)/inventory
 test:
 	@start=$$(date +%s); rc=0; \
 	cpu() { read -r _ u n s i w q sq st _ </proc/stat; echo "$$((u + n + s + q + sq + st)) $$((i + w))"; }; \
@@ -240,32 +235,26 @@ test:
 	$(MAKE) --no-print-directory deps || rc=$$?; \
 	if [ $$rc = 0 ]; then \
 	  mkdir -p $(LAB)/logs; lablog=$(LAB)/logs/images-and-lab-up.log; labrc=0; \
-	  echo "== images and lab-up (snfs-lab, then $(SCENARIO_LAB)): beside unit, lint, sanity and build (log $$lablog)"; \
-	  { $(MAKE) --no-print-directory lab-up && \
-	    LAB_NAME=$(SCENARIO_LAB) $(MAKE) --no-print-directory lab-up; } >$$lablog 2>&1 & lab=$$!; \
+	  echo "== images and lab-up: beside unit, lint, sanity and build (log $$lablog)"; \
+	  $(MAKE) --no-print-directory lab-up >$$lablog 2>&1 & lab=$$!; \
 	  $(MAKE) --no-print-directory -k unit lint sanity build || rc=$$?; \
 	  wait $$lab || labrc=$$?; \
 	  echo "== images and lab-up (run beside unit, lint, sanity and build; its log follows)"; cat $$lablog; \
 	  phase "checks, images and lab-up"; \
 	  if [ $$labrc = 0 ]; then \
-	    hostlog=$(LAB)/logs/molecule-host-scenarios.log; scenlog=$(LAB)/logs/molecule-lab-scenarios.log; \
+	    hostlog=$(LAB)/logs/molecule-host-scenarios.log; \
 	    echo "== molecule $(HOST_SCENARIOS): beside cluster-test (log $$hostlog)"; \
 	    $(MAKE) --no-print-directory molecule SCENARIOS="$(HOST_SCENARIOS)" >$$hostlog 2>&1 & host=$$!; \
-	    echo "== molecule $(filter $(LAB_SCENARIOS),$(SCENARIOS)) on lab $(SCENARIO_LAB): beside cluster-test (log $$scenlog)"; \
-	    $(SCENARIO_LAB_ENV) $(MAKE) --no-print-directory molecule \
-	      SCENARIOS="$(filter $(LAB_SCENARIOS),$(SCENARIOS))" >$$scenlog 2>&1 & scen=$$!; \
 	    $(MAKE) --no-print-directory cluster-test || rc=$$?; \
-	    phase "cluster-test (the scenarios beside it)"; \
-	    wait $$scen || rc=$$?; \
-	    phase "the rest of the lab scenarios"; \
+	    phase "cluster-test"; \
+	    $(MAKE) --no-print-directory molecule SCENARIOS="$(filter $(LAB_SCENARIOS),$(SCENARIOS))" || rc=$$?; \
+	    phase "lab scenarios"; \
 	    wait $$host || rc=$$?; \
-	    echo "== molecule $(filter $(LAB_SCENARIOS),$(SCENARIOS)) on lab $(SCENARIO_LAB) (run beside cluster-test; its log follows)"; cat $$scenlog; \
 	    echo "== molecule $(HOST_SCENARIOS) (run beside cluster-test; its log follows)"; cat $$hostlog; \
 	  else \
-	    rc=$$labrc; echo "== make test: the images or a lab did not come up (exit $$labrc): no lab suite ran" >&2; \
+	    rc=$$labrc; echo "== make test: the images or the lab did not come up (exit $$labrc): no lab suite ran" >&2; \
 	  fi; \
 	  $(MAKE) --no-print-directory lab-down || rc=$$?; \
-	  LAB_NAME=$(SCENARIO_LAB) $(MAKE) --no-print-directory lab-down || rc=$$?; \
 	fi; \
 	echo "== make test: total wall time $$(( $$(date +%s) - start )) s, exit $$rc"; exit $$rc
 
