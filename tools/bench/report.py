@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """results/bench/raw.jsonl (tools/bench/bench.py) -> results.md and results.png.
 
-Medians over the successful runs of each row; the goals of issue 11 section 5 with their
-verdicts; the time and the API requests per stage; the time to every pod serving its page
+Medians over the successful runs of each row; the goals of issue 21 ("what to reach") with
+their verdicts, computed here; the time and the API requests per stage; the time to every pod serving its page
 against the floor; where the time goes (the slowest tasks of the median run, and what ran
 between the StatefulSet's apply and the last pod serving its line).
 
@@ -10,6 +10,7 @@ between the StatefulSet's apply and the last pod serving its line).
 """
 from __future__ import annotations
 
+import inspect
 import json
 import statistics
 import sys
@@ -18,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tools.bench.growth import explain, pod_interval, steps
-from tools.bench.measure import STAGE_TITLES, STAGES
+from tools.bench.measure import STAGE_TITLES, STAGES, ServingPoller
 
 OUT = Path(sys.argv[1])
 RECORDS = [json.loads(line) for line in (OUT / "raw.jsonl").read_text().splitlines() if line.strip()]
@@ -119,19 +120,25 @@ floor = med("floor", "serving.from_start")
 serve_sts = med("site_cold", "serving.from_statefulset")
 serve_start = med("site_cold", "serving.from_start")
 warm_writes = [get(r, "api.write") for r in ROWS.get("site_warm", [])]
-w("## Goals (issue 11, section 5)")
+w("## Goals (issue 21, what to reach)")
 w("")
 w("| goal | measured | verdict |")
 w("| --- | --- | --- |")
 for way, label, _ in WAYS[1:]:
     other = med(f"{way}_warm")
     r = ratio(site_warm, other)
-    w(f"| warm `site.yml` <= 0.75x the warm re-run of the {label}, proving more | "
-      f"{s(site_warm)} vs {s(other)} = {'n/a' if r is None else f'{r:.2f}x'} | {verdict(None if r is None else r <= 0.75)} |")
+    w(f"| warm `site.yml` (every proof, report written) <= 1.0x the warm re-run of the {label} | "
+      f"{s(site_warm)} vs {s(other)} = {'n/a' if r is None else f'{r:.2f}x'} | {verdict(None if r is None else r <= 1.0)} |")
 r = ratio(serve_sts, floor)
-w(f"| start to every pod serving its page <= 1.1x the floor | {s(serve_sts)} from the StatefulSet's apply "
+w(f"| from the StatefulSet's apply to every pod serving its line <= 1.3x the floor | {s(serve_sts)} "
   f"(the run's start: {s(serve_start)}) vs floor {s(floor)} = {'n/a' if r is None else f'{r:.2f}x'} | "
-  f"{verdict(None if r is None else r <= 1.1)} |")
+  f"{verdict(None if r is None else r <= 1.3)} |")
+interval = inspect.signature(ServingPoller).parameters["interval"].default  # what bench.py runs it with
+share = None if not floor else interval / floor
+w(f"| the serving poller's sampling under 5% of the floor | one sample per pod every {interval} s = "
+  f"{'n/a' if share is None else f'{100 * share:.1f}%'} of the floor | {verdict(None if share is None else share < 0.05)} |")
+w("| the collection's wait returns under 0.5 s after the last pod is Ready (the bench's own watch) | "
+  "not measured: the bench has no watch of its own on the pods' Ready yet | not measured |")
 good = None if not warm_writes or None in warm_writes else max(warm_writes) == 0
 which = sorted({item.split(": ", 1)[1].replace("write ", "") for r in ok("site_warm")
                 for item in r["api"]["writes"] if ": write " in item})
@@ -542,7 +549,7 @@ serve = [("site.yml", med("site_cold", "serving.from_statefulset")),
 label_bars(ax3, ax3.bar([n for n, _ in serve], [v or 0 for _, v in serve], 0.6,
                         color=["C0", "C1", "C2", "C7"]))
 if floor:
-    ax3.axhline(floor * 1.1, color="k", linestyle="--", linewidth=0.8, label="1.1x floor")
+    ax3.axhline(floor * 1.3, color="k", linestyle="--", linewidth=0.8, label="1.3x floor")
     ax3.legend(fontsize=8)
 ax3.set_ylabel("seconds (median)")
 ax3.set_title("From the StatefulSet's apply to every pod serving its line", fontsize=10)
