@@ -16,17 +16,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-# Which lab (tests/lab/lab.sh): `make lab-up` makes "snfs-lab", whose inventory is
-# tests/lab/inventory; LAB_NAME (and LAB_NODES, default 3) names another, whose state and
-# generated inventory lie in .lab/labs/<name>/ (make test runs the molecule scenarios on one).
+# Which lab, named as tests/lab/lab.sh names it: `make lab-up` makes "snfs-lab", whose inventory
+# is tests/lab/inventory; LAB_NAME (and LAB_NODES, default 3) names another, whose state and
+# generated inventory lie in .lab/labs/<name>/ (a trial's or the bench's lab).
 LAB_NAME = os.environ.get("LAB_NAME") or "snfs-lab"
+MAIN_LAB = LAB_NAME == "snfs-lab"
 # The checkout's generated state (.lab: images.json, the main lab's state); SNFS_LAB_DIR points
 # a second checkout (a git worktree) at the one another checkout made.
 LAB_ROOT = Path(os.environ.get("SNFS_LAB_DIR") or REPO / ".lab")
-LAB_DIR = LAB_ROOT if LAB_NAME == "snfs-lab" else LAB_ROOT / "labs" / LAB_NAME
+LAB_DIR = LAB_ROOT if MAIN_LAB else LAB_ROOT / "labs" / LAB_NAME
 IMAGES_JSON = LAB_ROOT / "images.json"  # one set of images for every lab
 DOCKER = "/usr/bin/docker"
-INVENTORY = REPO / "tests" / "lab" / "inventory" if LAB_NAME == "snfs-lab" else LAB_DIR / "inventory"
+INVENTORY = REPO / "tests" / "lab" / "inventory" if MAIN_LAB else LAB_DIR / "inventory"
 NFS_HOST = f"{LAB_NAME}-nfs"
 CONTROL_PLANE = f"{LAB_NAME}-control-plane"
 NODES = tuple(f"{LAB_NAME}-node-{n}" for n in range(1, int(os.environ.get("LAB_NODES") or 3) + 1))
@@ -231,10 +232,9 @@ def restore_lost_images(nodes=NODES) -> list[str]:
     Returns one line per node repaired (empty when none was); writes the node's containerd and
     kubelet log lines about images to ``.lab/logs/lab-images-lost-<node>.log``.
     """
-    images_json = IMAGES_JSON
-    if not images_json.is_file():
+    if not IMAGES_JSON.is_file():
         return []
-    archive = Path(json.loads(images_json.read_text())["archive"])
+    archive = Path(json.loads(IMAGES_JSON.read_text())["archive"])
     wanted = archive_images(archive)
     repaired = []
     for node in nodes:
