@@ -68,6 +68,23 @@ in_host_stdin() { local host="$1"; shift; timeout 120 "$DOCKER" exec -i "$host" 
 
 # ------------------------------------------------------------------------ 1 hosts
 step "1/5 hosts: network $LAB_NETWORK, NFS server, control plane, $(lab_nodes | wc -l) nodes"
+# A lab is its containers and volumes together with this checkout's PKI (.lab/cluster): etcd and
+# the nodes keep objects and tokens signed by that PKI. Containers left by another checkout (or
+# kept after the PKI was removed) hold a cluster whose credentials this run does not have (CoreDNS
+# then answers NXDOMAIN with its old token): take them down and start clean.
+STATE_LABEL="io.stateful-nfs.lab.state=$LAB_DIR"
+mapfile -t existing < <("$DOCKER" ps -aq --filter "label=$LAB_INSTANCE_LABEL")
+if [ "${#existing[@]}" -gt 0 ]; then
+  # "state:" keeps a container without the label (an older lab-up's) from reading as ours.
+  foreign="$("$DOCKER" container inspect -f 'state:{{ index .Config.Labels "io.stateful-nfs.lab.state" }}' \
+    "${existing[@]}" | sort -u | grep -vxF "state:$LAB_DIR" | sed 's/^state:$/an older lab-up/; s/^state://' | xargs || true)"
+  if [ -n "$foreign" ] || [ ! -f "$PKI/ca.crt" ]; then
+    lab_log "a lab named $LAB_NAME is up with ${foreign:+the state of }${foreign:-state this checkout no longer has (no $PKI/ca.crt)}: taking it down first"
+    "$LAB_REPO/tests/lab/lab-down.sh" >>"$LAB_DIR/logs/lab-down.log" 2>&1 \
+      || lab_die "could not take the old lab down; log: $LAB_DIR/logs/lab-down.log"
+    mkdir -p "$LAB_CLUSTER_DIR"
+  fi
+fi
 if ! "$DOCKER" network inspect "$LAB_NETWORK" >/dev/null 2>&1; then
   "$DOCKER" network create --label "$LAB_LABEL" --label "$LAB_INSTANCE_LABEL" "$LAB_NETWORK" >/dev/null
 fi
@@ -114,7 +131,7 @@ for spec in "${LAB_HOSTS[@]}"; do
   done
   # shellcheck disable=SC2086  # $flags is a list of flags
   "$DOCKER" run -d --name "$name" --hostname "$name" --network "$LAB_NETWORK" \
-    --label "$LAB_LABEL" --label "$LAB_INSTANCE_LABEL" --label "io.stateful-nfs.lab.spec=$want" \
+    --label "$LAB_LABEL" --label "$LAB_INSTANCE_LABEL" --label "$STATE_LABEL" --label "io.stateful-nfs.lab.spec=$want" \
     --label "io.stateful-nfs.lab.role=$role" $flags "$image" >/dev/null
 done
 
