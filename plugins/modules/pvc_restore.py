@@ -247,6 +247,13 @@ claims:
       type: dict
     pod_exists: {description: Whether the pod exists now., type: bool}
     phase: {description: The claim's phase after the wait (real runs that restored it)., type: str, sample: Bound}
+    bind_retried:
+      description:
+        - The claim was not Bound 2 seconds after its creation and was annotated C(stateful.nfs/bind-retry) once, so
+          that the PV controller synced it again at once (else it waits for the controller's next resync of claims,
+          C(--pvclaimbinder-sync-period), 15 s by default). Real runs that restored it.
+      type: bool
+      sample: false
 nfs_volumes:
   description: Per claim template, its class and the NFS server and path its provisioner makes directories in.
   returned: always

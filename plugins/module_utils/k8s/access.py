@@ -112,7 +112,7 @@ NEEDS = {
     "restore": _table(
         _needs("get,list namespaces", "cluster"),
         _needs("list,create,patch persistentvolumes", "cluster"),
-        _needs("get,list,create persistentvolumeclaims"),
+        _needs("get,list,create,patch persistentvolumeclaims"),  # patch: a bind retry (restore.BIND_RETRY)
         _needs("get,list pods"),
         _needs("get statefulsets.apps"),  # the identity table read after binding
         _needs("get storageclasses.storage.k8s.io", "cluster"),
@@ -123,7 +123,7 @@ NEEDS = {
     "migrate": _table(
         _needs("get,list namespaces", "cluster"),
         _needs("list,create,patch persistentvolumes", "cluster"),
-        _needs("get,list,create,delete persistentvolumeclaims"),
+        _needs("get,list,create,patch,delete persistentvolumeclaims"),  # patch: a bind retry (restore.BIND_RETRY)
         _needs("get,list pods"),
         _needs("get,delete statefulsets.apps"),
         _needs("get storageclasses.storage.k8s.io", "cluster"),
@@ -131,11 +131,14 @@ NEEDS = {
     ),
     # migrate.yml -e prune_source=true: the old volumes (reclaim policy Retain) deleted once the move is proved.
     "prune_source": _table(_needs("delete persistentvolumes", "cluster")),
-    # restore.yml -e quiesce=true: the StatefulSet scaled to 0 and back (its scale subresource).
+    # restore.yml -e quiesce=true: the StatefulSet scaled to 0 and back (its scale subresource, module
+    # statefulset's day-2 patch: the wait watches the pods, the scale is proved from the pods and claims).
     "quiesce": _table(
         _needs("get statefulsets.apps"),
         _needs("patch statefulsets.apps/scale"),
-        _needs("list pods"),
+        _needs("get,list,watch pods"),
+        _needs("list persistentvolumeclaims"),
+        _needs("list events", required=False),
     ),
 }
 

@@ -583,16 +583,35 @@ def _rebind(client, pv, row, check_mode, outcome):
     outcome.add(Result(ref, "update", True, before=before, after=patch, reason="restore (rebind)"))
 
 
+# A pre-bound claim the PV controller has not bound within this many seconds is touched once (annotation
+# BIND_RETRY), so that the controller syncs it again at once. Its claim and volume workers race on the
+# volume's status when a pre-bound pair arrives together; the claim worker's sync then fails with a
+# conflict and is retried only at the next resync of claims (kube-controller-manager
+# --pvclaimbinder-sync-period, 15 s by default): seen in the lab's v1.35.4 at --v=4 as "Could not sync
+# claim ... the object has been modified", the claim Bound 11-14 s later.
+BIND_RETRY_AFTER = 2.0
+BIND_RETRY = "stateful.nfs/bind-retry"
+
+
 def _wait_bound(client, rows, timeout, clock=time.monotonic, sleep=time.sleep):
     """``{claim: phase as last read}`` once every claim of ``rows`` is Bound or ``timeout`` seconds
-    passed (one deadline for all of them)."""
+    passed (one deadline for all of them). A claim still unbound after ``BIND_RETRY_AFTER`` seconds is
+    annotated once (``BIND_RETRY``: the time) to have the PV controller sync it again."""
     deadline = clock() + timeout
-    phases = {}
+    phases, retried = {}, set()
     for row in rows:
         ref = Ref("PersistentVolumeClaim", row["claim"], row["namespace"])
-        _bound, claim, _seconds = waiters.wait_claim_bound(client, ref, timeout=max(0.0, deadline - clock()),
-                                                           clock=clock, sleep=sleep)
-        phases[row["claim"]] = (claim.get("status") or {}).get("phase")
+        while True:
+            left = max(0.0, deadline - clock())
+            wait = left if row["claim"] in retried else min(left, BIND_RETRY_AFTER)
+            bound, claim, _seconds = waiters.wait_claim_bound(client, ref, timeout=wait, clock=clock, sleep=sleep)
+            phases[row["claim"]] = (claim.get("status") or {}).get("phase")
+            row["bind_retried"] = row["claim"] in retried
+            if bound or not claim or row["claim"] in retried or clock() >= deadline:
+                break
+            retried.add(row["claim"])
+            client.patch(ref, {"metadata": {"annotations": {BIND_RETRY: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}}},
+                         FIELD_MANAGER, patch_type="merge-patch")
     return phases
 
 

@@ -59,6 +59,8 @@ def test_restore_and_quiesce_need_the_pre_bound_volume_and_the_scale_subresource
     assert needs[("create", "persistentvolumeclaims", "", "namespace")] == ["restore"]
     assert needs[("patch", "statefulsets", "scale", "namespace")] == ["quiesce"]
     assert needs[("get", "statefulsets", "", "namespace")] == ["restore", "quiesce"]
+    assert needs[("patch", "persistentvolumeclaims", "", "namespace")] == ["restore"]  # a bind retry
+    assert needs[("watch", "pods", "", "namespace")] == ["quiesce"]  # module statefulset's watch-driven wait
 
 
 def test_migrate_needs_to_delete_the_old_claims_and_recreate_the_statefulset():

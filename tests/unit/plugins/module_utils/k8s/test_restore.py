@@ -263,3 +263,44 @@ def test_index_only_lists_the_bound_volumes_of_the_statefulset():
     assert claim_volumes(params(), live(claims=claims, pvs=pvs)) == [
         {"pv": PV0, "namespace": "shop", "claim": "www-web-0", "statefulset": "web", "template": "www", "ordinal": 0,
          "directory": f"{EXPORT}/shop/www-web-0", "share": EXPORT}]
+
+
+class BindingClient:
+    """Claims as the PV controller leaves them: ``stuck`` ones stay Pending until they are patched (the
+    conflict the controller retries only at its resync), the others are Bound after ``bind_after`` seconds
+    of a fake clock that each sleep advances."""
+
+    def __init__(self, stuck=(), bind_after=0.5):
+        self.stuck, self.bind_after, self.now, self.patches = set(stuck), bind_after, 0.0, []
+
+    def get(self, ref):
+        bound = ref.name not in self.stuck and self.now >= self.bind_after
+        return {"metadata": {"name": ref.name}, "status": {"phase": "Bound" if bound else "Pending"}}
+
+    def patch(self, ref, body, field_manager, patch_type=None, **_kw):
+        self.patches.append((ref.name, sorted(body["metadata"]["annotations"]), field_manager, patch_type))
+        self.stuck.discard(ref.name)
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def test_a_claim_the_controller_left_unbound_is_touched_once_then_binds():
+    from ansible_collections.stateful.nfs.plugins.module_utils.k8s.restore import BIND_RETRY, _wait_bound
+    rows = [{"claim": "www-web-0", "namespace": "shop"}, {"claim": "www-web-1", "namespace": "shop"}]
+    c = BindingClient(stuck={"www-web-1"})
+    assert _wait_bound(c, rows, timeout=60, clock=c.clock, sleep=c.sleep) == {"www-web-0": "Bound", "www-web-1": "Bound"}
+    assert c.patches == [("www-web-1", [BIND_RETRY], "stateful.nfs", "merge-patch")]
+    assert [r["bind_retried"] for r in rows] == [False, True]
+    assert c.now < 3.5  # 2 s before the retry, not the controller's 15 s resync
+
+
+def test_a_claim_that_stays_unbound_is_touched_only_once_and_the_timeout_holds():
+    from ansible_collections.stateful.nfs.plugins.module_utils.k8s.restore import _wait_bound
+    rows = [{"claim": "www-web-0", "namespace": "shop"}]
+    c = BindingClient(bind_after=1e9)
+    assert _wait_bound(c, rows, timeout=10, clock=c.clock, sleep=c.sleep) == {"www-web-0": "Pending"}
+    assert len(c.patches) == 1 and c.now == pytest.approx(10.0, abs=0.6)
