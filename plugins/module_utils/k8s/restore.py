@@ -598,20 +598,21 @@ def _wait_bound(client, rows, timeout, clock=time.monotonic, sleep=time.sleep):
     passed (one deadline for all of them). A claim still unbound after ``BIND_RETRY_AFTER`` seconds is
     annotated once (``BIND_RETRY``: the time) to have the PV controller sync it again."""
     deadline = clock() + timeout
-    phases, retried = {}, set()
+
+    def left():
+        return max(0.0, deadline - clock())
+
+    phases = {}
     for row in rows:
         ref = Ref("PersistentVolumeClaim", row["claim"], row["namespace"])
-        while True:
-            left = max(0.0, deadline - clock())
-            wait = left if row["claim"] in retried else min(left, BIND_RETRY_AFTER)
-            bound, claim, _seconds = waiters.wait_claim_bound(client, ref, timeout=wait, clock=clock, sleep=sleep)
-            phases[row["claim"]] = (claim.get("status") or {}).get("phase")
-            row["bind_retried"] = row["claim"] in retried
-            if bound or not claim or row["claim"] in retried or clock() >= deadline:
-                break
-            retried.add(row["claim"])
+        bound, claim, _seconds = waiters.wait_claim_bound(client, ref, timeout=min(left(), BIND_RETRY_AFTER),
+                                                          clock=clock, sleep=sleep)
+        row["bind_retried"] = not bound and bool(claim) and left() > 0
+        if row["bind_retried"]:
             client.patch(ref, {"metadata": {"annotations": {BIND_RETRY: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}}},
                          FIELD_MANAGER, patch_type="merge-patch")
+            bound, claim, _seconds = waiters.wait_claim_bound(client, ref, timeout=left(), clock=clock, sleep=sleep)
+        phases[row["claim"]] = (claim.get("status") or {}).get("phase")
     return phases
 
 
