@@ -2,7 +2,7 @@
 #
 #   make demo       deps + images + lab-up, then `ansible-playbook site.yml -i tests/lab/inventory`
 #   make test       deps + images, then unit, lint, sanity, build, the lab, its suites and every
-#                   molecule scenario, those with hosts of their own beside cluster-test (total at the end)
+#                   molecule scenario in two streams, the second on a second lab (total at the end)
 #   make deps       apt packages, dockerd, .venv, .venv-faultproxy, collections (each skipped when done)
 #   make images     the lab's images: Debian hosts, Kubernetes nodes and the pods' images, with
 #                   Kubernetes, etcd, CoreDNS and the provisioner built from their pinned sources
@@ -63,7 +63,7 @@ DEMO_TIMEOUT     ?= 3600
 SCENARIOS ?= $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 
 .PHONY: help deps deps-apt deps-docker venv faultproxy collections images lab-up lab-down lab-status \
-        demo unit lint sanity build cluster-test molecule test bench ee ee-test ee-job
+        demo unit lint sanity build cluster-test molecule lab-scenario-queue test-second-stream test bench ee ee-test ee-job
 
 help:
 	@sed -n '2,17p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
@@ -199,7 +199,9 @@ molecule:
 	  timeout $(MOLECULE_TIMEOUT) molecule test -s $$s 2>&1 | tee $(LAB)/logs/molecule-$$s.log || rc=$$?; \
 	  dt=$$(( $$(date +%s) - t0 )); \
 	  if [ $$rc = 0 ]; then res=passed; else res="FAILED (exit $$rc)"; failed="$$failed $$s"; fi; \
-	  summary="$$summary$$(printf '  %-24s %5d s  %s' "$$s" "$$dt" "$$res")"$$'\n'; \
+	  line=$$(printf '  %-24s %5d s  %s' "$$s" "$$dt" "$$res"); \
+	  case " $(LAB_SCENARIOS) " in *" $$s "*) line="$$line (lab $${LAB_NAME:-snfs-lab})";; esac; \
+	  echo "$$line" >$(LAB)/logs/molecule-$$s.time; summary="$$summary$$line"$$'\n'; \
 	done; \
 	echo "== molecule: per-scenario wall time"; printf '%s' "$$summary"; \
 	if [ -n "$$failed" ]; then echo "== molecule: FAILED:$$failed" >&2; exit 1; fi
@@ -217,16 +219,48 @@ cluster-test: faultproxy
 	  tests/cluster_smoke tests/integration tests/security tests/bad_input || rc=$$?; \
 	echo "== cluster-test: $$(( $$(date +%s) - start )) s, exit $$rc"; exit $$rc
 
-# deps must succeed; the images and the lab (lab-up: images first) are built while unit, lint, sanity and build run
-# (they need no lab; the log of the first follows them). Then, if the lab is up, its suites and
-# every molecule scenario run (-k), the lab is taken down, and the target fails if any failed.
-# The scenarios that bring hosts of their own (containers, VMs) run beside cluster-test, whose
-# time is mostly waiting on the cluster; the scenarios on the Kubernetes lab (create: lab_up.yml)
-# run after it, one at a time, as they share the lab and its NFS server. Each phase's line says
-# how busy the CPUs were (/proc/stat, all cores): where a phase leaves them idle, more could run
-# beside it.
+# The lab scenarios (create: lab_up.yml), longest first. Each is taken, once, by the first of make
+# test's two streams free to run it (a directory made in SCENARIO_QUEUE claims it), on that stream's
+# own lab: never two scenarios on one lab, never one beside cluster-test on its lab (faults
+# restarts NFS-Ganesha, kube-apiserver and a kubelet; applications cordons a node).
 LAB_SCENARIOS  := $(sort $(patsubst molecule/%/molecule.yml,%,$(shell grep -l 'resources/lab_up.yml' molecule/*/molecule.yml)))
 HOST_SCENARIOS := $(filter-out $(LAB_SCENARIOS),$(SCENARIOS))
+LAB_SCENARIO_ORDER := $(filter $(LAB_SCENARIOS),faults default applications k8s_real) \
+                      $(filter-out faults default applications k8s_real,$(LAB_SCENARIOS))
+SCENARIO_QUEUE := $(LAB)/scenario-queue
+lab-scenario-queue:
+	@mkdir -p $(SCENARIO_QUEUE); rc=0; \
+	for s in $(filter $(SCENARIOS),$(LAB_SCENARIO_ORDER)); do \
+	  mkdir $(SCENARIO_QUEUE)/$$s 2>/dev/null || continue; \
+	  echo "== lab scenario $$s on lab $${LAB_NAME:-snfs-lab}"; \
+	  $(MAKE) --no-print-directory molecule SCENARIOS=$$s || rc=$$?; \
+	done; exit $$rc
+
+# make test's second stream, beside cluster-test: the scenarios with hosts of their own (containers,
+# VMs), then, while lab scenarios are left in the queue, a second lab (LAB2_NAME, tests/lab/README.md
+# "Other labs") that takes them; it is taken down at the end, also after a failure or an interrupt.
+LAB2_NAME := snfs-lab2
+LAB2_ENV  := LAB_NAME=$(LAB2_NAME) SNFS_LAB_INVENTORY=$(LAB)/labs/$(LAB2_NAME)/inventory \
+             K8S_REAL_INVENTORY=$(LAB)/labs/$(LAB2_NAME)/inventory
+test-second-stream:
+	@rc=0; $(MAKE) --no-print-directory molecule SCENARIOS="$(HOST_SCENARIOS)" || rc=$$?; \
+	left=$$(for s in $(filter $(SCENARIOS),$(LAB_SCENARIO_ORDER)); do [ -d $(SCENARIO_QUEUE)/$$s ] || echo $$s; done); \
+	if [ -z "$$left" ]; then echo "== second stream: no lab scenario left for a second lab"; exit $$rc; fi; \
+	trap 'LAB_NAME=$(LAB2_NAME) tests/lab/lab-down.sh' EXIT; \
+	t0=$$(date +%s); \
+	if LAB_NAME=$(LAB2_NAME) timeout 900 tests/lab/lab-up.sh; then \
+	  echo "== lab-up $(LAB2_NAME): $$(( $$(date +%s) - t0 )) s"; \
+	  $(LAB2_ENV) $(MAKE) --no-print-directory lab-scenario-queue || rc=$$?; \
+	else rc=1; echo "== second stream: lab $(LAB2_NAME) did not come up" >&2; fi; \
+	exit $$rc
+
+# deps must succeed; the images and the lab (lab-up: images first) are built while unit, lint, sanity
+# and build run (they need no lab; the log of the first follows them). Then, if the lab is up, two
+# streams: cluster-test on the lab, then the lab scenarios left in the queue; beside it the host
+# scenarios, then the lab scenarios left on a second lab. Both labs are taken down at the end, and the
+# target fails if anything failed. Alone, cluster-test and a lab scenario keep about 60% of the two
+# cores busy (they wait on the cluster); each phase's line says how busy the CPUs were (/proc/stat,
+# all cores).
 test:
 	@start=$$(date +%s); rc=0; \
 	cpu() { read -r _ u n s i w q sq st _ </proc/stat; echo "$$((u + n + s + q + sq + st)) $$((i + w))"; }; \
@@ -244,19 +278,24 @@ test:
 	  echo "== images and lab-up (run beside unit, lint, sanity and build; its log follows)"; cat $$lablog; \
 	  phase "checks, images and lab-up"; \
 	  if [ $$labrc = 0 ]; then \
-	    hostlog=$(LAB)/logs/molecule-host-scenarios.log; \
-	    echo "== molecule $(HOST_SCENARIOS): beside cluster-test (log $$hostlog)"; \
-	    $(MAKE) --no-print-directory molecule SCENARIOS="$(HOST_SCENARIOS)" >$$hostlog 2>&1 & host=$$!; \
+	    rm -rf $(SCENARIO_QUEUE) $(LAB)/logs/molecule-*.time; mkdir -p $(SCENARIO_QUEUE); \
+	    streamlog=$(LAB)/logs/second-stream.log; \
+	    echo "== second stream: molecule $(HOST_SCENARIOS), then lab scenarios on lab $(LAB2_NAME) (log $$streamlog)"; \
+	    $(MAKE) --no-print-directory test-second-stream >$$streamlog 2>&1 & second=$$!; \
 	    $(MAKE) --no-print-directory cluster-test || rc=$$?; \
 	    phase "cluster-test"; \
-	    $(MAKE) --no-print-directory molecule SCENARIOS="$(filter $(LAB_SCENARIOS),$(SCENARIOS))" || rc=$$?; \
-	    phase "lab scenarios"; \
-	    wait $$host || rc=$$?; \
-	    echo "== molecule $(HOST_SCENARIOS) (run beside cluster-test; its log follows)"; cat $$hostlog; \
+	    $(MAKE) --no-print-directory lab-scenario-queue || rc=$$?; \
+	    phase "lab scenarios on snfs-lab"; \
+	    wait $$second || rc=$$?; \
+	    phase "the second stream's rest"; \
+	    echo "== second stream (run beside cluster-test; its log follows)"; cat $$streamlog; \
+	    echo "== molecule: per-scenario wall time, both streams"; \
+	    for s in $(SCENARIOS); do cat $(LAB)/logs/molecule-$$s.time 2>/dev/null || echo "  $$s: did not run"; done; \
 	  else \
 	    rc=$$labrc; echo "== make test: the images or the lab did not come up (exit $$labrc): no lab suite ran" >&2; \
 	  fi; \
 	  $(MAKE) --no-print-directory lab-down || rc=$$?; \
+	  LAB_NAME=$(LAB2_NAME) tests/lab/lab-down.sh >/dev/null || rc=$$?; \
 	fi; \
 	echo "== make test: total wall time $$(( $$(date +%s) - start )) s, exit $$rc"; exit $$rc
 

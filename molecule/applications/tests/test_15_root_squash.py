@@ -1,7 +1,7 @@
 """redis as a non-root user on an export that squashes root (examples/redis/README.md, "Storage").
 
 The scenario gives redis' class apps-data the NFS server's second export, /srv/nfs/apps-squash
-(host_vars/snfs-lab-nfs.yml): root_squash for the nodes, the directory owned by the anonymous
+(group_vars/nfs_server/10-applications.yml): root_squash for the nodes, the directory owned by the anonymous
 user 65534 with mode 0755, which the nfs_provisioner role proved writable from a node before it
 deployed the class. What is shown here, on the files as the NFS server holds them:
 
@@ -22,7 +22,7 @@ import uuid
 
 from conftest import CACHE, Lab, claim_dir, pod, recreated, redis, replication, wait_for
 
-SQUASHED, PLAIN = "/srv/nfs/apps-squash", "/srv/nfs"  # the two exports (host_vars/snfs-lab-nfs.yml)
+SQUASHED, PLAIN = "/srv/nfs/apps-squash", "/srv/nfs"  # the two exports (group_vars/nfs_server/10-applications.yml)
 ANONYMOUS = (65534, 65534)  # what root_squash maps root to (no anonuid/anongid given)
 REDIS_USER = (100, 101)  # Debian's redis user in the lab's image (tests/lab/pod-images/redis.Dockerfile)
 MEMBERS = ["redis-0", "redis-1", "redis-2"]
