@@ -243,7 +243,7 @@ LAB2_NAME := snfs-lab2
 LAB2_ENV  := LAB_NAME=$(LAB2_NAME) SNFS_LAB_INVENTORY=$(LAB)/labs/$(LAB2_NAME)/inventory \
              K8S_REAL_INVENTORY=$(LAB)/labs/$(LAB2_NAME)/inventory
 test-second-stream:
-	@rc=0; $(MAKE) --no-print-directory molecule SCENARIOS="$(HOST_SCENARIOS)" || rc=$$?; \
+	@rc=0; [ -z "$(strip $(HOST_SCENARIOS))" ] || $(MAKE) --no-print-directory molecule SCENARIOS="$(HOST_SCENARIOS)" || rc=$$?; \
 	left=$$(for s in $(filter $(SCENARIOS),$(LAB_SCENARIO_ORDER)); do [ -d $(SCENARIO_QUEUE)/$$s ] || echo $$s; done); \
 	if [ -z "$$left" ]; then echo "== second stream: no lab scenario left for a second lab"; exit $$rc; fi; \
 	trap 'LAB_NAME=$(LAB2_NAME) tests/lab/lab-down.sh' EXIT; \
