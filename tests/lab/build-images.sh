@@ -7,13 +7,14 @@
 #
 # Idempotent: every image carries the label io.stateful-nfs.lab-image.hash, the
 # sha256 of this script. An image whose label matches is kept; otherwise it is
-# rebuilt. Downloaded .debs are cached in .cache/debootstrap/<suite>/.
+# rebuilt. Downloaded .debs are cached outside the checkout, in
+# $SNFS_LAB_CACHE/debootstrap/<suite>/ (default /var/cache/stateful-nfs-lab).
 # The NFS packages are NOT in the image: the roles install them for real.
 set -euo pipefail
 
 SCRIPT="$(readlink -f "${BASH_SOURCE[0]}")"
-REPO="$(cd "$(dirname "$SCRIPT")/../.." && pwd)"
 DOCKER="${DOCKER:-/usr/bin/docker}"
+LAB_CACHE="${SNFS_LAB_CACHE:-/var/cache/stateful-nfs-lab}"
 MIRROR="${SNFS_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 SECURITY_MIRROR="${SNFS_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
 IMAGE_REPO="stateful-nfs-lab"
@@ -45,7 +46,7 @@ for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
     bookworm|trixie) suites+=("$arg") ;;
-    -h|--help) sed -n '2,12p' "$SCRIPT"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$SCRIPT"; exit 0 ;;
     *) die "unknown argument '$arg' (expected --force, bookworm, trixie)" ;;
   esac
 done
@@ -58,9 +59,9 @@ command -v debootstrap >/dev/null || die "debootstrap is not installed (make dep
 script_hash="$(sha256sum "$SCRIPT" | cut -c1-16)"
 
 # One build at a time on this machine.
-mkdir -p "$REPO/.cache"
-exec 9>"$REPO/.cache/build-images.lock"
-flock -w 1800 9 || die "another build-images.sh is still running (lock .cache/build-images.lock)"
+mkdir -p "$LAB_CACHE"
+exec 9>"$LAB_CACHE/build-images.lock"
+flock -w 1800 9 || die "another build-images.sh is still running (lock $LAB_CACHE/build-images.lock)"
 
 current_hash() {
   "$DOCKER" image inspect -f "{{ index .Config.Labels \"$HASH_LABEL\" }}" "$1" 2>/dev/null || true
@@ -123,7 +124,7 @@ build_one() {
   local work; work="$(mktemp -d /var/tmp/snfs-lab-build-"$suite".XXXXXX)"
   # shellcheck disable=SC2064
   trap "rm -rf --one-file-system '$work'" EXIT
-  local cache="$REPO/.cache/debootstrap/$suite"
+  local cache="$LAB_CACHE/debootstrap/$suite"
   mkdir -p "$cache"
   log "debootstrap $suite (minbase + $INCLUDE) into $work/root"
   if ! timeout "$BUILD_TIMEOUT" debootstrap --variant=minbase --include="$INCLUDE" \
