@@ -194,14 +194,13 @@ molecule:
 	[ -n "$(strip $(SCENARIOS))" ] || { echo "molecule: no scenario (molecule/*/molecule.yml)" >&2; exit 1; }; \
 	for s in $(SCENARIOS); do \
 	  echo "== molecule test -s $$s (log $(LAB)/logs/molecule-$$s.log)"; \
-	  t0=$$(date +%s); rc=0; \
-	  case " $(LAB_SCENARIOS) " in *" $$s "*) \
-	    timeout 600 python -m tests.support.lab || echo "molecule: the lab's image check failed" >&2;; esac; \
+	  t0=$$(date +%s); rc=0; onlab=""; case " $(LAB_SCENARIOS) " in *" $$s "*) onlab=1;; esac; \
+	  [ -z "$$onlab" ] || timeout 600 python -m tests.support.lab || echo "molecule: the lab's image check failed" >&2; \
 	  timeout $(MOLECULE_TIMEOUT) molecule test -s $$s 2>&1 | tee $(LAB)/logs/molecule-$$s.log || rc=$$?; \
 	  dt=$$(( $$(date +%s) - t0 )); \
 	  if [ $$rc = 0 ]; then res=passed; else res="FAILED (exit $$rc)"; failed="$$failed $$s"; fi; \
 	  line=$$(printf '  %-24s %5d s  %s' "$$s" "$$dt" "$$res"); \
-	  case " $(LAB_SCENARIOS) " in *" $$s "*) line="$$line (lab $${LAB_NAME:-snfs-lab})";; esac; \
+	  [ -z "$$onlab" ] || line="$$line (lab $${LAB_NAME:-snfs-lab})"; \
 	  echo "$$line" >$(LAB)/logs/molecule-$$s.time; summary="$$summary$$line"$$'\n'; \
 	done; \
 	echo "== molecule: per-scenario wall time"; printf '%s' "$$summary"; \
@@ -256,9 +255,9 @@ test-second-stream:
 	exit $$rc
 
 # deps must succeed. The Kubernetes programs (Go, the longest cold build: minutes with empty caches)
-# start building as soon as apt has put gcc and git there, beside the rest of deps and the Debian host
-# images. The images and the lab (lab-up: images first, waiting for those programs) are built while
-# unit, lint, sanity and build run (they need no lab; the log of the first follows them). Then, if the
+# start building as soon as apt has put gcc and git there, beside the rest of deps. The images and the
+# lab (lab-up: images first, the Debian host images, then the node and pod images, which wait for those
+# programs) are built while unit, lint, sanity and build run (they need no lab; the log of the first follows them). Then, if the
 # lab is up, two streams: cluster-test on the lab, then the lab scenarios left in the queue; beside it
 # the host scenarios, then the lab scenarios left on a second lab. The second stream starts after
 # lab-up, not before: started beside the cold Go builds (2026-12-07, empty caches) it slowed them from
@@ -279,9 +278,8 @@ test:
 	  echo "== the lab's programs build beside deps (log $$gobuildlog; lab-up waits for them)"; \
 	  setsid tests/lab/build-binaries.sh >$$gobuildlog 2>&1 & gobuild=$$!; \
 	  $(MAKE) --no-print-directory deps || rc=$$?; \
-	  [ $$rc != 0 ] || tests/lab/build-images.sh || rc=$$?; \
 	  [ $$rc = 0 ] || kill -- -$$gobuild 2>/dev/null || true; \
-	  phase "deps and the Debian host images (the lab's programs building beside them)"; \
+	  phase "deps (the lab's programs building beside them)"; \
 	fi; \
 	if [ $$rc = 0 ]; then \
 	  lablog=$(LAB)/logs/images-and-lab-up.log; labrc=0; \
@@ -311,7 +309,7 @@ test:
 	  $(MAKE) --no-print-directory lab-down || rc=$$?; \
 	  LAB_NAME=$(LAB2_NAME) tests/lab/lab-down.sh >/dev/null || rc=$$?; \
 	fi; \
-	[ -z "$${gobuild:-}" ] || wait $$gobuild || echo "== the early build of the lab's programs did not finish (log $$gobuildlog); lab-up's images step ran it again"; \
+	[ -z "$${gobuild:-}" ] || wait $$gobuild || echo "== the early build of the lab's programs ended with exit $$? (log $$gobuildlog)"; \
 	echo "== make test: total wall time $$(( $$(date +%s) - start )) s, exit $$rc"; exit $$rc
 
 # ------------------------------------------------------------------------- bench

@@ -13,8 +13,8 @@
 set -euo pipefail
 
 SCRIPT="$(readlink -f "${BASH_SOURCE[0]}")"
-DOCKER="${DOCKER:-/usr/bin/docker}"
-LAB_CACHE="${SNFS_LAB_CACHE:-/var/cache/stateful-nfs-lab}"
+# shellcheck source=tests/lab/lab.sh
+source "$(dirname "$SCRIPT")/lab.sh"   # DOCKER, LAB_CACHE
 MIRROR="${SNFS_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 SECURITY_MIRROR="${SNFS_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
 IMAGE_REPO="stateful-nfs-lab"
