@@ -292,6 +292,18 @@ options:
     type: bool
     default: false
     version_added: 0.4.0
+  return_identity:
+    description:
+      - Also return the StatefulSet's identity table in RV(identity), read after the apply and the wait (in check
+        mode, of the StatefulSet as it is stored; empty when it does not exist yet) - the table
+        M(stateful.nfs.statefulset_info) returns, DNS names under C(cluster.local). It costs two reads plus two per
+        claim.
+      - Role C(statefulset) asks it for an application whose proof writes its markers on the NFS side, so that filter
+        P(stateful.nfs.nfs_side_markers#filter) plans them from it, without a module run of its own.
+      - Ignored with O(state=absent).
+    type: bool
+    default: false
+    version_added: 0.4.0
   patch:
     description:
       - "A day-2 change of the deployed StatefulSet instead of applying its definition: only the fields named here
@@ -510,6 +522,24 @@ statefulset:
   description: The StatefulSet as stored (or, in check mode, as it would be stored), without status.
   returned: state=present
   type: dict
+identity:
+  description:
+    - The StatefulSet's identity table after the apply and the wait, as M(stateful.nfs.statefulset_info) returns it
+      (C(exists), C(statefulset), C(pods) - one row per pod with its claims' PVCs, PVs and NFS sources in C(volumes) -
+      and C(missing_ordinals)), DNS names under C(cluster.local).
+  returned: O(return_identity=true), state=present
+  type: dict
+  sample:
+    exists: true
+    statefulset: {name: web, namespace: default, service_name: web, replicas: 1}
+    pods:
+      - ordinal: 0
+        name: web-0
+        ready: true
+        volumes:
+          - {template: nginx-pvc, pvc: nginx-pvc-web-0, pvc_phase: Bound, pv: pvc-5f0c4c1e, nfs_server: 192.0.2.20,
+             nfs_path: /srv/nfs/default-nginx-pvc-web-0-pvc-5f0c4c1e}
+    missing_ordinals: []
 pvc_names:
   description: Names of the PVCs the StatefulSet's pods use.
   returned: state=present

@@ -80,7 +80,8 @@ def test_reapply_is_unchanged_and_sends_no_write(lab, ns, run):
     rv = settled_sts(lab, ns)["metadata"]["resourceVersion"]
 
     lab.reset_stats()
-    second = run("statefulset", args, diff=True)  # as a user would: ansible-playbook --diff
+    # as a user would (ansible-playbook --diff), the identity table asked for as role statefulset asks it
+    second = run("statefulset", dict(args, return_identity=True), diff=True)
     stats = lab.stats()
     assert not second.get("failed"), second.get("msg")
     assert second["changed"] is False
@@ -94,6 +95,14 @@ def test_reapply_is_unchanged_and_sends_no_write(lab, ns, run):
     assert lab.write_requests() == {}, stats
     assert _sts(lab, ns)["metadata"]["resourceVersion"] == rv
     assert second["rollout"]["ready"] is True
+    # read after the wait: each pod with its claim, Bound to a PV of its own, and that PV's NFS source
+    identity = second["identity"]
+    assert identity["exists"] is True and identity["missing_ordinals"] == []
+    assert [(r["name"], r["ready"]) for r in identity["pods"]] == [("web-0", True), ("web-1", True)]
+    claims = [r["volumes"][0] for r in identity["pods"]]
+    assert [(c["pvc"], c["pvc_phase"]) for c in claims] == [("data-web-0", "Bound"), ("data-web-1", "Bound")]
+    assert len({c["pv"] for c in claims}) == 2 and all(c["nfs_path"] for c in claims), claims
+    assert "identity" not in first  # only when asked
 
 
 def test_template_fields_set_by_another_field_manager_are_reported(lab, ns, run):

@@ -69,6 +69,7 @@ from tests.support.waiting import wait_for
 from tools.bench.measure import (
     STAGES,
     PlayLog,
+    ReadyWatcher,
     ServingPoller,
     audit_offset,
     audit_requests,
@@ -408,20 +409,23 @@ class Bench:
         offset = audit_offset(lab.audit_log)
         poller = (ServingPoller(pod_proxy_fetcher(lab.super_admin, NAMESPACE), pods or PODS, LINE)
                   if serving else None)
+        watcher = ReadyWatcher(lab.super_admin, NAMESPACE, "", pods or PODS) if serving else None
         argv = [str(REPO / ".venv/bin/ansible-playbook"), "-i", str(lab.inventory()), playbook, *args]
         load_start = os.getloadavg()
         started = now()
-        if poller:
+        if poller and watcher:
+            watcher.start()
             poller.start()
         with logfile.open("w") as out, errfile.open("w") as err:
             rc, timed_out = run_bounded(argv, timeout, out, err, env=self.ansible_env(lab))
         ended = now()
-        if poller:
+        if poller and watcher:
             poller.wait(10 if rc == 0 else 0)  # a last look: content written in the run's last second
             poller.stop()
+            watcher.stop()
         time.sleep(0.5)  # ResponseComplete events are written as the responses end: a margin for the last one
         playlog = PlayLog.read(logfile)
-        rec = self.measure(run, row, lab, playlog, started, ended, offset, poller)
+        rec = self.measure(run, row, lab, playlog, started, ended, offset, poller, watcher)
         rec.update(rc=rc, timed_out=timed_out, argv=argv[3:], log=rel(logfile),
                    load={"start": list(load_start), "end": list(os.getloadavg())})
         if timed_out:
@@ -433,7 +437,7 @@ class Bench:
 
     @staticmethod
     def measure(run: int, row: str, lab: Lab, playlog: PlayLog, started, ended, offset: int,
-                poller: ServingPoller | None) -> dict:
+                poller: ServingPoller | None, watcher: ReadyWatcher | None = None) -> dict:
         spans = playlog.spans(started, ended)
         stages: dict[str, dict] = {}
         def stage_entry(stage: str) -> dict:
@@ -483,6 +487,8 @@ class Bench:
             rec["to_proved"] = round((proved - sts).total_seconds(), 2)
         if poller is not None:
             rec["serving"] = serving_record(poller, started, playlog.first_start("statefulset"))
+            if watcher is not None:
+                rec["serving"].update(ready_record(watcher, started, playlog.first_end("statefulset", "stateful.nfs.statefulset")))
             # What ran between the StatefulSet's apply and the last pod serving its line.
             sts, served = playlog.first_start("statefulset"), poller.all_serving()
             if sts and served:
@@ -715,7 +721,21 @@ def serving_record(poller: ServingPoller, started, statefulset_started) -> dict:
         if all_at and statefulset_started else None,
         "statefulset_at": round((statefulset_started - started).total_seconds(), 2) if statefulset_started else None,
         "per_pod": {pod: round((t - started).total_seconds(), 2) for pod, t in sorted(poller.first.items())},
+        "sample_period": poller.period(),
         "last_answer": {} if all_at else poller.last_answer,
+    }
+
+
+def ready_record(watcher: ReadyWatcher, started, wait_returned) -> dict:
+    """When each pod turned Ready (the bench's own watch, seconds from the run's start), and how long
+    after the last of them the collection's rollout wait (the first statefulset task) returned."""
+    all_ready = watcher.all_ready()
+    return {
+        "ready_per_pod": {pod: round((t - started).total_seconds(), 3) for pod, t in sorted(watcher.ready.items())},
+        "wait_returned_at": round((wait_returned - started).total_seconds(), 3) if wait_returned else None,
+        "wait_return_delay": round((wait_returned - all_ready).total_seconds(), 3)
+        if wait_returned and all_ready else None,
+        "watch_errors": watcher.errors[:5],
     }
 
 

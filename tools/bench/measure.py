@@ -5,6 +5,8 @@
 - the API server's audit log (tests/lab/node/rootfs/etc/kubernetes/audit-policy.yaml: one
   Metadata event per request of the group ``kubeadm:cluster-admins``, i.e. the admin
   kubeconfig), which gives the requests per stage, and which of them wrote;
+- a watch on the pods (the same ``super-admin.conf``), which gives the moment each pod turned
+  Ready as the bench saw it, against which the collection's rollout wait returned;
 - each pod's page, fetched through the API server's pod proxy
   (``GET /api/v1/namespaces/<ns>/pods/<pod>:80/proxy/index.html``) with the lab's
   ``super-admin.conf`` (group ``system:masters``, which the audit policy does not log, so the
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kubernetes import config
+from kubernetes import config, watch
 from kubernetes.client import CoreV1Api
 
 from tests.support.lab import REVIEW_RESOURCES, WRITE_VERBS
@@ -207,6 +209,10 @@ class PlayLog:
         """The start of the stage's first task that ran (a task skipped on every host did nothing)."""
         return next((t.start for t in self.tasks if t.stage == stage and not t.skipped), None)
 
+    def first_end(self, stage: str, action: str) -> datetime | None:
+        """The end of the stage's first task that ran module ``action`` (e.g. the rollout wait's)."""
+        return next((t.end for t in self.tasks if t.stage == stage and t.action == action and not t.skipped), None)
+
     def last_end(self, stages: tuple[str, ...]) -> datetime | None:
         """The end of the last task of any of ``stages`` (a task with no result: its start)."""
         ends = [t.end or t.start for t in self.tasks if t.stage in stages and not t.skipped]
@@ -287,15 +293,22 @@ class ServingPoller(threading.Thread):
     its expected line (``line`` with ``{pod}`` replaced) once, or ``stop()``; keeps the first time
     each one did."""
 
-    def __init__(self, fetch: Callable[[str], str], pods: list[str], line: str, interval: float = 0.5):
+    def __init__(self, fetch: Callable[[str], str], pods: list[str], line: str, interval: float = 0.1):
         super().__init__(daemon=True)
         self.fetch, self.pods, self.line, self.interval = fetch, pods, line, interval
         self.first: dict[str, datetime] = {}
         self.last_answer: dict[str, str] = {}
+        self.rounds, self.busy = 0, 0.0  # rounds over the pods, and their time without the sleeps
         self._stop_event = threading.Event()
+
+    def period(self) -> float | None:
+        """The measured time between two samples of one pod (the interval plus a round's own time), in seconds."""
+        return round(self.interval + self.busy / self.rounds, 3) if self.rounds else None
 
     def run(self) -> None:
         while not self._stop_event.is_set() and len(self.first) < len(self.pods):
+            began = time.monotonic()
+            self.rounds += 1
             for pod in self.pods:
                 if pod in self.first:
                     continue
@@ -303,6 +316,7 @@ class ServingPoller(threading.Thread):
                 self.last_answer[pod] = answer[:200]
                 if answer == self.line.replace("{pod}", pod):
                     self.first[pod] = now()
+            self.busy += time.monotonic() - began
             self._stop_event.wait(self.interval)
 
     def stop(self) -> None:
@@ -318,3 +332,52 @@ class ServingPoller(threading.Thread):
 
     def all_serving(self) -> datetime | None:
         return max(self.first.values()) if len(self.first) == len(self.pods) else None
+
+
+class ReadyWatcher(threading.Thread):
+    """Watches the pods of ``namespace`` matching ``label_selector`` (bounded watches of 5 s,
+    resumed from the last resourceVersion) and keeps the first time, as this process saw the
+    event, each of ``pods`` was Ready (condition ``Ready`` True), until ``stop()``."""
+
+    def __init__(self, kubeconfig: Path, namespace: str, label_selector: str, pods: list[str]):
+        super().__init__(daemon=True)
+        self.api = CoreV1Api(config.new_client_from_config(config_file=str(kubeconfig)))
+        self.namespace, self.selector, self.pods = namespace, label_selector, set(pods)
+        self.ready: dict[str, datetime] = {}
+        self.errors: list[str] = []
+        self._stop_event = threading.Event()
+
+    def _seen(self, pod) -> None:
+        name = pod.metadata.name
+        conditions = (pod.status and pod.status.conditions) or []
+        if name in self.pods and name not in self.ready and any(
+                c.type == "Ready" and c.status == "True" for c in conditions):
+            self.ready[name] = now()
+
+    def run(self) -> None:
+        version = None
+        while not self._stop_event.is_set():
+            try:
+                if version is None:
+                    listed = self.api.list_namespaced_pod(self.namespace, label_selector=self.selector, _request_timeout=10)
+                    for pod in listed.items:
+                        self._seen(pod)
+                    version = listed.metadata.resource_version
+                for event in watch.Watch().stream(self.api.list_namespaced_pod, self.namespace,
+                                                  label_selector=self.selector, resource_version=version,
+                                                  timeout_seconds=5, _request_timeout=10):
+                    version = event["object"].metadata.resource_version
+                    self._seen(event["object"])
+                    if self._stop_event.is_set():
+                        return
+            except Exception as exc:  # noqa: BLE001  # a gone resourceVersion or a dropped watch: list again
+                self.errors.append(str(exc).splitlines()[0][:200])
+                version = None
+                self._stop_event.wait(0.2)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=10)
+
+    def all_ready(self) -> datetime | None:
+        return max(self.ready.values()) if self.pods and set(self.ready) == self.pods else None

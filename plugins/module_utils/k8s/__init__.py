@@ -28,6 +28,8 @@ Layout (one concern per file; each imports only the ones listed before it):
                    proof of a scale or an upgrade from the pods and claims before and after.
 * ``dns_client`` - the DNS client pod of a namespace (kept between runs): names resolved
                    inside the cluster, read through the pod proxy, without exec.
+* ``markers``    - the proof's storage markers planned from a StatefulSet and its identity
+                   table (pure; asked by ``verify`` and by filter ``nfs_side_markers``).
 * ``identity``   - the read-only StatefulSet identity table.
 * ``verify``     - the per-pod proof of any StatefulSet (exec sessions on threads).
 * ``runners``    - what each module does, given validated parameters and a client.

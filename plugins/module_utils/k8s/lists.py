@@ -29,7 +29,7 @@ _VERIFY_TARGET = ("name", "namespace")
 _DEPLOYMENT_SUFFIX = "-provisioner"
 
 
-def _plain(value):
+def plain(value):
     """``value`` as plain dicts and lists, each value rendered once.
 
     A filter receives Ansible's lazy containers, which template a value each time it is read; the
@@ -37,9 +37,9 @@ def _plain(value):
     inventory's variables again (2.5 s of a warm site.yml's controller time before this).
     """
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: plain(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
+        return [plain(item) for item in value]
     return value
 
 
@@ -88,7 +88,7 @@ def provisioner_class_plan(classes, defaults):
     provisioner name is served by exactly one Deployment, which serves one export.
     """
     list_name = "nfs_provisioner_classes"
-    classes, defaults = _plain(classes), _plain(defaults)
+    classes, defaults = plain(classes), plain(defaults)
     if not isinstance(classes, list):
         return {"classes": [], "problems": [f"{list_name}: must be a list of StorageClasses, got {type(classes).__name__}"]}
     planned, problems = [], []
@@ -163,7 +163,7 @@ def application_plan(applications, selected="", required=False):
     name): one would take over the other's pods' DNS records.
     """
     list_name = "statefulset_applications"
-    applications = _plain(applications)
+    applications = plain(applications)
     if not isinstance(applications, list):
         return {"applications": [], "selected": [],
                 "problems": [f"{list_name}: must be a list of applications, got {type(applications).__name__}"]}

@@ -35,6 +35,7 @@ from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import (
     K8sError,
     WaitTimeoutError,
 )
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.identity import identity_table
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.resources import Ref
 
 CASCADE = {"background": "Background", "foreground": "Foreground", "orphan": "Orphan"}
@@ -531,8 +532,16 @@ def run_statefulset(client, p, check_mode, outcome, clock=None, sleep=None, inte
         return
     if p.get("patch"):
         _statefulset_patch(client, p, check_mode, outcome, clock, sleep, interval)
-        return
+    else:
+        _statefulset_present(client, p, check_mode, outcome, clock, sleep, interval)
+    if p["return_identity"]:
+        # after the wait, in the same process: the proof's NFS side plans its markers from it
+        # (filter stateful.nfs.nfs_side_markers) without a module run of its own
+        outcome.extra["identity"] = identity_table(client, p["namespace"], p["name"])
 
+
+def _statefulset_present(client, p, check_mode, outcome, clock, sleep, interval):
+    """Apply the StatefulSet and its Service (refusals first), then wait for the rollout."""
     desired = mf.statefulset_manifests(p)
     sts_manifest = desired[-1]
     # Reads and refusals first: nothing is written before every check has passed.

@@ -121,6 +121,7 @@ STATEFULSET_OPTIONS = {
     "planned_storage_classes": {"type": "list", "elements": "str", "default": []},
     "recreate_on_immutable_change": {"type": "bool", "default": False},
     "force_rollback": {"type": "bool", "default": False},
+    "return_identity": {"type": "bool", "default": False},
     "patch": {"type": "dict", "options": {
         "replicas": {"type": "int"},
         "image": {"type": "str"},
@@ -1006,6 +1007,14 @@ def planned_definition(params):
         return None
 
 
+def _checked(params, module):
+    """``module``'s argument spec applied to ``params`` (a ``None`` value counts as not given, as
+    ``omit`` does), and the module's own validator."""
+    options, rules, validate = MODULE_RULES[module]
+    given = {k: v for k, v in (params or {}).items() if v is not None}
+    return ArgumentSpecValidator(options, **rules).validate(given), validate
+
+
 def input_problems(params, module):
     """The messages ``module`` would fail with for ``params``, without running it.
 
@@ -1014,9 +1023,7 @@ def input_problems(params, module):
     defaults), then the module's own rules; each message is prefixed with the module's name.
     Empty when the module would accept them. Raises KeyError for a module not in MODULE_RULES.
     """
-    options, rules, validate = MODULE_RULES[module]
-    given = {k: v for k, v in (params or {}).items() if v is not None}
-    result = ArgumentSpecValidator(options, **rules).validate(given)
+    result, validate = _checked(params, module)
     if result.error_messages:
         return [f"{module}: {m}" for m in result.error_messages]
     try:
@@ -1024,3 +1031,13 @@ def input_problems(params, module):
     except InputError as exc:
         return [f"{module}: {exc}"]
     return []
+
+
+def validated(params, module):
+    """``params`` as ``module`` has them after its entry's checks (argument spec and defaults, then
+    its own rules), for a caller that plans with them without running it. Raises InputError (the
+    argument spec's messages under the module's name)."""
+    result, validate = _checked(params, module)
+    if result.error_messages:
+        raise InputError(module, "; ".join(result.error_messages))
+    return validate(result.validated_parameters)

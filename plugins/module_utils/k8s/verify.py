@@ -58,6 +58,11 @@ from ansible_collections.stateful.nfs.plugins.module_utils.k8s.identity import (
     identity_table,
     read_members,
 )
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.markers import (
+    nfs_volume_check_params,
+    plan_markers,
+    plan_nfs_volumes,
+)
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.resources import Ref
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.validation import named_port_problem
 
@@ -142,25 +147,10 @@ def seen_answer(answer, addresses):
     return f"answered no address: {text[:200]!r}"
 
 
-def marker_line(template, pod, namespace, claim):
-    """The line a pod's marker holds: ``template`` with ``{pod}``, ``{namespace}`` and ``{claim}``."""
-    return template.replace("{pod}", pod).replace("{namespace}", namespace).replace("{claim}", claim)
-
-
 def pod_pattern(pattern, pod, line=None):
     """``pattern`` (a regular expression) with ``{pod}`` replaced by the pod's name and ``{line}``
     by its marker's line (of its first claim), both escaped."""
     return re.compile(pattern.replace("{pod}", re.escape(pod)).replace("{line}", re.escape(line or "")))
-
-
-def claim_mounts(sts, container_name):
-    """``[(template, mountPath, subPath, readOnly)]`` of the claim templates mounted in the container."""
-    spec = sts.get("spec") or {}
-    templates = [v["metadata"]["name"] for v in spec.get("volumeClaimTemplates") or []]
-    pod_spec = (spec.get("template") or {}).get("spec") or {}
-    container = next((c for c in pod_spec.get("containers") or [] if c.get("name") == container_name), {})
-    return [(m["name"], m["mountPath"], m.get("subPath") or "", bool(m.get("readOnly")))
-            for m in container.get("volumeMounts") or [] if m.get("name") in templates]
 
 
 def api_time(value):
@@ -224,26 +214,6 @@ def ready_order(rows, pods, policy):
     return out
 
 
-def plan_nfs_volumes(markers, nfs_side):
-    """Give each marker (of every pod) its ``nfs_volume``, what ``stateful.nfs.nfs_volume_check``
-    takes (``name``, ``directory`` on ``nfs_side.host``'s disk, ``path`` as NFS clients see it,
-    ``content``), or an ``nfs_problem`` when its PV has no NFS directory under ``nfs_side.export``."""
-    export = "/" + nfs_side["export"].strip("/")
-    disk = (nfs_side.get("export_directory") or export).rstrip("/")
-    base = export.rstrip("/")
-    for m in markers:
-        place = m.get("nfs_directory")
-        if not place:
-            m["nfs_problem"] = f"claim {m['claim']} has no PV with an NFS directory"
-        elif place != export and not place.startswith(base + "/"):
-            m["nfs_problem"] = (f"the PV's NFS directory {m['nfs_server']}:{place} is not under nfs_side.export"
-                                f" {export}")
-        else:
-            m["nfs_volume"] = {"name": f"{m['pod']}:{m['template']}", "path": place,
-                               "directory": disk + place[len(base):], "content": m["line"]}
-    return markers
-
-
 def nfs_side_verdicts(markers, nfs_side, check_mode):
     """``{(pod, template): (status, detail)}`` of each marker's NFS side: its directory exists on
     ``nfs_side.host``, is no other marker's, and the line written there reads back through NFS
@@ -282,13 +252,6 @@ def nfs_side_verdicts(markers, nfs_side, check_mode):
             out[key] = (PASS, (f"{vol['path']}/{file}: directory {where} exists on {host}, the line written there"
                                f" read back through NFS ({nfs_side['server']}:{nfs_side['export']})"))
     return out
-
-
-def nfs_volume_check_params(markers, nfs_side):
-    """What the caller hands ``stateful.nfs.nfs_volume_check`` on ``nfs_side.host`` (writing each line)."""
-    return {"host": nfs_side["host"], "export": "/" + nfs_side["export"].strip("/"), "server": nfs_side["server"],
-            "file": nfs_side["file"], "write": True,
-            "volumes": [m["nfs_volume"] for m in markers if m.get("nfs_volume")]}
 
 
 def ties_line(app):
@@ -469,27 +432,8 @@ class Proof:
                     PASS, "Bound: " + ", ".join(good))
 
     def plan_markers(self, sts, rows, container):
-        """Per pod, the markers to write: one per claim template mounted in the container."""
-        marker = self.p["storage_marker"]
-        out = {}
-        for row in rows:
-            volumes = {v["template"]: v for v in row["volumes"]}
-            out[row["name"]] = []
-            if not marker.get("enabled"):
-                continue
-            for template, mount_path, sub_path, read_only in claim_mounts(sts, container):
-                vol = volumes.get(template) or {}
-                nfs_dir = (vol.get("nfs_path") or "").rstrip("/")
-                out[row["name"]].append({
-                    "pod": row["name"], "claim": vol.get("pvc"), "pv": vol.get("pv"), "template": template,
-                    "path": mount_path.rstrip("/") + "/" + marker["file"], "read_only": read_only,
-                    "line": marker_line(marker["line"], row["name"], self.p["namespace"], vol.get("pvc") or ""),
-                    "nfs_server": vol.get("nfs_server"),
-                    "nfs_path": "/".join(x for x in (nfs_dir, sub_path.strip("/"), marker["file"]) if x)
-                    if nfs_dir else None,
-                    "nfs_directory": "/".join(x for x in (nfs_dir, sub_path.strip("/")) if x) if nfs_dir else None,
-                })
-        return out
+        """Per pod, the markers to write (:func:`plan_markers`)."""
+        return plan_markers(sts, rows, container, self.p["storage_marker"], self.p["namespace"])
 
     # -- what the pods say ---------------------------------------------------------------------
     def program(self, names, markers, mode):

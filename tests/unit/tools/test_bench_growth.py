@@ -235,3 +235,27 @@ def test_a_task_skipped_on_every_host_does_not_start_or_end_a_stage(tmp_path):
         ("statefulset", True), ("k8s_validate", True), ("provisioner", False), ("statefulset", False)]
     assert log.first_start("statefulset") == T + timedelta(seconds=6)
     assert log.last_end(("statefulset",)) == T + timedelta(seconds=14)
+
+
+def test_report_computes_the_sampling_and_the_wait_return_verdicts(tmp_path):
+    def cold(run, delay, period):
+        return record("site_cold", run=run, top_tasks=[], serving={"from_statefulset": 7.0, "from_start": 60.0, "per_pod": {},
+                                                     "sample_period": period, "wait_return_delay": delay})
+    recs = [cold(1, 0.3, 0.12), cold(2, 0.4, 0.13), cold(3, 0.9, 0.12),
+            record("floor", serving={"from_start": 6.0, "per_pod": {}, "sample_period": 0.14})]
+    (tmp_path / "raw.jsonl").write_text("\n".join(json.dumps(r) for r in recs) + "\n")
+    (tmp_path / "meta.json").write_text(json.dumps({"cpus": 2}))
+    proc = subprocess.run([sys.executable, str(REPO / "tools/bench/report.py"), str(tmp_path)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    md = (tmp_path / "results.md").read_text()
+    # the slower measured period (the floor's 0.14 s) against the floor's 6.0 s: 2.3%
+    assert "one sample per pod every 0.14 s (measured" in md and "= 2.3% of the floor | **met** |" in md
+    # the median of the runs' delays (0.3, 0.4, 0.9): 0.40 s, under 0.5 s
+    assert "| 0.40 s (runs: 0.30, 0.40, 0.90;" in md and "Ansible's result handling included) | **met** |" in md
+    recs[1]["serving"]["wait_return_delay"] = 0.8
+    (tmp_path / "raw.jsonl").write_text("\n".join(json.dumps(r) for r in recs) + "\n")
+    subprocess.run([sys.executable, str(REPO / "tools/bench/report.py"), str(tmp_path)], check=True, timeout=120,
+                   capture_output=True)
+    assert "| 0.80 s (runs: 0.30, 0.80, 0.90;" in (tmp_path / "results.md").read_text()
+    assert "Ansible's result handling included) | **missed** |" in (tmp_path / "results.md").read_text()

@@ -9,7 +9,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from tools.bench.measure import PlayLog, ServingPoller, audit_offset, audit_requests, stage_of, utc
+from tools.bench.measure import PlayLog, ReadyWatcher, ServingPoller, audit_offset, audit_requests, stage_of, utc
 
 T = utc("2026-01-01T10:00:00.000000Z")
 
@@ -140,3 +140,38 @@ def test_serving_poller_reports_the_last_answer_when_a_pod_never_serves():
     poller.stop()
     assert poller.all_serving() is None
     assert poller.last_answer == {"web-0": "error: (503) Service Unavailable"}
+
+
+def test_serving_poller_measures_its_sampling_period():
+    def slow(pod: str) -> str:
+        time.sleep(0.02)
+        return "not yet"
+
+    poller = ServingPoller(slow, ["web-0", "web-1"], "line {pod}", interval=0.01)
+    assert poller.period() is None
+    poller.start()
+    time.sleep(0.3)
+    poller.stop()
+    # two fetches of 20 ms a round, plus the 10 ms interval
+    assert 0.045 <= poller.period() < 0.2
+
+
+def _pod(name, ready):
+    from types import SimpleNamespace as NS
+    return NS(metadata=NS(name=name, resource_version="1"),
+              status=NS(conditions=[NS(type="Ready", status="True" if ready else "False")]))
+
+
+def test_ready_watcher_keeps_the_first_time_each_watched_pod_was_ready(tmp_path, monkeypatch):
+    from tools.bench import measure
+    monkeypatch.setattr(measure.config, "new_client_from_config", lambda config_file: None)
+    watcher = ReadyWatcher(tmp_path / "kubeconfig", "default", "", ["web-0", "web-1"])
+    watcher._seen(_pod("web-0", False))
+    assert watcher.ready == {} and watcher.all_ready() is None
+    watcher._seen(_pod("web-0", True))
+    first = watcher.ready["web-0"]
+    watcher._seen(_pod("web-0", True))  # a later event of a pod already Ready changes nothing
+    watcher._seen(_pod("other-0", True))  # not one of the pods watched for
+    assert watcher.ready == {"web-0": first} and watcher.all_ready() is None
+    watcher._seen(_pod("web-1", True))
+    assert watcher.all_ready() == watcher.ready["web-1"] >= first

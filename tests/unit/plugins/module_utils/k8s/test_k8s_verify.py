@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible_collections.stateful.nfs.plugins.module_utils.k8s import validation
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s import markers, validation
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import verify as v
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import InputError
 
@@ -71,7 +71,7 @@ def test_markers_are_planned_per_mounted_claim_template_with_their_nfs_place():
                         {"name": "data", "mountPath": "/var/lib/db/", "subPath": "pgdata"},
                         {"name": "logs", "mountPath": "/logs", "readOnly": True},
                         {"name": "config", "mountPath": "/etc/db"}]}]}}}}
-    assert v.claim_mounts(sts, "db") == [("data", "/var/lib/db/", "pgdata", False), ("logs", "/logs", "", True)]
+    assert markers.claim_mounts(sts, "db") == [("data", "/var/lib/db/", "pgdata", False), ("logs", "/logs", "", True)]
     row = {"name": "db-0", "volumes": [
         {"template": "data", "pvc": "data-db-0", "pv": "pv-a", "nfs_server": "192.0.2.20", "nfs_path": "/srv/k8s/a/"},
         {"template": "logs", "pvc": "logs-db-0", "pv": "pv-b", "nfs_server": None, "nfs_path": None}]}

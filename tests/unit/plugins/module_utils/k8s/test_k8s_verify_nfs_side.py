@@ -9,9 +9,11 @@ import copy
 
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s import markers as mk
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import validation
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s import verify as v
 from ansible_collections.stateful.nfs.plugins.module_utils.k8s.errors import InputError, VerificationError
+from ansible_collections.stateful.nfs.plugins.module_utils.k8s.identity import identity_table
 
 NS, EXPORT, HOST = "k8s-real", "/srv/nfs", "nfs1"
 PODS = ["web-0", "web-1", "web-2"]
@@ -197,7 +199,7 @@ def test_without_the_nfs_side_result_storage_stays_not_proved():
 def test_the_export_directory_on_the_server_may_differ_from_the_export_and_subpaths_are_kept():
     markers = [{"pod": "db-0", "template": "data", "claim": "data-db-0", "line": "x", "nfs_server": "s",
                 "nfs_directory": "/exports/k8s/ns-data-db-0-pv-1/pgdata"}]
-    v.plan_nfs_volumes(markers, {"export": "/exports/k8s/", "export_directory": "/srv/disk1"})
+    mk.plan_nfs_volumes(markers, {"export": "/exports/k8s/", "export_directory": "/srv/disk1"})
     assert markers[0]["nfs_volume"] == {"name": "db-0:data", "path": "/exports/k8s/ns-data-db-0-pv-1/pgdata",
                                         "directory": "/srv/disk1/ns-data-db-0-pv-1/pgdata", "content": "x"}
 
@@ -302,3 +304,40 @@ def test_with_exec_a_pod_mounting_another_directory_fails(tmp_path):
     storage = [f for f in err.value.details["failures"] if " storage:" in f]
     assert storage == ["web-1 storage: /usr/share/nginx/html/index.html held '', not the line written into its PV's"
                        " directory on nfs1: the pod does not mount /srv/nfs/k8s-real-www-web-1-pv-web-1"]
+
+
+def test_the_filter_plans_the_markers_the_module_plans_from_the_statefulset_modules_identity():
+    """Role statefulset plans the NFS side's markers from what stateful.nfs.statefulset returned
+    with return_identity (filter nfs_side_markers, no module run): the same job as markers_only."""
+    cluster = Cluster(rollout(), own_dirs(), {})
+    verify = {"method": "api", "dns": False, "storage_marker": {"file": FILE, "line": LINE},
+              "nfs_side": {"host": HOST, "export": EXPORT}}
+    planned = v.Proof(cluster, dict(params(), markers_only=True), False).run()["nfs_volume_check"]
+    job = mk.nfs_side_markers(cluster.sts, identity_table(cluster, NS, "web"), verify)
+    assert job == planned
+    assert [vol["content"] for vol in job["volumes"]] == [LINE.replace("{pod}", p) for p in PODS]
+    # a StatefulSet that does not exist yet (check mode from scratch): nothing to write
+    assert mk.nfs_side_markers(cluster.sts, {"exists": False, "pods": []}, verify)["volumes"] == []
+    # a PV outside the export is left out (the proof names it)
+    dirs = dict(own_dirs(), **{"web-1": "/elsewhere/web-1"})
+    job = mk.nfs_side_markers(cluster.sts, identity_table(Cluster(rollout(), dirs, {}), NS, "web"), verify)
+    assert [vol["name"] for vol in job["volumes"]] == ["web-0:www", "web-2:www"]
+
+
+@pytest.mark.parametrize(("verify", "message"), [
+    ({"storage_marker": {"file": FILE}}, "nfs_side: is required"),
+    ({"nfs_side": {"host": HOST, "export": "srv"}}, "nfs_side.export: 'srv' must be an absolute path"),
+    ({"nfs_side": {"host": HOST, "export": EXPORT}, "storage_marker": {"file": "a/b"}}, "storage_marker.file:"),
+])
+def test_the_filter_refuses_what_the_module_refuses_naming_the_option(verify, message):
+    cluster = Cluster(rollout(), own_dirs(), {})
+    with pytest.raises(InputError) as err:
+        mk.nfs_side_markers(cluster.sts, identity_table(cluster, NS, "web"), verify)
+    assert str(err.value).startswith(message)
+
+
+def test_the_filter_applies_the_modules_argument_spec_first():
+    cluster = Cluster(rollout(), own_dirs(), {})
+    with pytest.raises(InputError) as err:
+        mk.nfs_side_markers(cluster.sts, identity_table(cluster, NS, "web"), {"storage_marker": "index.html"})
+    assert str(err.value).startswith("statefulset_verify: ") and "argument 'storage_marker' is of type str" in str(err.value)
