@@ -82,7 +82,9 @@ def nfs_side_markers(applied, verify):
         # plain data first: the validation deep-copies, and a copy of Ansible's lazy containers renders them again
         return plan(plain(applied["statefulset"]), plain(applied["identity"]), plain(verify))
     except InputError as exc:
-        raise AnsibleFilterError(f"nfs_side_markers: verify.{exc}") from exc
+        # the option's path under the application's verify (the argument spec's messages name it themselves)
+        where = "verify" if exc.param == "statefulset_verify" else f"verify.{exc.param}"
+        raise AnsibleFilterError(f"nfs_side_markers: {where}: {str(exc).split(': ', 1)[1]}") from exc
 
 
 class FilterModule:
