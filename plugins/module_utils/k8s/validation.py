@@ -996,10 +996,8 @@ MODULE_RULES = {
 def planned_definition(params):
     """The StatefulSet a ``statefulset`` module call would apply (its ``definition``, or the one
     the shorthand options make), or None when the parameters are refused or name a file (``src``)."""
-    options, rules, validate = MODULE_RULES["statefulset"]
-    given = {k: v for k, v in (params or {}).items() if v is not None}
-    result = ArgumentSpecValidator(options, **rules).validate(given)
-    if result.error_messages or given.get("src") is not None:
+    result, validate = _checked(params, "statefulset")
+    if result.error_messages or result.validated_parameters.get("src") is not None:
         return None
     try:
         return validate(copy.deepcopy(result.validated_parameters)).get("definition")

@@ -299,24 +299,24 @@ class Proof:
         rows = table["pods"]
         results = {row["name"]: {c: check(SKIPPED, "not asked for") for c in CHECKS} for row in rows}
         markers = self.plan_markers(sts, rows, container)
+        every_marker = [m for planned in markers.values() for m in planned]  # the same dicts, every pod's
         nfs_side = self.p.get("nfs_side")
         if nfs_side:
-            plan_nfs_volumes([m for name in markers for m in markers[name]], nfs_side)
+            plan_nfs_volumes(every_marker, nfs_side)
         if p["markers_only"]:
             return {"changed": False, "exists": True, "statefulset": table["statefulset"], "container": container,
                     "pods": rows, "checks": [], "proved": [], "failures": [],
                     "not_proved": ["markers_only: the markers were planned, nothing was proved"],
-                    "markers": [m for name in markers for m in markers[name]],
-                    **({"nfs_volume_check": nfs_volume_check_params(
-                        [m for name in markers for m in markers[name]], nfs_side)} if nfs_side else {})}
+                    "markers": every_marker,
+                    **({"nfs_volume_check": nfs_volume_check_params(every_marker, nfs_side)} if nfs_side else {})}
         self.identity(table, pods, results)
         order = ready_order(rows, pods, (sts.get("spec") or {}).get("podManagementPolicy") or "OrderedReady")
         for name, verdict in order.items():
             results[name]["ready_order"] = verdict
         self.claims(rows, results)
         self.lines = {name: planned[0]["line"] for name, planned in markers.items() if planned}
-        self.nfs = nfs_side_verdicts([m for name in markers for m in markers[name]], nfs_side,
-                                     self.check_mode) if nfs_side and nfs_side.get("volumes") is not None else None
+        self.nfs = nfs_side_verdicts(every_marker, nfs_side, self.check_mode) \
+            if nfs_side and nfs_side.get("volumes") is not None else None
         # what each pod said; hostname null until an exec session reads it (the report lists it per pod)
         self.observed = {row["name"]: {"hostname": None} for row in rows}
         by_exec = p["method"] == "exec"
