@@ -214,10 +214,10 @@ molecule:
 # earlier run beside the host scenarios did not finish within 2400 s; 3300 s keeps make test within CI's 90 minutes.
 CLUSTER_TEST_TIMEOUT ?= 3300
 cluster-test: faultproxy
-	@start=$$(date +%s); rc=0; \
-	timeout $(CLUSTER_TEST_TIMEOUT) python -m pytest -v -p no:cacheprovider --durations=10 -m lab \
-	  tests/cluster_smoke tests/integration tests/security tests/bad_input || rc=$$?; \
-	echo "== cluster-test: $$(( $$(date +%s) - start )) s, exit $$rc"; exit $$rc
+	@start=$$(date +%s); mkdir -p $(LAB)/logs; \
+	PYTHONUNBUFFERED=1 timeout $(CLUSTER_TEST_TIMEOUT) python -m pytest -v -p no:cacheprovider --durations=10 -m lab \
+	  tests/cluster_smoke tests/integration tests/security tests/bad_input 2>&1 | tee $(LAB)/logs/cluster-test.log; \
+	rc=$${PIPESTATUS[0]}; echo "== cluster-test: $$(( $$(date +%s) - start )) s, exit $$rc" | tee -a $(LAB)/logs/cluster-test.log; exit $$rc
 
 # The lab scenarios (create: lab_up.yml), longest first. Each is taken, once, by the first of make
 # test's two streams free to run it (a directory made in SCENARIO_QUEUE claims it), on that stream's
@@ -290,7 +290,7 @@ test:
 	  echo "== images and lab-up (run beside unit, lint, sanity and build; its log follows)"; cat $$lablog; \
 	  phase "checks, images and lab-up"; \
 	  if [ $$labrc = 0 ]; then \
-	    rm -rf $(SCENARIO_QUEUE) $(LAB)/logs/molecule-*.time; mkdir -p $(SCENARIO_QUEUE); \
+	    rm -rf $(SCENARIO_QUEUE) $(LAB)/logs/molecule-*.time $(LAB)/logs/cluster-test.log; mkdir -p $(SCENARIO_QUEUE); \
 	    streamlog=$(LAB)/logs/second-stream.log; \
 	    echo "== second stream: molecule $(HOST_SCENARIOS), then lab scenarios on lab $(LAB2_NAME) (log $$streamlog)"; \
 	    $(MAKE) --no-print-directory test-second-stream >$$streamlog 2>&1 & second=$$!; \
@@ -310,6 +310,12 @@ test:
 	  LAB_NAME=$(LAB2_NAME) tests/lab/lab-down.sh >/dev/null || rc=$$?; \
 	fi; \
 	[ -z "$${gobuild:-}" ] || wait $$gobuild || echo "== the early build of the lab's programs ended with exit $$? (log $$gobuildlog)"; \
+	if [ $$rc != 0 ]; then \
+	  failedlogs=$$(grep -l FAILED $(LAB)/logs/molecule-*.time 2>/dev/null | sed 's/\.time$$/.log/'); \
+	  [ ! -f $(LAB)/logs/cluster-test.log ] || grep -qs "^== cluster-test: .*exit 0$$" $(LAB)/logs/cluster-test.log \
+	    || failedlogs="$(LAB)/logs/cluster-test.log $$failedlogs"; \
+	  [ -z "$$failedlogs" ] || $(VENV)/bin/python tools/failure_digest.py $$failedlogs || true; \
+	fi; \
 	echo "== make test: total wall time $$(( $$(date +%s) - start )) s, exit $$rc"; exit $$rc
 
 # ------------------------------------------------------------------------- bench
