@@ -619,7 +619,9 @@ scale:
     - The scale and its proof (in check mode, or without O(wait), what it does). C(from), C(to), C(when_scaled),
       C(pods_added), C(pods_removed) (highest first), C(pods_kept), C(claims_created), C(claims_reused) and
       C(claims_kept) (name to uid, the same before and after), C(claims_deleted), C(added_ready_in_order),
-      C(removed_in_order) (the removed pods in the order the wait saw them going) and C(removed_highest_first)
+      C(removed_in_order) (the removed pods in the order the wait saw them going; those first seen going in one
+      reading in the order their deletion shows, gone before terminating, then by C(deletionTimestamp), then highest
+      ordinal first) and C(removed_highest_first)
       (null when none was seen going; with C(podManagementPolicy=OrderedReady) false fails the run).
   returned: when O(patch.replicas) is given
   type: dict

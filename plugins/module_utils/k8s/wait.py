@@ -447,8 +447,16 @@ class Timeline:
     def removed(self):
         """The pod incarnations seen going, in the order they were seen so (one entry each:
         ``pod``, ``ordinal``, ``uid``, ``deleted_at``, the API's ``deletionTimestamp`` or None when
-        the pod was gone before it was seen going, ``observed_after_seconds``)."""
-        return sorted(self.removals.values(), key=lambda e: e["observed_after_seconds"])
+        the pod was gone before it was seen going, ``observed_after_seconds``).
+
+        Pods first seen going in the same reading (a loaded machine, a missed event) are in the
+        order their deletion shows: one already gone before one still terminating, then by
+        ``deletionTimestamp`` (one-second steps), then highest ordinal first, the order a
+        StatefulSet removes pods in; so the list agrees with ``_gone_highest_first`` in day2.py,
+        which counts such ties as in order."""
+        return sorted(self.removals.values(),
+                      key=lambda e: (e["observed_after_seconds"], e["deleted_at"] is not None,
+                                     e["deleted_at"] or "", -(e["ordinal"] or 0)))
 
 
 # Container states that do not heal by waiting: a pod in one of them that also needs a forced

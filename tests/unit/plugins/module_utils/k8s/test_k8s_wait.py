@@ -522,3 +522,37 @@ def test_a_crashing_container_is_named_with_its_last_exit_code_and_the_tail_of_i
     assert ("container nginx last terminated Error exit code 2: log: FATAL:  could not access directory"
             ' "/data/pgdta": No such file or directory') in line
     assert asked == [("default", "web-0", "nginx", wait.LOG_TAIL_LINES)]
+
+
+def _going(pod, deleted_at):
+    pod = copy.deepcopy(pod)
+    pod["metadata"]["deletionTimestamp"] = deleted_at
+    return pod
+
+
+def test_pods_first_seen_going_in_one_reading_are_listed_as_their_deletion_shows():
+    """A scale 5 -> 2 read on a loaded machine: web-4 seen terminating; at the next reading web-3
+    is gone and web-2 terminating. The list says web-4, web-3, web-2 (gone before terminating),
+    not the order the reading met them in (web-2 first: it is still listed)."""
+    s = make_sts(replicas=5)
+    pods = {o: make_pod(s, o) for o in range(5)}
+    timeline = wait.Timeline("web")
+    timeline.observe(list(pods.values()), 0.0)
+    timeline.observe([pods[0], pods[1], pods[2], pods[3], _going(pods[4], "2026-01-01T00:00:01Z")], 1.0)
+    timeline.observe([pods[0], pods[1], _going(pods[2], "2026-01-01T00:00:09Z")], 9.0)
+    assert [e["pod"] for e in timeline.removed()] == ["web-4", "web-3", "web-2"]
+    # both gone between two readings, or both terminating with one timestamp: highest ordinal first
+    timeline = wait.Timeline("web")
+    timeline.observe(list(pods.values()), 0.0)
+    timeline.observe([pods[0], pods[1]], 5.0)
+    assert [e["pod"] for e in timeline.removed()] == ["web-4", "web-3", "web-2"]
+    timeline = wait.Timeline("web")
+    timeline.observe(list(pods.values()), 0.0)
+    timeline.observe([pods[0], pods[1], pods[2]] + [_going(pods[o], "2026-01-01T00:00:05Z") for o in (3, 4)], 5.0)
+    assert [e["pod"] for e in timeline.removed()] == ["web-4", "web-3"]
+    # seen going one after the other: the order of the readings, whatever the timestamps say
+    timeline = wait.Timeline("web")
+    timeline.observe(list(pods.values()), 0.0)
+    timeline.observe([pods[0], pods[1], pods[2], pods[3], _going(pods[4], "2026-01-01T00:00:07Z")], 1.0)
+    timeline.observe([pods[0], pods[1], pods[2], _going(pods[3], "2026-01-01T00:00:02Z")], 2.0)
+    assert [e["pod"] for e in timeline.removed()] == ["web-4", "web-3"]
