@@ -262,7 +262,8 @@ test-second-stream:
 # the host scenarios, then the lab scenarios left on a second lab. The second stream starts after
 # lab-up, not before: started beside the cold Go builds (2026-12-07, empty caches) it slowed them from
 # 232 s to 670 s for Kubernetes, and cluster-test, the longest suite, started 1340 s in. Both labs are
-# taken down at the end, and the target fails if anything failed. Alone, cluster-test keeps about 60%
+# taken down at the end, and the target fails if anything failed: its last lines name each part that
+# failed and, for a failed suite, why (tools/failure_digest.py reads its log; CI keeps only the tail). Alone, cluster-test keeps about 60%
 # of the two cores busy (it waits on the cluster; 60 s samples, 2026-12-07); each phase's line says
 # how busy the CPUs were (/proc/stat, all cores).
 test:
@@ -272,12 +273,13 @@ test:
 	  echo "== make test phase $$1: $$(( $$(date +%s) - t0 )) s, CPU busy $$(( 100 * (b1 - b0) / (b1 - b0 + i1 - i0 + 1) ))% of $$(nproc) cores"; \
 	  t0=$$(date +%s); mark=$$(cpu); }; \
 	t0=$$start; mark=$$(cpu); mkdir -p $(LAB)/logs; \
-	$(MAKE) --no-print-directory deps-apt || rc=$$?; \
+	failed() { rc=$$1; failedparts="$$failedparts $$2 (exit $$1);"; }; failedparts=; \
+	$(MAKE) --no-print-directory deps-apt || failed $$? deps-apt; \
 	if [ $$rc = 0 ]; then \
 	  gobuildlog=$(LAB)/logs/build-binaries-early.log; \
 	  echo "== the lab's programs build beside deps (log $$gobuildlog; lab-up waits for them)"; \
 	  setsid tests/lab/build-binaries.sh >$$gobuildlog 2>&1 & gobuild=$$!; \
-	  $(MAKE) --no-print-directory deps || rc=$$?; \
+	  $(MAKE) --no-print-directory deps || failed $$? deps; \
 	  [ $$rc = 0 ] || kill -- -$$gobuild 2>/dev/null || true; \
 	  phase "deps (the lab's programs building beside them)"; \
 	fi; \
@@ -285,7 +287,7 @@ test:
 	  lablog=$(LAB)/logs/images-and-lab-up.log; labrc=0; \
 	  echo "== images and lab-up: beside unit, lint, sanity and build (log $$lablog)"; \
 	  $(MAKE) --no-print-directory lab-up >$$lablog 2>&1 & lab=$$!; \
-	  $(MAKE) --no-print-directory -k unit lint sanity build || rc=$$?; \
+	  $(MAKE) --no-print-directory -k unit lint sanity build || failed $$? "unit, lint, sanity or build"; \
 	  wait $$lab || labrc=$$?; \
 	  echo "== images and lab-up (run beside unit, lint, sanity and build; its log follows)"; cat $$lablog; \
 	  phase "checks, images and lab-up"; \
@@ -294,28 +296,29 @@ test:
 	    streamlog=$(LAB)/logs/second-stream.log; \
 	    echo "== second stream: molecule $(HOST_SCENARIOS), then lab scenarios on lab $(LAB2_NAME) (log $$streamlog)"; \
 	    $(MAKE) --no-print-directory test-second-stream >$$streamlog 2>&1 & second=$$!; \
-	    $(MAKE) --no-print-directory cluster-test || rc=$$?; \
+	    $(MAKE) --no-print-directory cluster-test || failed $$? cluster-test; \
 	    phase "cluster-test"; \
-	    $(MAKE) --no-print-directory lab-scenario-queue || rc=$$?; \
+	    $(MAKE) --no-print-directory lab-scenario-queue || failed $$? "lab scenarios on snfs-lab"; \
 	    phase "lab scenarios on snfs-lab"; \
-	    wait $$second || rc=$$?; \
+	    wait $$second || failed $$? "second stream"; \
 	    phase "the second stream's rest"; \
 	    echo "== second stream (run beside cluster-test; its log follows)"; cat $$streamlog; \
 	    echo "== molecule: per-scenario wall time, both streams"; \
 	    for s in $(SCENARIOS); do cat $(LAB)/logs/molecule-$$s.time 2>/dev/null || echo "  $$s: did not run"; done; \
 	  else \
-	    rc=$$labrc; echo "== make test: the images or the lab did not come up (exit $$labrc): no lab suite ran" >&2; \
+	    failed $$labrc "images or lab-up"; echo "== make test: the images or the lab did not come up (exit $$labrc): no lab suite ran" >&2; \
 	  fi; \
-	  $(MAKE) --no-print-directory lab-down || rc=$$?; \
-	  LAB_NAME=$(LAB2_NAME) tests/lab/lab-down.sh >/dev/null || rc=$$?; \
+	  $(MAKE) --no-print-directory lab-down || failed $$? lab-down; \
+	  LAB_NAME=$(LAB2_NAME) tests/lab/lab-down.sh >/dev/null || failed $$? "lab-down $(LAB2_NAME)"; \
 	fi; \
 	[ -z "$${gobuild:-}" ] || wait $$gobuild || echo "== the early build of the lab's programs ended with exit $$? (log $$gobuildlog)"; \
 	if [ $$rc != 0 ]; then \
-	  failedlogs=$$(grep -l FAILED $(LAB)/logs/molecule-*.time 2>/dev/null | sed 's/\.time$$/.log/'); \
+	  failedlogs=$$(grep -l FAILED $(LAB)/logs/molecule-*.time 2>/dev/null | sed 's/\.time$$/.log/' || true); \
 	  [ ! -f $(LAB)/logs/cluster-test.log ] || grep -qs "^== cluster-test: .*exit 0$$" $(LAB)/logs/cluster-test.log \
 	    || failedlogs="$(LAB)/logs/cluster-test.log $$failedlogs"; \
 	  [ -z "$$failedlogs" ] || $(VENV)/bin/python tools/failure_digest.py $$failedlogs || true; \
 	fi; \
+	[ $$rc = 0 ] || echo "== make test: failed:$$failedparts"; \
 	echo "== make test: total wall time $$(( $$(date +%s) - start )) s, exit $$rc"; exit $$rc
 
 # ------------------------------------------------------------------------- bench
