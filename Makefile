@@ -214,7 +214,7 @@ molecule:
 # earlier run beside the host scenarios did not finish within 2400 s; 3300 s keeps make test within CI's 90 minutes.
 CLUSTER_TEST_TIMEOUT ?= 3300
 cluster-test: faultproxy
-	@start=$$(date +%s); mkdir -p $(LAB)/logs; \
+	@start=$$(date +%s); mkdir -p $(LAB)/logs; set +e; \
 	PYTHONUNBUFFERED=1 timeout $(CLUSTER_TEST_TIMEOUT) python -m pytest -v -p no:cacheprovider --durations=10 -m lab \
 	  tests/cluster_smoke tests/integration tests/security tests/bad_input 2>&1 | tee $(LAB)/logs/cluster-test.log; \
 	rc=$${PIPESTATUS[0]}; echo "== cluster-test: $$(( $$(date +%s) - start )) s, exit $$rc" | tee -a $(LAB)/logs/cluster-test.log; exit $$rc
