@@ -83,6 +83,18 @@ def settled_sts(lab, ns, name="web"):
     return wait_for(f"StatefulSet {ns}/{name} to settle", quiet, timeout=60, interval=1)
 
 
+def event_seen(lab, ns, kind, name, reason, timeout=120):
+    """The first event of ``reason`` about ``kind`` ``ns``/``name``, waited for (bounded, seconds).
+    A failure test whose module wait is short waits for the cause's event first: the module's message
+    names the events it finds when its wait ends, and on a loaded machine a provisioner or kubelet can
+    take longer than that short wait to report."""
+    def seen():
+        return next((e for e in lab.items(f"/api/v1/namespaces/{ns}/events") if e.get("reason") == reason
+                     and (e.get("involvedObject") or {}).get("kind") == kind
+                     and (e.get("involvedObject") or {}).get("name") == name), None)
+    return wait_for(f"event {reason} about {kind} {ns}/{name}", seen, timeout=timeout, interval=1)
+
+
 @pytest.fixture(scope="session")
 def nfs_clients():
     """Every node has the NFS client (tests that deploy with --tags provisioner,statefulset need it),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from tests.support.lab import NFS_HOST, dexec
 from tests.support.waiting import wait_for
 
-from .conftest import ROLLOUT, static_storage, sts_args, vct
+from .conftest import ROLLOUT, event_seen, static_storage, sts_args, vct
 
 
 def _prov_args(lab, ns, **over):
@@ -71,8 +71,10 @@ def test_timeout_with_failing_provisioning_names_the_provisioning_failure(lab, n
     args = _prov_args(lab, ns, path_pattern="${.PVC.namespace}/${.PVC.name}")
     dexec(NFS_HOST, "touch", f"{args['nfs_path']}/{ns}")
     assert not run("nfs_provisioner", args, via="inproc").get("failed")
-    res = run("statefulset", sts_args(lab, ns, replicas=1, volume_claim_templates=vct(f"nfs-{ns}"), wait=True,
-                                      wait_timeout=12), via="inproc")
+    sts = sts_args(lab, ns, replicas=1, volume_claim_templates=vct(f"nfs-{ns}"))
+    assert not run("statefulset", {**sts, "wait": False}, via="inproc").get("failed")
+    event_seen(lab, ns, "PersistentVolumeClaim", "data-web-0", "ProvisioningFailed")
+    res = run("statefulset", {**sts, "wait": True, "wait_timeout": 12}, via="inproc")
     assert res.get("failed") is True
     msg = res["msg"]
     assert "web-0" in msg and "data-web-0" in msg, msg
@@ -146,8 +148,10 @@ def test_timeout_with_failing_nfs_mount_names_failedmount_and_the_nfs_error(lab,
                                              "metadata": {"name": f"pv-{ns}-mount"}, "spec": {
         "capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": f"static-{ns}",
         "nfs": {"server": "127.0.0.1", "path": "/srv/nfs/nowhere"}}})
-    res = run("statefulset", sts_args(lab, ns, replicas=1, volume_claim_templates=vct(f"static-{ns}"), wait=True,
-                                      wait_timeout=15), via="inproc")
+    sts = sts_args(lab, ns, replicas=1, volume_claim_templates=vct(f"static-{ns}"))
+    assert not run("statefulset", {**sts, "wait": False}, via="inproc").get("failed")
+    event_seen(lab, ns, "Pod", "web-0", "FailedMount")
+    res = run("statefulset", {**sts, "wait": True, "wait_timeout": 15}, via="inproc")
     assert res.get("failed") is True
     msg = res["msg"]
     assert "web-0" in msg and "FailedMount" in msg, msg
