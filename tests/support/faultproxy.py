@@ -7,7 +7,7 @@ mitmproxy lives in a venv of its own, .venv-faultproxy (requirements-faultproxy.
 faultproxy`): its pins conflict with ansible-lint's. One proxy per test session, on a free
 loopback port; upstream TLS is verified against the lab's CA, clients verify the proxy against
 mitmproxy's own CA (``ca_cert``), generated in the proxy's scratch directory. Every call is
-bounded; ``stop()`` ends the process (and only it).
+bounded; ``stop()`` ends the process (and only it), and it ends with the process that started it.
 """
 from __future__ import annotations
 
@@ -27,6 +27,9 @@ from tests.support.lab import REPO
 MITMDUMP = Path(os.environ.get("SNFS_MITMDUMP") or REPO / ".venv-faultproxy" / "bin" / "mitmdump")
 ADDON = Path(__file__).with_name("faultproxy_addon.py")
 TOKEN_HEADER = "X-Faultproxy-Token"
+# setpriv (util-linux) --pdeathsig: the proxy gets SIGTERM when the process that started it ends,
+# so a pytest killed by `timeout` (no finalizer runs) leaves no mitmdump behind
+ENDS_WITH_STARTER = ("setpriv", "--pdeathsig", "TERM", "--")
 LISTENING = re.compile(r"listening at (127\.0\.0\.1):(\d+)")
 
 
@@ -55,7 +58,7 @@ class FaultProxy:
         if not MITMDUMP.is_file():
             raise FaultProxyError(f"{MITMDUMP} is missing: run `make faultproxy` (part of `make deps`)")
         (self.workdir / "conf").mkdir(parents=True, exist_ok=True)
-        cmd = [str(MITMDUMP), "--mode", f"reverse:{self.upstream}", "--listen-host", "127.0.0.1",
+        cmd = [*ENDS_WITH_STARTER, str(MITMDUMP), "--mode", f"reverse:{self.upstream}", "--listen-host", "127.0.0.1",
                "--listen-port", "0", "-s", str(ADDON),
                "--set", f"confdir={self.workdir / 'conf'}",
                "--set", f"ssl_verify_upstream_trusted_ca={self.upstream_ca}",
