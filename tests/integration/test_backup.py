@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import time
 
 import pytest
 
 from tests.integration.test_restore import checksums, deploy_and_write, remove_restored
-from tests.support.lab import NFS_HOST, dexec
+from tests.support.lab import DOCKER, NFS_HOST, dexec
 from tests.support.waiting import wait_for
 
 # the provisioner stage probes each class's export from a node: the nodes need the NFS client
@@ -63,28 +65,42 @@ def copiers(path):
     return dexec(NFS_HOST, "sh", "-c", script).stdout.split()
 
 
-def stop_copier(partial, manifest, seconds=5):
-    """On the NFS server, in one exec that watches for up to ``seconds`` (every 20 ms, only python
-    processes, so a loaded machine's slow docker exec cannot let a whole copy pass between two looks):
-    SIGSTOP the module's copy (a python process writing ``partial``'s big.bin) where it is, so that the
-    kill lands in the middle of the copy whatever the disk's speed. Returns the stopped pids,
-    ``["done"]`` when the copy is finished already (``manifest`` there), else []."""
-    script = (f"end=$(($(date +%s)+{seconds})); while [ $(date +%s) -lt $end ]; do"
-              f" test -e {manifest} && echo done && exit 0; found=;"
-              " for p in $(pgrep python); do"
-              f" ls -l /proc/$p/fd 2>/dev/null | grep -q -- ' {partial}/big.bin$' && kill -STOP $p 2>/dev/null"
-              " && echo $p && found=1; done; [ -n \"$found\" ] && exit 0; sleep 0.02; done; true")
-    return dexec(NFS_HOST, "sh", "-c", script, timeout=seconds + 60).stdout.split()
+def stop_copier_script(partial, manifest, seconds):
+    """The NFS server's side of :func:`crash_mid_copy`: for up to ``seconds``, every 20 ms, only python
+    processes, SIGSTOP the module's copy (a python process writing ``partial``'s big.bin) where it is,
+    so that the kill lands in the middle of the copy whatever the disk's speed. Prints the stopped
+    pids, ``done`` when the copy is finished already (``manifest`` there), else nothing."""
+    return (f"end=$(($(date +%s)+{seconds})); while [ $(date +%s) -lt $end ]; do"
+            f" test -e {manifest} && echo done && exit 0; found=;"
+            " for p in $(pgrep python); do"
+            f" ls -l /proc/$p/fd 2>/dev/null | grep -q -- ' {partial}/big.bin$' && kill -STOP $p 2>/dev/null"
+            " && echo $p && found=1; done; [ -n \"$found\" ] && exit 0; sleep 0.02; done; true")
 
 
 def crash_mid_copy(bg, partial, manifest, timeout, big_mb=BIG_MB):
     """A crash of the whole run in the middle of a copy into ``partial``: the copier stopped where it is
-    (:func:`stop_copier`), then the controller ``bg`` and the module's process on the NFS server (a docker
-    exec outlives its killed client, as an ssh session would) killed. Returns the copier's pids."""
-    pids = wait_for("the copy to be under way (its process stopped where it is)",
-                    lambda: stop_copier(partial, manifest) or (bg.poll() is not None and ["ended"]),
-                    timeout=timeout, interval=0.1)
-    assert pids not in (["done"], ["ended"]), f"{pids}: the copy of {big_mb} MB was not seen under way: raise BIG_MB"
+    (:func:`stop_copier_script`), then the controller ``bg`` and the module's process on the NFS server (a
+    docker exec outlives its killed client, as an ssh session would) killed. Returns the copier's pids.
+    One watch covers the whole ``timeout`` (seconds): with a watch per few seconds, a loaded machine's
+    slow docker exec between two watches let a whole copy pass unseen (test_migrate, 2026-12-07)."""
+    watch = subprocess.Popen([DOCKER, "exec", NFS_HOST, "sh", "-c", stop_copier_script(partial, manifest, timeout)],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        deadline = time.monotonic() + timeout + 30
+        while watch.poll() is None and bg.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if watch.poll() is None:  # the run ended (or the watch hung): whatever it found so far is not a stop
+            watch.kill()
+            pids = ["ended"] if bg.poll() is not None else []
+        else:
+            pids = watch.stdout.read().split()
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+        watch.wait(timeout=30)
+        watch.stdout.close()
+    assert pids and pids not in (["done"], ["ended"]), \
+        f"{pids}: the copy of {big_mb} MB was not seen under way within {timeout} s: raise BIG_MB"
     os.killpg(bg.pid, signal.SIGKILL)
     bg.finish(timeout=30)
     dexec(NFS_HOST, "kill", "-9", *pids)
