@@ -263,9 +263,9 @@ test-second-stream:
 # lab-up, not before: started beside the cold Go builds (2026-12-07, empty caches) it slowed them from
 # 232 s to 670 s for Kubernetes, and cluster-test, the longest suite, started 1340 s in. Both labs are
 # taken down at the end, and the target fails if anything failed: its last lines name each part that
-# failed and, for a failed suite, why (tools/failure_digest.py reads its log; CI keeps only the tail). Alone, cluster-test keeps about 60%
-# of the two cores busy (it waits on the cluster; 60 s samples, 2026-12-07); each phase's line says
-# how busy the CPUs were (/proc/stat, all cores).
+# failed and, for a failed suite, why (tools/failure_digest.py reads its log; CI keeps only the tail).
+# Alone, cluster-test keeps about 60% of the two cores busy (it waits on the cluster; 60 s samples,
+# 2026-12-07); each phase's line says how busy the CPUs were (/proc/stat, all cores).
 test:
 	@start=$$(date +%s); rc=0; \
 	cpu() { read -r _ u n s i w q sq st _ </proc/stat; echo "$$((u + n + s + q + sq + st)) $$((i + w))"; }; \

@@ -89,14 +89,10 @@ def crash_mid_copy(bg, partial, manifest, timeout, big_mb=BIG_MB):
         deadline = time.monotonic() + timeout + 30
         while watch.poll() is None and bg.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)
-        if watch.poll() is None:  # the run ended (or the watch hung): whatever it found so far is not a stop
-            watch.kill()
-            pids = ["ended"] if bg.poll() is not None else []
-        else:
-            pids = watch.stdout.read().split()
+        # the run ended (or the watch hung) before the watch did: whatever it found so far is not a stop
+        pids = watch.stdout.read().split() if watch.poll() is not None else ["ended"] if bg.poll() is not None else []
     finally:
-        if watch.poll() is None:
-            watch.kill()
+        watch.kill()  # a no-op once it ended
         watch.wait(timeout=30)
         watch.stdout.close()
     assert pids and pids not in (["done"], ["ended"]), \

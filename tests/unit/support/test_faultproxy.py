@@ -1,15 +1,14 @@
 """The fault proxy ends with the process that started it (tests/support/faultproxy.py)."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
 
+from tests.support.lab import REPO
 from tests.support.waiting import wait_for
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 # started the way FaultProxy.start starts mitmdump (its own session, the same prefix), `sleep` for it
 STARTER = """
 import subprocess, time
